@@ -1,0 +1,68 @@
+# Everything a fresh Debian machine needs: `make test` runs every test, `make demo` the embedded demo.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= $(CURDIR)/.venv
+BIN := $(VENV)/bin
+BUILD := $(CURDIR)/build
+COLLECTIONS := $(BUILD)/collections
+COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/observability/cloudwatch
+SANITY_ROOT := $(BUILD)/sanity/ansible_collections
+PYTEST := $(BIN)/python -m pytest
+
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export PYTHONPATH := $(COLLECTIONS)
+export ANSIBLE_FORCE_COLOR := 0
+export PY_COLORS := 0
+
+.PHONY: help test demo demo-clean env sanity lint unit integration molecule clean
+
+help:
+	@echo "make test        install what the tests need, then run every test layer"
+	@echo "make demo        run the embedded demo against a local AWS emulator"
+	@echo "make demo-clean  remove what the demo left running"
+	@echo "layers: make sanity | lint | unit | integration | molecule"
+
+test: env
+	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory sanity
+
+# The virtual environment, rebuilt whenever a pinned requirement changes.
+$(BIN)/.installed: requirements.txt test-requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -q --upgrade pip==24.2
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r test-requirements.txt
+	touch $@
+
+# Ansible finds the collection under ansible_collections/observability/cloudwatch: link the checkout there.
+env: $(BIN)/.installed
+	@mkdir -p $(dir $(COLLECTION_LINK))
+	@ln -sfn $(CURDIR) $(COLLECTION_LINK)
+
+lint: env
+	$(BIN)/ruff check plugins tests
+	$(BIN)/ansible-lint
+
+unit: env
+	$(PYTEST) tests/unit
+
+integration: env
+	$(PYTEST) tests/integration
+
+# ansible-test wants a real tree under ansible_collections/; copy the checkout (tracked and new files).
+sanity: env
+	tests/tools/ansible-test-pip-standin.sh
+	rm -rf $(BUILD)/sanity
+	mkdir -p $(SANITY_ROOT)/observability/cloudwatch $(SANITY_ROOT)/amazon
+	git ls-files -co --exclude-standard | while read -r f; do [ -e "$$f" ] && echo "$$f"; done \
+		| tar -cf - -T - | tar -xf - -C $(SANITY_ROOT)/observability/cloudwatch
+	ln -sfn "$$($(BIN)/python -c 'import ansible_collections.amazon.aws as m, os; print(os.path.dirname(m.__file__))')" $(SANITY_ROOT)/amazon/aws
+	cd $(SANITY_ROOT)/observability/cloudwatch && $(BIN)/ansible-test sanity --venv --python 3.11 --color no
+
+clean:
+	rm -rf $(BUILD) tests/output

@@ -1,0 +1,168 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Integration tests: Ansible runs the collection's modules and playbooks against a real moto server.
+
+Fixtures:
+- ``local_aws``: the moto server of this test session (``.url``, ``.env``, ``.client(service)``,
+  ``.reset()``, ``.record()``).
+- ``aws``: the same, emptied before the test.
+- ``ansible``: runs playbooks and single module tasks with the emulator's connection settings.
+"""
+
+import contextlib
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import boto3
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _load_tool(name):
+    spec = importlib.util.spec_from_file_location(name, REPO / "tests" / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+local_aws_tool = _load_tool("local_aws")
+
+
+class LocalAWS:
+    def __init__(self, url):
+        self.url = url
+        self.env = local_aws_tool.environment(url)
+        self.region = self.env["AWS_REGION"]
+
+    def client(self, service, **kwargs):
+        session = boto3.session.Session(
+            aws_access_key_id=kwargs.pop("aws_access_key_id", self.env["AWS_ACCESS_KEY_ID"]),
+            aws_secret_access_key=kwargs.pop("aws_secret_access_key", self.env["AWS_SECRET_ACCESS_KEY"]),
+            region_name=kwargs.pop("region_name", self.region),
+        )
+        return session.client(service, endpoint_url=self.url, **kwargs)
+
+    def reset(self):
+        local_aws_tool.reset(self.url)
+
+    @contextlib.contextmanager
+    def record(self):
+        """Record the API calls made inside the block: ``with aws.record() as calls: ...``."""
+        calls = []
+        local_aws_tool.start_recording(self.url)
+        try:
+            yield calls
+        finally:
+            calls.extend(local_aws_tool.stop_recording(self.url))
+
+
+@pytest.fixture(scope="session")
+def local_aws(tmp_path_factory):
+    state = tmp_path_factory.mktemp("local-aws")
+    process, url = local_aws_tool.start(state, log_path=state / "moto.log")
+    try:
+        yield LocalAWS(url)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+@pytest.fixture
+def aws(local_aws):
+    local_aws.reset()
+    return local_aws
+
+
+class PlaybookRun:
+    """The outcome of one ansible-playbook run: ``rc``, ``output`` and per-task results."""
+
+    def __init__(self, rc, output, report):
+        self.rc = rc
+        self.output = output
+        self.report = report
+
+    def results(self, task_name, host="localhost"):
+        """Results of every task called ``task_name`` on ``host``, in run order."""
+        found = []
+        for play in self.report.get("plays", []):
+            for task in play.get("tasks", []):
+                if task["task"]["name"] == task_name and host in task["hosts"]:
+                    found.append(task["hosts"][host])
+        return found
+
+    def result(self, task_name, host="localhost"):
+        found = self.results(task_name, host)
+        assert found, f"no task {task_name!r} ran on {host}:\n{self.output}"
+        return found[-1]
+
+    @property
+    def stats(self):
+        return self.report.get("stats", {})
+
+
+class Ansible:
+    """Runs ansible-playbook with the local AWS's connection settings in its environment."""
+
+    def __init__(self, local_aws, workdir):
+        self.local_aws = local_aws
+        self.workdir = workdir
+
+    def environment(self, extra=None):
+        env = dict(os.environ)
+        env.update(self.local_aws.env)
+        env.update(
+            ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+            ANSIBLE_JSON_INDENT="0",
+            ANSIBLE_LOCALHOST_WARNING="false",
+            ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+            ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+            ANSIBLE_RETRY_FILES_ENABLED="false",
+        )
+        env.update(extra or {})
+        return env
+
+    def playbook(self, playbook, extra_vars=None, check=False, diff=False, expect_failure=False, env=None, args=()):
+        command = ["ansible-playbook", "-i", "localhost,", "-c", "local", str(playbook)]
+        if extra_vars:
+            command += ["-e", json.dumps(extra_vars)]
+        if check:
+            command.append("--check")
+        if diff:
+            command.append("--diff")
+        command += list(args)
+        completed = subprocess.run(command, env=self.environment(env), cwd=self.workdir, capture_output=True, text=True)
+        output = completed.stdout + completed.stderr
+        try:
+            report = json.loads(completed.stdout[completed.stdout.index("{"):])
+        except ValueError:
+            report = {}
+        run = PlaybookRun(completed.returncode, output, report)
+        if expect_failure:
+            assert run.rc != 0, f"playbook succeeded but should have failed:\n{output}"
+        else:
+            assert run.rc == 0, f"playbook failed (rc={run.rc}):\n{output}"
+        return run
+
+    def module(self, name, args, check=False, diff=False, expect_failure=False, env=None):
+        """Run one task of module ``name`` on localhost and return its result dict."""
+        task = {"name": "under test", name: args, "register": "outcome"}
+        play = [{"hosts": "localhost", "gather_facts": False, "tasks": [task]}]
+        path = Path(tempfile.mkstemp(suffix=".yml", dir=self.workdir)[1])
+        path.write_text(yaml.safe_dump(play))
+        run = self.playbook(path, check=check, diff=diff, expect_failure=expect_failure, env=env)
+        result = run.result("under test")
+        if not expect_failure:
+            assert not result.get("failed"), result
+        return result
+
+
+@pytest.fixture
+def ansible(aws, tmp_path):
+    return Ansible(aws, tmp_path)
