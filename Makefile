@@ -9,7 +9,6 @@ BIN := $(VENV)/bin
 BUILD := $(CURDIR)/build
 COLLECTIONS := $(BUILD)/collections
 COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/observability/cloudwatch
-SANITY_ROOT := $(BUILD)/sanity/ansible_collections
 PYTEST := $(BIN)/python -m pytest
 
 export PATH := $(BIN):$(PATH)
@@ -54,15 +53,19 @@ unit: env
 integration: env
 	$(PYTEST) tests/integration
 
-# ansible-test wants a real tree under ansible_collections/; copy the checkout (tracked and new files).
+# ansible-test wants a real tree under ansible_collections/, outside any git checkout: copy the
+# checkout (tracked and new files)
+# into a fresh temporary directory, so runs side by side do not disturb each other.
 sanity: env
 	tests/tools/ansible-test-pip-standin.sh
-	rm -rf $(BUILD)/sanity
-	mkdir -p $(SANITY_ROOT)/observability/cloudwatch $(SANITY_ROOT)/amazon
-	git ls-files -co --exclude-standard | while read -r f; do [ -e "$$f" ] && echo "$$f"; done \
-		| tar -cf - -T - | tar -xf - -C $(SANITY_ROOT)/observability/cloudwatch
-	ln -sfn "$$($(BIN)/python -c 'import ansible_collections.amazon.aws as m, os; print(os.path.dirname(m.__file__))')" $(SANITY_ROOT)/amazon/aws
-	cd $(SANITY_ROOT)/observability/cloudwatch && $(BIN)/ansible-test sanity --venv --python 3.11 --color no
+	mkdir -p $(BUILD)
+	root="$$(mktemp -d "$${TMPDIR:-/tmp}/cloudwatch-sanity.XXXXXX")/ansible_collections"; \
+	trap 'rm -rf "$$(dirname "$$root")"' EXIT; \
+	mkdir -p "$$root/observability/cloudwatch" "$$root/amazon"; \
+	git ls-files -co --exclude-standard | while read -r f; do if [ -e "$$f" ]; then echo "$$f"; fi; done \
+		| tar -cf - -T - | tar -xf - -C "$$root/observability/cloudwatch"; \
+	ln -sfn "$$($(BIN)/python -c 'import ansible_collections.amazon.aws as m; print(list(m.__path__)[0])')" "$$root/amazon/aws"; \
+	cd "$$root/observability/cloudwatch" && $(BIN)/ansible-test sanity --venv --python 3.11 --color no
 
 clean:
 	rm -rf $(BUILD) tests/output

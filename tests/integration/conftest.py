@@ -137,7 +137,7 @@ class Ansible:
         if diff:
             command.append("--diff")
         command += list(args)
-        completed = subprocess.run(command, env=self.environment(env), cwd=self.workdir, capture_output=True, text=True)
+        completed = subprocess.run(command, env=self.environment(env), cwd=self.workdir, capture_output=True, text=True, check=False)
         output = completed.stdout + completed.stderr
         try:
             report = json.loads(completed.stdout[completed.stdout.index("{"):])

@@ -1,12 +1,11 @@
-#!/usr/bin/env python3
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Start and stop the local AWS emulator (a real moto server on loopback).
 
 Used by the test suite and by ``make demo``. The server gets a free loopback port and the AWS
 managed policies (CloudWatchAgentServerPolicy and friends) loaded, as real IAM has them.
 
-    local_aws.py start STATE_DIR   # prints the endpoint URL; writes STATE_DIR/{pid,url,env}
-    local_aws.py stop STATE_DIR
+    python local_aws.py start STATE_DIR   # prints the endpoint URL; writes STATE_DIR/{pid,url,env}
+    python local_aws.py stop STATE_DIR
 """
 
 import base64
