@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# Prepare a Debian bookworm host to run the role tests in podman containers
+# that boot systemd.
+#
+#   tests/tools/podman-setup.sh [--rebuild] [--image NAME]
+#
+# Idempotent; run as root. It
+#   1. installs podman, runc, debootstrap and dpkg-dev if one is missing
+#      (apt-get update only then),
+#   2. makes sure /etc/containers/containers.conf selects runc and sets
+#      default ulimits that fit inside this host's limits (other settings in
+#      an existing file are kept),
+#   3. builds the image (default localhost/cloudwatch-test-debian:bookworm)
+#      with debootstrap when it is not present yet, or always with --rebuild.
+#
+# Environment:
+#   DEBIAN_MIRROR   mirror for debootstrap (default http://deb.debian.org/debian)
+#   IMAGE           same as --image
+#
+# No terminal is needed (CI); all output is plain lines.
+set -euo pipefail
+
+IMAGE="${IMAGE:-localhost/cloudwatch-test-debian:bookworm}"
+DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+SUITE=bookworm
+REBUILD=false
+CONTAINERS_CONF=/etc/containers/containers.conf
+
+# Packages inside the image: what systemd, Ansible and the agent role need.
+#   python3, systemd, systemd-sysv  boot and run Ansible modules
+#   python3-apt                     ansible.builtin.apt (cannot be installed later: no network)
+#   sudo, acl                       become, including become_user to an unprivileged user
+#   ca-certificates, gnupg          HTTPS downloads and package signature checks
+#   procps, iproute2                ps (used by amazon-cloudwatch-agent-ctl status), ss
+#   netbase                         /etc/services and /etc/protocols
+IMAGE_PACKAGES="python3,python3-apt,systemd,systemd-sysv,sudo,acl,ca-certificates,gnupg,procps,iproute2,netbase"
+HOST_PACKAGES="podman runc debootstrap dpkg-dev"
+
+usage() {
+    sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+}
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --rebuild) REBUILD=true ;;
+    --image)
+        [ $# -ge 2 ] || { echo "--image needs a value" >&2; exit 2; }
+        IMAGE="$2"
+        shift
+        ;;
+    --image=*) IMAGE="${1#--image=}" ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
+    esac
+    shift
+done
+
+log() { printf '[podman-setup] %s\n' "$*"; }
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "podman-setup.sh must run as root (it installs packages and builds a root image)" >&2
+    exit 1
+fi
+
+started=$(date +%s)
+
+# --- 1. host packages -------------------------------------------------------
+missing=""
+for pkg in $HOST_PACKAGES; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+        missing="$missing $pkg"
+    fi
+done
+if [ -n "$missing" ]; then
+    log "installing:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    # shellcheck disable=SC2086  # word splitting of the package list is intended
+    apt-get install -y -q --no-install-recommends $missing
+else
+    log "host packages present: $HOST_PACKAGES"
+fi
+
+# --- 2. containers.conf -----------------------------------------------------
+# set_toml_key FILE SECTION KEY VALUE: set KEY = VALUE in [SECTION], replacing
+# an existing (possibly commented-out default is left alone) assignment of KEY
+# in that section, adding the section if it is missing. Other content is kept.
+set_toml_key() {
+    local file="$1" section="$2" key="$3" value="$4" tmp
+    tmp="$(mktemp "${file}.XXXXXX")"
+    awk -v section="$section" -v key="$key" -v value="$value" '
+        function flush_pending() {
+            if (in_section && !done) { print key " = " value; done = 1 }
+        }
+        /^[[:space:]]*\[[^]]+\][[:space:]]*(#.*)?$/ {
+            name = $0
+            sub(/^[[:space:]]*\[/, "", name)
+            sub(/\].*$/, "", name)
+            if (in_section) flush_pending()
+            in_section = (name == section)
+            if (in_section) seen = 1
+            print
+            next
+        }
+        in_section && !done && $0 ~ "^[[:space:]]*" key "[[:space:]]*=" {
+            print key " = " value
+            done = 1
+            # skip continuation lines of a multi-line array
+            if ($0 ~ /\[[^]]*$/) { skipping = 1 }
+            next
+        }
+        skipping {
+            if ($0 ~ /\]/) skipping = 0
+            next
+        }
+        { print }
+        END {
+            if (in_section) flush_pending()
+            if (!seen) { print ""; print "[" section "]"; print key " = " value }
+        }
+    ' "$file" >"$tmp"
+    cat "$tmp" >"$file"
+    rm -f "$tmp"
+}
+
+mkdir -p "$(dirname "$CONTAINERS_CONF")"
+[ -f "$CONTAINERS_CONF" ] || : >"$CONTAINERS_CONF"
+before="$(cksum <"$CONTAINERS_CONF")"
+set_toml_key "$CONTAINERS_CONF" engine runtime '"runc"'
+set_toml_key "$CONTAINERS_CONF" containers default_ulimits '["nofile=4096:4096", "nproc=4096:4096"]'
+if [ "$before" != "$(cksum <"$CONTAINERS_CONF")" ]; then
+    log "updated $CONTAINERS_CONF"
+else
+    log "$CONTAINERS_CONF already set"
+fi
+
+# --- 3. image ---------------------------------------------------------------
+if podman image exists "$IMAGE" && [ "$REBUILD" = false ]; then
+    log "image $IMAGE present (cached; --rebuild forces a new build)"
+else
+    rootfs="$(mktemp -d /var/tmp/cloudwatch-test-rootfs.XXXXXX)"
+    # shellcheck disable=SC2064  # expand now: the path is fixed
+    trap "rm -rf '$rootfs'" EXIT
+    log "debootstrap $SUITE from $DEBIAN_MIRROR into $rootfs"
+    debootstrap --variant=minbase --include="$IMAGE_PACKAGES" "$SUITE" "$rootfs" "$DEBIAN_MIRROR" \
+        >"$rootfs.debootstrap.log" 2>&1 || {
+        tail -n 40 "$rootfs.debootstrap.log" >&2
+        rm -f "$rootfs.debootstrap.log"
+        exit 1
+    }
+    rm -f "$rootfs.debootstrap.log"
+
+    # A fresh machine-id per container; no package caches in the image.
+    : >"$rootfs/etc/machine-id"
+    rm -f "$rootfs/var/lib/dbus/machine-id"
+    rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/log/*.log
+    # Units that only make sense on real hardware or a console.
+    for unit in getty.target console-getty.service systemd-udevd.service systemd-udev-trigger.service \
+        systemd-remount-fs.service sys-kernel-config.mount sys-kernel-debug.mount dev-hugepages.mount; do
+        ln -sf /dev/null "$rootfs/etc/systemd/system/$unit"
+    done
+
+    old_id=""
+    if podman image exists "$IMAGE"; then
+        old_id="$(podman image inspect --format '{{.Id}}' "$IMAGE")"
+    fi
+    log "importing $IMAGE"
+    tar -C "$rootfs" --numeric-owner -c . |
+        podman import --change 'CMD ["/sbin/init"]' --change 'STOPSIGNAL SIGRTMIN+3' - "$IMAGE" >/dev/null
+    rm -rf "$rootfs"
+    trap - EXIT
+    # The tag has moved to the new image. Drop the old one unless a container
+    # still uses it (never force: that would remove running containers).
+    if [ -n "$old_id" ]; then
+        podman rmi "$old_id" >/dev/null 2>&1 || log "previous image ${old_id:0:12} kept: still in use"
+    fi
+    log "built $IMAGE ($(podman image inspect --format '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1000000}'))"
+fi
+
+log "done in $(($(date +%s) - started))s"
