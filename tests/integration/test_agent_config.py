@@ -1,0 +1,248 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""observability.cloudwatch.agent_config against the moto server."""
+
+import json
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+
+REPO = Path(__file__).resolve().parents[2]
+PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
+FIXTURES = REPO / "tests" / "fixtures" / "agent_configs"
+MODULE = "observability.cloudwatch.agent_config"
+
+CONFIG_V1 = {
+    "agent": {"metrics_collection_interval": 60},
+    "metrics": {"metrics_collected": {"mem": {"measurement": ["mem_used_percent"]}}},
+}
+CONFIG_V2 = {
+    "agent": {"metrics_collection_interval": 30, "run_as_user": "cwagent"},
+    "metrics": {
+        "append_dimensions": {"InstanceId": "${aws:InstanceId}"},
+        "metrics_collected": {
+            "mem": {"measurement": ["mem_used_percent"]},
+            "disk": {"resources": ["/"], "measurement": ["used_percent"]},
+        },
+    },
+}
+# CONFIG_V2 written by hand: keys in another order, other indentation and line breaks.
+CONTENT_V2_REORDERED = """{
+    "metrics": {"metrics_collected": {"disk": {"measurement": ["used_percent"], "resources": ["/"]},
+                                      "mem": {"measurement": ["mem_used_percent"]}},
+                "append_dimensions": {"InstanceId": "${aws:InstanceId}"}},
+    "agent": {"run_as_user": "cwagent",   "metrics_collection_interval": 30}
+}
+"""
+
+
+def compact(config):
+    return json.dumps(config, separators=(",", ":"), sort_keys=True)
+
+
+def logs_config(count, prefix="/var/log/application"):
+    """A valid configuration collecting ``count`` log files: about 95 bytes stored per file."""
+    files = [
+        {"file_path": f"{prefix}/service-{i:03d}.log", "log_group_name": f"/app/service-{i:03d}", "retention_in_days": 30}
+        for i in range(count)
+    ]
+    return {"logs": {"logs_collected": {"files": {"collect_list": files}}}}
+
+
+def refused(result):
+    """A module failure that the playbook expected (failed_when turns it into data the test reads)."""
+    return "msg" in result and not result.get("changed") and "failed_when_result" in result
+
+
+def history(aws, name):
+    try:
+        return aws.client("ssm").get_parameter_history(Name=name)["Parameters"]
+    except ClientError as e:
+        if e.response["Error"]["Code"] == "ParameterNotFound":
+            return []
+        raise
+
+
+def test_lifecycle(aws, ansible):
+    name = "AmazonCloudWatch-lifecycle"
+    run = ansible.playbook(
+        PLAYBOOKS / "agent_config_lifecycle.yml",
+        extra_vars={"name": name, "config_v1": CONFIG_V1, "config_v2": CONFIG_V2, "content_v2_reordered": CONTENT_V2_REORDERED},
+    )
+
+    check = run.result("Create (check mode)")
+    assert check["changed"] and check["parameter"]["version"] == 1 and check["config"] == CONFIG_V1
+    created = run.result("Create")
+    # Had check mode written anything, this would not be a change to version 1.
+    assert created["changed"]
+    assert created["parameter"] == {"name": name, "version": 1, "tier": "Standard", "type": "String"}
+    assert created["config"] == CONFIG_V1
+    assert not run.result("Create again (check mode)")["changed"]
+    again = run.result("Create again")
+    assert not again["changed"] and again["parameter"]["version"] == 1
+
+    changed = run.result("Change")
+    assert changed["changed"] and changed["parameter"]["version"] == 2 and changed["config"] == CONFIG_V2
+    reordered = run.result("Same configuration, other key order and white space")
+    assert not reordered["changed"] and reordered["parameter"]["version"] == 2
+
+    assert run.result("Restore version 1 (check mode)")["changed"]
+    restored = run.result("Restore version 1")
+    assert restored["changed"] and restored["parameter"]["version"] == 3 and restored["config"] == CONFIG_V1
+    assert not run.result("Restore version 1 again")["changed"]
+    missing = run.result("Restore a version that does not exist")
+    assert refused(missing) and "version 42" in missing["msg"]
+
+    assert run.result("Delete (check mode)")["changed"]
+    assert run.result("Delete")["changed"]
+    assert not run.result("Delete again")["changed"]
+    assert history(aws, name) == []
+
+
+def test_stored_form_and_history(aws, ansible):
+    """The parameter holds compact JSON; versions come from real writes only."""
+    name = "AmazonCloudWatch-stored"
+    ansible.module(MODULE, {"name": name, "content": CONTENT_V2_REORDERED})
+    ansible.module(MODULE, {"name": name, "config": CONFIG_V2})
+    parameter = aws.client("ssm").get_parameter(Name=name)["Parameter"]
+    assert parameter["Value"] == compact(CONFIG_V2)
+    assert parameter["Type"] == "String"
+    assert [v["Version"] for v in history(aws, name)] == [1]
+
+
+def test_no_op_and_publish_use_only_admin_policy_calls(aws, ansible):
+    name = "AmazonCloudWatch-calls"
+    with aws.record() as created:
+        ansible.module(MODULE, {"name": name, "config": CONFIG_V1})
+    with aws.record() as no_op:
+        result = ansible.module(MODULE, {"name": name, "config": CONFIG_V1})
+    with aws.record() as published:
+        ansible.module(MODULE, {"name": name, "config": CONFIG_V2})
+    with aws.record() as no_op_check:
+        ansible.module(MODULE, {"name": name, "config": CONFIG_V1}, check=True)
+
+    assert not result["changed"]
+    assert [c["operation"] for c in created] == ["GetParameter", "PutParameter"]
+    assert [c["operation"] for c in no_op] == ["GetParameter"]
+    assert [c["operation"] for c in published] == ["GetParameter", "PutParameter"]
+    assert [c["operation"] for c in no_op_check] == ["GetParameter"]
+
+
+def test_diff_is_readable_json(aws, ansible):
+    name = "AmazonCloudWatch-diff"
+    ansible.module(MODULE, {"name": name, "config": CONFIG_V1})
+    result = ansible.module(MODULE, {"name": name, "config": CONFIG_V2}, diff=True)
+    diff = result["diff"]
+    assert diff["before"] == json.dumps(CONFIG_V1, indent=2, sort_keys=True) + "\n"
+    assert diff["after"] == json.dumps(CONFIG_V2, indent=2, sort_keys=True) + "\n"
+    assert '    "metrics_collection_interval": 30,\n' in diff["after"]
+    assert diff["before_header"] == f"{name} (version 1)"
+    assert diff["after_header"] == f"{name} (version 2)"
+
+    no_change = ansible.module(MODULE, {"name": name, "content": CONTENT_V2_REORDERED}, diff=True)
+    assert not no_change["changed"]
+    assert no_change["diff"]["before"] == no_change["diff"]["after"]
+
+
+def test_tiers(aws, ansible):
+    name = "AmazonCloudWatch-tiers"
+    small, large, too_large = logs_config(2), logs_config(60), logs_config(120)
+    assert len(compact(small)) <= 4096 < len(compact(large)) <= 8192 < len(compact(too_large))
+    run = ansible.playbook(
+        PLAYBOOKS / "agent_config_tier.yml",
+        extra_vars={"name": name, "small": small, "large": large, "too_large": too_large},
+    )
+
+    assert run.result("Small configuration")["parameter"]["tier"] == "Standard"
+    assert run.result("Large configuration")["parameter"]["tier"] == "Advanced"
+    shrunk = run.result("Small configuration again")
+    assert shrunk["changed"] and shrunk["parameter"]["tier"] == "Advanced"
+
+    too_big = run.result("Too large configuration")
+    size = len(compact(too_large).encode())
+    assert refused(too_big) and f"{size} bytes" in too_big["msg"] and "8192 bytes" in too_big["msg"]
+    standard = run.result("Large configuration with tier Standard")
+    assert refused(standard) and "4096 bytes" in standard["msg"]
+
+    versions = history(aws, name)
+    assert [(v["Version"], v["Tier"]) for v in versions] == [(1, "Standard"), (2, "Advanced"), (3, "Advanced")]
+    assert history(aws, name + "-standard") == []
+
+
+def test_fixtures_and_refused_inputs(aws, ansible, tmp_path):
+    name = "AmazonCloudWatch-validation"
+    invalid = sorted(FIXTURES.glob("invalid/*.json"))
+    valid = sorted(FIXTURES.glob("valid/*.json"))
+    assert len(invalid) >= 10 and len(valid) >= 15
+    schema = tmp_path / "schema.json"
+    schema.write_text(json.dumps({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "type": "object",
+        "properties": {"agent": {"type": "object", "required": ["region"]}},
+    }))
+    run = ansible.playbook(
+        PLAYBOOKS / "agent_config_fixtures.yml",
+        extra_vars={
+            "name": name, "seed": CONFIG_V1, "schema_path": str(schema),
+            "invalid": [str(p) for p in invalid], "valid": [str(p) for p in valid],
+        },
+    )
+
+    rejected = run.result("Invalid fixtures")["results"]
+    assert len(rejected) == len(invalid)
+    for path, result in zip(invalid, rejected):
+        expected = [line for line in path.with_suffix(".errors").read_text().splitlines() if line.strip()]
+        assert refused(result), path.name
+        assert "nothing was written" in result["msg"], (path.name, result["msg"])
+        assert result["errors"] == expected, path.name
+
+    bad_json = run.result("Invalid JSON text")
+    assert refused(bad_json) and "invalid JSON at line 3, column" in bad_json["msg"]
+    user_schema = run.result("Configuration the user's schema refuses")
+    assert refused(user_schema) and any(e.startswith("agent: ") and "region" in e for e in user_schema["errors"])
+
+    # Nothing refused made a version: only the seed is there.
+    assert [v["Version"] for v in history(aws, name)] == [1]
+    assert aws.client("ssm").get_parameter(Name=name)["Parameter"]["Value"] == compact(CONFIG_V1)
+
+    accepted = run.result("Valid fixtures")["results"]
+    assert len(accepted) == len(valid) and all(r["changed"] and not r.get("failed") for r in accepted)
+    ssm = aws.client("ssm")
+    for path in valid:
+        stored = ssm.get_parameter(Name=f"AmazonCloudWatch-valid-{path.stem}")["Parameter"]["Value"]
+        assert json.loads(stored) == json.loads(path.read_text()), path.name
+
+    prefix = run.result("Name without the prefix")
+    assert refused(prefix) and "AmazonCloudWatch-" in prefix["msg"] and "allow_any_name" in prefix["msg"]
+    allowed = run.result("Name without the prefix, allowed")
+    assert allowed["changed"]
+    assert any("CloudWatchAgentServerPolicy" in w for w in allowed.get("warnings", []))
+
+
+def test_description_and_tags(aws, ansible):
+    name = "AmazonCloudWatch-metadata"
+    run = ansible.playbook(PLAYBOOKS / "agent_config_metadata.yml", extra_vars={"name": name, "config": CONFIG_V1})
+    created = run.result("Create with description and tags")
+    assert created["changed"] and created["parameter"]["tags"] == {"team": "observability", "env": "test"}
+    same = run.result("Same description and tags")
+    assert not same["changed"] and same["parameter"]["version"] == 1
+    other = run.result("Other description and tags")
+    assert other["changed"] and other["parameter"]["tags"] == {"team": "platform"}
+
+    ssm = aws.client("ssm")
+    described = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [name]}])["Parameters"][0]
+    assert described["Description"] == "Linux and Windows fleet"
+    tags = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=name)["TagList"]
+    assert tags == [{"Key": "team", "Value": "platform"}]
+    # The description change made one new version, with the same configuration.
+    assert [v["Version"] for v in history(aws, name)] == [1, 2]
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"config": CONFIG_V1, "content": "{}"}, "mutually exclusive"),
+    ({}, "any of the following are missing"),
+    ({"restore_version": 0}, "restore_version must be"),
+])
+def test_bad_arguments(aws, ansible, args, message):
+    result = ansible.module(MODULE, dict(name="AmazonCloudWatch-args", **args), expect_failure=True)
+    assert message in result["msg"]
