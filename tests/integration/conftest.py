@@ -166,3 +166,31 @@ class Ansible:
 @pytest.fixture
 def ansible(aws, tmp_path):
     return Ansible(aws, tmp_path)
+
+
+def _iam_snapshot(iam):
+    """What IAM holds that the collection's IAM modules could touch: compare before and after a failed run."""
+    roles = {}
+    for role in iam.list_roles()["Roles"]:
+        name = role["RoleName"]
+        roles[name] = {
+            "tags": iam.list_role_tags(RoleName=name)["Tags"],
+            "policies": sorted(p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]),
+        }
+    users = {}
+    for user in iam.list_users()["Users"]:
+        name = user["UserName"]
+        users[name] = {
+            "tags": iam.list_user_tags(UserName=name)["Tags"],
+            "policies": sorted(p["PolicyArn"] for p in iam.list_attached_user_policies(UserName=name)["AttachedPolicies"]),
+            "keys": sorted((k["AccessKeyId"], k["Status"]) for k in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]),
+        }
+    profiles = {p["InstanceProfileName"]: sorted(r["RoleName"] for r in p["Roles"]) for p in iam.list_instance_profiles()["InstanceProfiles"]}
+    return {"roles": roles, "users": users, "instance_profiles": profiles}
+
+
+@pytest.fixture
+def iam_snapshot(aws):
+    """``iam_snapshot()`` returns the IAM roles, users, keys and instance profiles with their tags and policies."""
+    client = aws.client("iam")
+    return lambda: _iam_snapshot(client)

@@ -1,0 +1,62 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the observability.cloudwatch collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+
+class ModuleDocFragment:
+    # Options every IAM module of the collection shares (the IAM safety rules and the wait after create).
+    DOCUMENTATION = r"""
+options:
+  allow_root:
+    description:
+      - Allow changes made with the AWS account root user's credentials.
+      - When the module is about to change something (never on a run that changes nothing) it reads the
+        caller identity once (C(sts:GetCallerIdentity)). With the root user's credentials it fails and
+        asks you to create an administrator instead, unless O(allow_root=true).
+    type: bool
+    default: false
+  wait:
+    description:
+      - After creating a resource, wait until IAM reads it back (IAM is eventually consistent).
+      - See the module's notes for how it decides.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - How many seconds to wait at most when O(wait=true).
+    type: int
+    default: 120
+notes:
+  - Resources the collection creates carry the tag C(managed-by=observability.cloudwatch). An existing resource
+    without it is updated (with a warning) but never adopted silently, and O(state=absent) refuses to delete it.
+  - With credentials of an assumed role (another account, or least privilege) use amazon.aws profiles
+    (O(profile)) or pass the output of M(amazon.aws.sts_assume_role) as O(access_key), O(secret_key) and
+    O(session_token).
+"""
+
+    # The access-key store shared by agent_iam_user and exporter_access.
+    KEY_STORE = r"""
+options:
+  access_key_store:
+    description:
+      - Where the module keeps the secret access key of the key it creates, written before the module returns.
+      - V(ssm:NAME) stores it in an SSM Parameter Store C(SecureString) named C(NAME) in the module's region.
+        Names starting with C(AmazonCloudWatch-) are refused, because every host running the agent may read
+        those parameters. Prefer a customer managed KMS key (O(kms_key_id)), because the
+        C(AmazonSSMManagedInstanceCore) policy lets hosts read any parameter encrypted with the default key.
+      - V(file:PATH) writes a file on the host that runs the module (run the task on the controller),
+        created with mode C(0600) and replaced atomically. Its directory must exist.
+      - Both hold one JSON object with C(access_key_id), C(secret_access_key), C(user_name) and C(created).
+        Read it with the P(observability.cloudwatch.access_key#lookup) lookup.
+      - Before it changes anything, the module checks that the store can be written (for V(file:) it creates
+        and removes a probe file in the directory; for V(ssm:) it reads and decrypts the parameter, which proves
+        access to it but not the right to write it). If writing still fails, the new key is deleted again and
+        the module fails.
+    type: str
+  kms_key_id:
+    description:
+      - The KMS key (id, ARN or alias) that encrypts an V(ssm:) O(access_key_store).
+      - Defaults to the account's C(aws/ssm) key.
+    type: str
+"""

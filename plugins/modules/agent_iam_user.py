@@ -1,0 +1,319 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the observability.cloudwatch collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: agent_iam_user
+short_description: Manage the IAM user and access key of the CloudWatch agent on on-premises servers
+version_added: 0.1.0
+description:
+  - Creates, updates and deletes the IAM users AWS documents for the Amazon CloudWatch agent on
+    on-premises servers, and their access keys.
+  - O(purpose=server) attaches C(CloudWatchAgentServerPolicy); O(purpose=admin) attaches
+    C(CloudWatchAgentAdminPolicy), which may also write the agent configuration to Parameter Store.
+  - A secret access key exists only once, when IAM creates it. The module writes every key it creates to
+    O(access_key_store) before it returns, and checks that the store can be written before it changes anything.
+  - A run that changes nothing makes three read calls (C(GetUser), which returns the tags, C(ListAttachedUserPolicies)
+    and C(ListAccessKeys)), plus one read of the store when O(access_key_state=present) must check that the
+    store holds the user's active key (one C(GetParameter) for an V(ssm:) store).
+  - Creating a user with its purpose policy and a key stored in SSM takes eight calls (C(GetUser),
+    C(GetParameter) to check the store, C(GetCallerIdentity), C(CreateUser) with its tags, C(AttachUserPolicy),
+    C(CreateAccessKey), C(PutParameter) and one C(GetCallerIdentity) signed with the new key while waiting);
+    with a V(file:) store, six.
+author:
+  - observability.cloudwatch maintainers (@observability-collections)
+options:
+  name:
+    description:
+      - The name of the user.
+    type: str
+    required: true
+  purpose:
+    description:
+      - What the user is for. V(server) for servers that run the agent, V(admin) for servers that also
+        write the agent configuration to Parameter Store.
+    type: str
+    required: true
+    choices: [server, admin]
+  ssm_managed:
+    description:
+      - Attach C(AmazonSSMManagedInstanceCore), needed only when AWS Systems Manager installs or configures
+        the agent. It lets the server read every parameter of the account's Parameter Store that is not encrypted
+        with a customer managed KMS key it cannot use.
+    type: bool
+    default: false
+  managed_policies:
+    description:
+      - Further managed policies to attach, by ARN or by name (V(NAME) or V(PATH/NAME); looked up first among
+        the AWS managed policies, then among the customer managed policies of the caller's account).
+      - The module fails, before changing anything, when a policy it must attach does not exist.
+    type: list
+    elements: str
+    default: []
+  purge_policies:
+    description:
+      - Detach managed policies that neither the purpose, O(ssm_managed) nor O(managed_policies) name.
+      - The purpose policy is never detached.
+    type: bool
+    default: true
+  path:
+    description:
+      - The IAM path of the user, V(/) or V(/segment/.../). Defaults to V(/) on creation.
+    type: str
+  permissions_boundary:
+    description:
+      - The ARN of a managed policy to use as the user's permissions boundary. V("") removes the boundary.
+      - When not set, the boundary is left alone.
+    type: str
+  access_key_state:
+    description:
+      - V(none) leaves the user's access keys alone (apart from O(retire_access_keys)).
+      - V(present) ensures the user has an active key whose secret is in O(access_key_store), creating one when
+        the user has no active key. An active key whose secret is not in the store is never replaced silently;
+        the module fails and says to use V(rotate).
+      - V(rotate) creates a new key on every run and writes it to the store. The older key stays active, so running
+        agents keep working until you retire it with O(retire_access_keys); RV(previous_access_key_ids) lists it.
+        When the user already has the two keys IAM allows, the oldest inactive one is deleted first; when both are
+        active the module fails and changes nothing.
+      - A new key can take a few seconds before AWS accepts it; with O(wait=true) the module waits for that.
+    type: str
+    choices: [none, present, rotate]
+    default: none
+  retire_access_keys:
+    description:
+      - Ids of access keys to deactivate and then delete. Ids the user no longer has are ignored.
+      - The key held in O(access_key_store) is never retired (the module fails instead), so O(access_key_store)
+        is required with this option.
+    type: list
+    elements: str
+    default: []
+  state:
+    description:
+      - V(present) creates or updates the user.
+      - V(absent) deletes a user the collection created (tagged C(managed-by=observability.cloudwatch)), with its access
+        keys, its managed policy attachments, the user, and the record in O(access_key_store) when it holds this
+        user's key. A user without that tag is not deleted; the module fails and changes nothing.
+    type: str
+    choices: [present, absent]
+    default: present
+notes:
+  - Check mode is fully supported and reports what would change; it never creates a key. With C(--diff), RV(diff)
+    holds the user and its access keys (ids and status, never a secret) before and after.
+  - RV(access_key) holds a secret. Register the result of this module with C(no_log) set to C(true) (the examples do), or
+    read the key later from the store with the P(observability.cloudwatch.access_key#lookup) lookup.
+  - With O(wait=true), after creating a key the module calls C(sts:GetCallerIdentity) signed with the new key,
+    backing off from 1 to 5 seconds, until AWS accepts it; after creating a user without a key it polls C(GetUser).
+extends_documentation_fragment:
+  - observability.cloudwatch.iam
+  - observability.cloudwatch.iam.key_store
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: User for on-premises servers, its key stored as an SSM SecureString
+  observability.cloudwatch.agent_iam_user:
+    name: cloudwatch-agent-onprem
+    purpose: server
+    access_key_state: present
+    access_key_store: ssm:/cloudwatch-agent/keys/onprem
+    kms_key_id: alias/cloudwatch-agent-keys
+  register: agent_user
+  no_log: true
+
+- name: Rotate the key; the old one stays active until the agents use the new one
+  observability.cloudwatch.agent_iam_user:
+    name: cloudwatch-agent-onprem
+    purpose: server
+    access_key_state: rotate
+    access_key_store: ssm:/cloudwatch-agent/keys/onprem
+  register: rotated
+  no_log: true
+
+- name: Later, retire the previous key
+  observability.cloudwatch.agent_iam_user:
+    name: cloudwatch-agent-onprem
+    purpose: server
+    access_key_store: ssm:/cloudwatch-agent/keys/onprem
+    retire_access_keys: "{{ rotated.previous_access_key_ids }}"
+
+- name: Admin user with its key in a file on the controller
+  observability.cloudwatch.agent_iam_user:
+    name: cloudwatch-agent-admin
+    purpose: admin
+    access_key_state: present
+    access_key_store: file:/etc/ansible/secrets/cloudwatch-agent-admin.json
+  delegate_to: localhost
+  no_log: true
+
+- name: Delete the user, its keys and its stored key
+  observability.cloudwatch.agent_iam_user:
+    name: cloudwatch-agent-onprem
+    purpose: server
+    access_key_store: ssm:/cloudwatch-agent/keys/onprem
+    state: absent
+"""
+
+RETURN = r"""
+user:
+  description: The user after the run (predicted in check mode); V(null) when absent.
+  returned: always
+  type: dict
+  contains:
+    arn:
+      description: The user's ARN.
+      type: str
+      sample: arn:aws:iam::123456789012:user/cloudwatch-agent-onprem
+    name:
+      description: The user's name.
+      type: str
+    path:
+      description: The user's path.
+      type: str
+    user_id:
+      description: The user's unique id.
+      type: str
+    create_date:
+      description: When the user was created, ISO 8601.
+      type: str
+    permissions_boundary:
+      description: The ARN of the permissions boundary, or V(null).
+      type: str
+    attached_policies:
+      description: The ARNs of the attached managed policies.
+      type: list
+      elements: str
+      sample: [arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy]
+    tags:
+      description: The user's tags.
+      type: dict
+access_keys:
+  description: The user's access keys after the run, oldest first, without secrets.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    access_key_id:
+      description: The key id (V(null) for the key check mode predicts).
+      type: str
+    status:
+      description: V(Active) or V(Inactive).
+      type: str
+    create_date:
+      description: When the key was created, ISO 8601.
+      type: str
+access_key:
+  description:
+    - The key this run created, with its secret. Returned only by the run that created it (never in check mode).
+    - The same pair is in O(access_key_store).
+  returned: when a key was created
+  type: dict
+  contains:
+    access_key_id:
+      description: The key id.
+      type: str
+    secret_access_key:
+      description: The secret access key.
+      type: str
+previous_access_key_ids:
+  description: When a key was created, the ids of the user's older keys, which stay as they were (retire them later).
+  returned: always
+  type: list
+  elements: str
+changes:
+  description: One line per change made (or, in check mode, that would be made); never a secret.
+  returned: always
+  type: list
+  elements: str
+diff:
+  description: RV(user) and RV(access_keys) before and after, with C(--diff); never a secret.
+  returned: when run with C(--diff)
+  type: dict
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError  # noqa: E402
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule  # noqa: E402
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry  # noqa: E402
+
+from ansible_collections.observability.cloudwatch.plugins.module_utils import iam  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils import keys  # noqa: E402
+
+
+def main():
+    argument_spec = dict(
+        name=dict(type="str", required=True),
+        purpose=dict(type="str", required=True, choices=["server", "admin"]),
+        ssm_managed=dict(type="bool", default=False),
+        managed_policies=dict(type="list", elements="str", default=[]),
+        purge_policies=dict(type="bool", default=True),
+        path=dict(type="str"),
+        permissions_boundary=dict(type="str"),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+        purge_tags=dict(type="bool", default=True),
+        access_key_state=dict(type="str", choices=["none", "present", "rotate"], default="none"),
+        retire_access_keys=dict(type="list", elements="str", default=[], no_log=False),
+        access_key_store=dict(type="str", no_log=False),
+        kms_key_id=dict(type="str", no_log=False),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        allow_root=dict(type="bool", default=False),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=120),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    params = module.params
+    for warning in iam.agent_policy_warnings(params["managed_policies"]):
+        module.warn(warning)
+
+    retry = AWSRetry.jittered_backoff()
+    client = module.client("iam", retry_decorator=retry)
+    caller = iam.Caller(module.client("sts", retry_decorator=retry), allow_root=params["allow_root"])
+
+    def key_client(access_key_id, secret_access_key):
+        return module.client(
+            "sts",
+            retry_decorator=retry,
+            aws_access_key_id=access_key_id,
+            aws_secret_access_key=secret_access_key,
+            aws_session_token=None,
+            profile_name=None,
+        )
+
+    try:
+        store = None
+        if params["access_key_store"]:
+            store = keys.open_store(
+                params["access_key_store"], lambda: module.client("ssm", retry_decorator=retry), params["kms_key_id"]
+            )
+        spec = iam.UserSpec(
+            name=params["name"],
+            path=params["path"],
+            permissions_boundary=params["permissions_boundary"],
+            required_policies=iam.agent_policies(params["purpose"], params["ssm_managed"]),
+            managed_policies=params["managed_policies"],
+            purge_policies=params["purge_policies"],
+            tags=params["tags"],
+            purge_tags=params["purge_tags"],
+        )
+        if params["state"] == "present":
+            keys_spec = iam.KeySpec(params["access_key_state"], params["retire_access_keys"], store)
+            result = iam.ensure_user_present(
+                client, caller, spec, keys_spec, module.check_mode, params["wait"], params["wait_timeout"], key_client
+            )
+        else:
+            result = iam.ensure_user_absent(client, caller, spec, store, module.check_mode)
+    except AnsibleAWSError as e:
+        module.fail_json_aws_error(e)
+
+    for warning in result.pop("warnings"):
+        module.warn(warning)
+    if not module._diff:
+        result.pop("diff")
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
