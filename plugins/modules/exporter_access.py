@@ -1,0 +1,402 @@
+#!/usr/bin/python
+
+# Copyright: Contributors to the observability.cloudwatch collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: exporter_access
+short_description: Give an external telemetry exporter write access to CloudWatch
+version_added: 0.1.0
+description:
+  - Sets up what a managed service needs to ship logs, traces and metrics into your CloudWatch, in one idempotent
+    task, with less privilege than the policies usually copied from documentation.
+  - O(auth_method=iam_role) creates an IAM role the exporter assumes, through an IAM OIDC provider (IAM roles for
+    service accounts, IRSA), through roles of its own account (O(trusted_role_arns)), or both. Give the exporter
+    RV(role.arn).
+  - O(auth_method=iam_user) creates an IAM user restricted to CloudWatch, and an access key written to
+    O(access_key_store), exactly as M(observability.cloudwatch.agent_iam_user) does it. Give the exporter the key id
+    and secret from the store.
+  - "The permission policy is an inline policy named C(cloudwatch-exporter). With O(data_types=[logs, traces]) (the
+    default) it grants C(logs:DescribeLogGroups) on C(*); C(logs:CreateLogGroup), C(logs:DescribeLogStreams),
+    C(logs:PutRetentionPolicy) on the log groups; C(logs:CreateLogStream), C(logs:PutLogEvents) on their streams;
+    C(xray:PutTraceSegments), C(xray:PutTelemetryRecords), C(xray:GetSamplingRules), C(xray:GetSamplingTargets),
+    C(xray:GetSamplingStatisticSummaries) on C(*); and C(ssm:GetParameters) on the C(AmazonCloudWatch-*) parameters of
+    the account and region. V(metrics) adds C(cloudwatch:PutMetricData)."
+  - "The trust policy of the role has at most two statements: the OIDC provider as C(Federated) principal with
+    C(sts:AssumeRoleWithWebIdentity), on condition (C(StringEquals)) that the token's C(ISSUER:aud) is O(audience)
+    and, with O(service_account), that its C(ISSUER:sub) is O(service_account) (C(ISSUER) is the provider URL without
+    C(https://), path included); and O(trusted_role_arns) as C(AWS) principals with C(sts:AssumeRole), on condition
+    of C(sts:ExternalId) when O(external_id) is given."
+  - Every input is checked before the first change, so a run that fails on bad input has changed nothing.
+author:
+  - observability.cloudwatch maintainers (@observability-collections)
+options:
+  name:
+    description: The name of the role (O(auth_method=iam_role)) or user (O(auth_method=iam_user)).
+    type: str
+    required: true
+  auth_method:
+    description:
+      - How the exporter authenticates. V(iam_role) for a role it assumes, V(iam_user) for an access key.
+    type: str
+    choices: [iam_role, iam_user]
+    default: iam_role
+  oidc_provider_url:
+    description:
+      - The issuer URL of the exporter's OIDC identity provider (C(https://HOST[/PATH])), for example the OIDC issuer of
+        an EKS cluster.
+      - The module uses the IAM OIDC provider of that URL, or creates it (client ID O(audience), O(thumbprints)). On a
+        provider it did not create, it only adds O(audience) to the client IDs when missing.
+      - Mutually exclusive with O(oidc_provider_arn).
+    type: str
+  oidc_provider_arn:
+    description:
+      - The ARN of an existing IAM OIDC provider to trust. The module does not change it, except to add O(audience) to its
+        client IDs when missing.
+    type: str
+  audience:
+    description:
+      - The audience (C(aud)) of the exporter's tokens, a client ID of the OIDC provider and the value of the trust
+        policy's C(ISSUER:aud) condition.
+    type: str
+    default: sts.amazonaws.com
+  thumbprints:
+    description:
+      - SHA-1 fingerprints (40 hexadecimal digits, at most 5) of the issuer's certificates, for a provider the module
+        creates or created. IAM no longer needs them for most issuers.
+      - A provider the collection did not create keeps its thumbprints (a warning says so when they differ).
+    type: list
+    elements: str
+  service_account:
+    description:
+      - The subject (C(sub)) of the tokens allowed to assume the role, for EKS C(system:serviceaccount:NAMESPACE:NAME).
+      - Without it the module warns, because any workload holding a token of the issuer for O(audience) could assume
+        the role.
+    type: str
+  trusted_role_arns:
+    description:
+      - ARNs of roles (usually of the exporter's own AWS account) allowed to assume the role with C(sts:AssumeRole).
+    type: list
+    elements: str
+  external_id:
+    description:
+      - The external ID the exporter must pass when it assumes the role as one of O(trusted_role_arns)
+        (condition C(sts:ExternalId)).
+    type: str
+  data_types:
+    description:
+      - What the exporter writes. V(logs) and V(traces) are the usual policy; V(metrics) adds C(cloudwatch:PutMetricData).
+    type: list
+    elements: str
+    choices: [logs, traces, metrics]
+    default: [logs, traces]
+  parameter_access:
+    description:
+      - Grant C(ssm:GetParameters) on the C(AmazonCloudWatch-*) parameters of the account and the module's region (never
+        on C(*)), where exporters may read a CloudWatch agent configuration.
+    type: bool
+    default: true
+  log_group_names:
+    description:
+      - Log group names, or ARNs, the exporter writes to. When given, the log group and log stream actions are limited to
+        these groups (C(log-group:NAME) and C(log-group:NAME:*)); C(logs:DescribeLogGroups) cannot be limited and stays
+        on C(*).
+      - An ARN must name a log group of the module's region and of the account; the module fails otherwise.
+    type: list
+    elements: str
+  create_log_groups:
+    description:
+      - Ensure the log groups of O(log_group_names) exist in the module's region. An existing group is never deleted or
+        recreated. New groups are tagged with O(tags) and C(managed-by=observability.cloudwatch).
+      - O(state=absent) keeps the log groups, because they hold the exported data.
+    type: bool
+    default: false
+  log_group_retention_days:
+    description:
+      - The retention of the log groups, with O(create_log_groups=true). When not set, the retention is left alone
+        (new groups never expire).
+    type: int
+    choices: [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
+  state:
+    description:
+      - V(present) creates or updates the access.
+      - V(absent) removes what the module created, known by the tag C(managed-by=observability.cloudwatch). For a role,
+        the role and then the OIDC provider it trusted when the collection created that provider and no other role's
+        trust policy still names it (IAM itself does not prevent that deletion, so the module checks). For a user, its
+        keys, the user, and the record in O(access_key_store). Log groups are kept.
+    type: str
+    choices: [present, absent]
+    default: present
+notes:
+  - Check mode is supported and reports what would change; it never creates a key. With C(--diff), RV(diff) holds the
+    role and OIDC provider (or the user and its access keys, never a secret) and the log groups before and after.
+  - RV(access_key) holds a secret. Register the result with C(no_log=true), or read the key from the store with the
+    P(observability.cloudwatch.access_key#lookup) lookup.
+  - The module's region is the exporter's region. The log groups it creates, the log group ARNs and the parameters of the
+    policy are in that region.
+  - A run that changes nothing does not read the caller identity. A role run reads C(GetRole), C(GetRolePolicy),
+    C(ListAttachedRolePolicies), the OIDC provider (C(ListOpenIDConnectProviders) and C(GetOpenIDConnectProvider), or
+    only the latter with O(oidc_provider_arn)) and, with O(create_log_groups=true), one C(DescribeLogGroups) per group.
+seealso:
+  - module: observability.cloudwatch.agent_iam_user
+  - module: amazon.aws.sts_assume_role
+extends_documentation_fragment:
+  - observability.cloudwatch.iam
+  - observability.cloudwatch.iam.key_store
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: A role the exporter assumes from its EKS cluster (IRSA)
+  observability.cloudwatch.exporter_access:
+    name: db-telemetry-exporter
+    region: eu-west-1
+    oidc_provider_url: https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE
+    service_account: system:serviceaccount:exporter:otel-collector
+    log_group_names:
+      - /managed-db/prod/postgresql
+    create_log_groups: true
+    log_group_retention_days: 30
+  register: exporter
+
+- name: Show the value to paste into the exporter's form
+  ansible.builtin.debug:
+    msg: "Role ARN: {{ exporter.role.arn }}"
+
+- name: A role the exporter's own AWS account assumes, with an external ID
+  observability.cloudwatch.exporter_access:
+    name: vendor-telemetry
+    trusted_role_arns:
+      - arn:aws:iam::210987654321:role/telemetry-shipper
+    external_id: "{{ vendor_external_id }}"
+    data_types: [logs, traces, metrics]
+
+- name: A CloudWatch-only user whose key is kept in Parameter Store
+  observability.cloudwatch.exporter_access:
+    name: db-telemetry-exporter
+    auth_method: iam_user
+    access_key_store: ssm:/exporters/db-telemetry/key
+    kms_key_id: alias/exporter-keys
+    log_group_names: [/managed-db/prod/postgresql]
+  register: exporter_user
+  no_log: true
+
+- name: Remove the exporter's role (and its OIDC provider, unless another role trusts it)
+  observability.cloudwatch.exporter_access:
+    name: db-telemetry-exporter
+    oidc_provider_url: https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE
+    state: absent
+"""
+
+RETURN = r"""
+role:
+  description: The role after the run (predicted in check mode), V(null) when absent.
+  returned: with O(auth_method=iam_role)
+  type: dict
+  contains:
+    arn:
+      description: The role's ARN, the value the exporter's form asks for.
+      type: str
+      sample: arn:aws:iam::123456789012:role/db-telemetry-exporter
+    name:
+      description: The role's name.
+      type: str
+    role_id:
+      description: The role's unique ID.
+      type: str
+    assume_role_policy_document:
+      description: The trust policy.
+      type: dict
+    inline_policies:
+      description: The permission policy, under its name C(cloudwatch-exporter).
+      type: dict
+    tags:
+      description: The role's tags.
+      type: dict
+oidc_provider:
+  description: The IAM OIDC provider the role trusts, V(null) without one.
+  returned: with O(auth_method=iam_role)
+  type: dict
+  contains:
+    arn:
+      description: The provider's ARN.
+      type: str
+      sample: arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE
+    url:
+      description: The issuer, without C(https://).
+      type: str
+    client_ids:
+      description: The provider's client IDs (audiences).
+      type: list
+      elements: str
+    thumbprints:
+      description: The provider's thumbprints.
+      type: list
+      elements: str
+    tags:
+      description: The provider's tags.
+      type: dict
+user:
+  description: The user after the run (predicted in check mode), V(null) when absent.
+  returned: with O(auth_method=iam_user)
+  type: dict
+  contains:
+    arn:
+      description: The user's ARN.
+      type: str
+    name:
+      description: The user's name.
+      type: str
+    inline_policies:
+      description: The permission policy, under its name C(cloudwatch-exporter).
+      type: dict
+    tags:
+      description: The user's tags.
+      type: dict
+access_keys:
+  description: The user's access keys after the run, oldest first, without secrets.
+  returned: with O(auth_method=iam_user)
+  type: list
+  elements: dict
+access_key:
+  description:
+    - The key this run created, with its secret (C(access_key_id), C(secret_access_key)). Returned only by the run that
+      created it (never in check mode). The same pair is in O(access_key_store).
+  returned: when a key was created
+  type: dict
+log_groups:
+  description: The log groups of O(log_group_names) that exist (or would, in check mode), with O(create_log_groups=true).
+  returned: with O(state=present)
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The log group's name.
+      type: str
+    arn:
+      description: The log group's ARN.
+      type: str
+    retention_in_days:
+      description: The retention, V(null) for never expire.
+      type: int
+changes:
+  description: One line per change made (or, in check mode, that would be made); never a secret.
+  returned: always
+  type: list
+  elements: str
+diff:
+  description: The resources before and after, with C(--diff); never a secret.
+  returned: when run with C(--diff)
+  type: dict
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.observability.cloudwatch.plugins.module_utils import exporter, iam, keys
+from ansible_collections.observability.cloudwatch.plugins.module_utils.cloudwatch_policies import LOG_RETENTION_DAYS
+
+
+def main():
+    argument_spec = dict(
+        name=dict(type="str", required=True),
+        auth_method=dict(type="str", choices=["iam_role", "iam_user"], default="iam_role"),
+        oidc_provider_url=dict(type="str"),
+        oidc_provider_arn=dict(type="str"),
+        audience=dict(type="str", default="sts.amazonaws.com"),
+        thumbprints=dict(type="list", elements="str"),
+        service_account=dict(type="str"),
+        trusted_role_arns=dict(type="list", elements="str"),
+        external_id=dict(type="str"),
+        data_types=dict(type="list", elements="str", choices=["logs", "traces", "metrics"], default=["logs", "traces"]),
+        parameter_access=dict(type="bool", default=True),
+        log_group_names=dict(type="list", elements="str"),
+        create_log_groups=dict(type="bool", default=False),
+        log_group_retention_days=dict(type="int", choices=list(LOG_RETENTION_DAYS)),
+        access_key_store=dict(type="str", no_log=False),
+        kms_key_id=dict(type="str", no_log=False),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+        purge_tags=dict(type="bool", default=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        allow_root=dict(type="bool", default=False),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=120),
+    )
+    module = AnsibleAWSModule(
+        argument_spec=argument_spec,
+        supports_check_mode=True,
+        mutually_exclusive=[("oidc_provider_url", "oidc_provider_arn")],
+        required_if=[("auth_method", "iam_user", ["access_key_store"])],
+    )
+    params = module.params
+    if params["access_key_store"] and params["auth_method"] != "iam_user":
+        module.fail_json(msg="access_key_store: only with auth_method=iam_user (a role has no access key)")
+
+    retry = AWSRetry.jittered_backoff()
+    iam_client = module.client("iam", retry_decorator=retry)
+    caller = iam.Caller(module.client("sts", retry_decorator=retry), allow_root=params["allow_root"])
+
+    def key_client(access_key_id, secret_access_key):
+        return module.client(
+            "sts",
+            retry_decorator=retry,
+            aws_access_key_id=access_key_id,
+            aws_secret_access_key=secret_access_key,
+            aws_session_token=None,
+            profile_name=None,
+        )
+
+    spec = exporter.ExporterSpec(
+        name=params["name"],
+        region=module.region,
+        auth_method=params["auth_method"],
+        oidc_provider_url=params["oidc_provider_url"],
+        oidc_provider_arn=params["oidc_provider_arn"],
+        audience=params["audience"],
+        thumbprints=params["thumbprints"],
+        service_account=params["service_account"],
+        trusted_role_arns=params["trusted_role_arns"],
+        external_id=params["external_id"],
+        data_types=params["data_types"],
+        parameter_access=params["parameter_access"],
+        log_group_names=params["log_group_names"],
+        create_log_groups=params["create_log_groups"],
+        log_group_retention_days=params["log_group_retention_days"],
+        tags=params["tags"],
+        purge_tags=params["purge_tags"],
+    )
+    try:
+        store = None
+        if params["access_key_store"] and params["auth_method"] == "iam_user":
+            store = keys.open_store(
+                params["access_key_store"], lambda: module.client("ssm", retry_decorator=retry), params["kms_key_id"]
+            )
+        if params["state"] == "present":
+            result = exporter.ensure_exporter_present(
+                iam_client,
+                module.client("logs", retry_decorator=retry),
+                caller,
+                spec,
+                store=store,
+                check_mode=module.check_mode,
+                wait=params["wait"],
+                wait_timeout=params["wait_timeout"],
+                key_client=key_client,
+            )
+        else:
+            result = exporter.ensure_exporter_absent(iam_client, caller, spec, store=store, check_mode=module.check_mode)
+    except AnsibleAWSError as e:
+        module.fail_json_aws_error(e)
+
+    for warning in result.pop("warnings"):
+        module.warn(warning)
+    if not module._diff:
+        result.pop("diff")
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

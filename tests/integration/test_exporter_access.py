@@ -1,0 +1,304 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""observability.cloudwatch.exporter_access against the moto server."""
+
+import json
+import stat
+from pathlib import Path
+
+MODULE = "observability.cloudwatch.exporter_access"
+PLAYBOOK = Path(__file__).parent / "playbooks" / "exporter_access.yml"
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+ISSUER = "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+URL = "https://" + ISSUER
+PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{ISSUER}"
+SUBJECT = "system:serviceaccount:exporter:otel-collector"
+OWNER = {"managed-by": "observability.cloudwatch"}
+PARAMETERS = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/AmazonCloudWatch-*"
+LOG_ACTIONS_GROUP = ["logs:CreateLogGroup", "logs:DescribeLogStreams", "logs:PutRetentionPolicy"]
+LOG_ACTIONS_STREAM = ["logs:CreateLogStream", "logs:PutLogEvents"]
+TRACE_ACTIONS = [
+    "xray:GetSamplingRules",
+    "xray:GetSamplingStatisticSummaries",
+    "xray:GetSamplingTargets",
+    "xray:PutTelemetryRecords",
+    "xray:PutTraceSegments",
+]
+WRITES = {
+    "CreateOpenIDConnectProvider",
+    "CreateRole",
+    "PutRolePolicy",
+    "UpdateAssumeRolePolicy",
+    "TagRole",
+    "CreateLogGroup",
+    "PutRetentionPolicy",
+}
+
+
+def operations(calls):
+    return [call["operation"] for call in calls]
+
+
+def by_sid(policy):
+    """The statements of a policy by Sid, with single values normalised to lists for comparison."""
+    statements = {}
+    for item in policy["Statement"]:
+        item = dict(item)
+        for key in ("Action", "Resource"):
+            if isinstance(item.get(key), str):
+                item[key] = [item[key]]
+            if key in item:
+                item[key] = sorted(item[key])
+        statements[item.pop("Sid")] = item
+    return statements
+
+
+def role_policy(iam, role):
+    return iam.get_role_policy(RoleName=role, PolicyName="cloudwatch-exporter")["PolicyDocument"]
+
+
+def seed_policy(groups=None, streams=None, metrics=False):
+    """The permission policy an exporter gets, statement by statement (as ``by_sid`` returns it)."""
+    policy = {
+        "ExporterListLogGroups": {"Effect": "Allow", "Action": ["logs:DescribeLogGroups"], "Resource": ["*"]},
+        "ExporterWriteLogGroups": {"Effect": "Allow", "Action": LOG_ACTIONS_GROUP, "Resource": sorted(groups or ["*"])},
+        "ExporterWriteLogStreams": {"Effect": "Allow", "Action": LOG_ACTIONS_STREAM, "Resource": sorted(streams or ["*"])},
+        "ExporterWriteTraces": {"Effect": "Allow", "Action": TRACE_ACTIONS, "Resource": ["*"]},
+        "ExporterReadParameters": {"Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": [PARAMETERS]},
+    }
+    if metrics:
+        policy["ExporterWriteMetrics"] = {"Effect": "Allow", "Action": ["cloudwatch:PutMetricData"], "Resource": ["*"]}
+    return policy
+
+
+def oidc_args(**extra):
+    return dict({"name": "exporter", "oidc_provider_url": URL, "service_account": SUBJECT}, **extra)
+
+
+def test_role_four_step_drill(aws, ansible):
+    iam = aws.client("iam")
+    args = oidc_args(tags={"team": "db"})
+
+    with aws.record() as calls:
+        check = ansible.module(MODULE, args, check=True)
+    assert check["changed"] is True
+    assert check["role"]["arn"] == f"arn:aws:iam::{ACCOUNT}:role/exporter"
+    assert check["oidc_provider"]["arn"] == PROVIDER_ARN
+    assert iam.list_roles()["Roles"] == [] and iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
+    assert not WRITES & set(operations(calls))
+
+    with aws.record() as calls:
+        created = ansible.module(MODULE, args)
+    assert created["changed"] is True
+    ops = operations(calls)
+    assert ops.count("GetCallerIdentity") == 1
+    assert ops.index("CreateOpenIDConnectProvider") < ops.index("CreateRole") < ops.index("PutRolePolicy")
+
+    role = iam.get_role(RoleName="exporter")["Role"]
+    assert created["role"]["arn"] == role["Arn"] == check["role"]["arn"]
+    assert {t["Key"]: t["Value"] for t in role["Tags"]} == dict(OWNER, team="db")
+    trust = role["AssumeRolePolicyDocument"]
+    assert trust["Version"] == "2012-10-17"
+    assert trust["Statement"] == [
+        {
+            "Sid": "ExporterWebIdentity",
+            "Effect": "Allow",
+            "Principal": {"Federated": PROVIDER_ARN},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {f"{ISSUER}:aud": "sts.amazonaws.com", f"{ISSUER}:sub": SUBJECT}},
+        }
+    ]
+    assert by_sid(role_policy(iam, "exporter")) == seed_policy()
+    assert iam.list_attached_role_policies(RoleName="exporter")["AttachedPolicies"] == []
+    provider = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=PROVIDER_ARN)
+    assert provider["ClientIDList"] == ["sts.amazonaws.com"]
+    assert {t["Key"]: t["Value"] for t in provider["Tags"]} == dict(OWNER, team="db")
+    assert created["oidc_provider"]["arn"] == PROVIDER_ARN
+    assert not any("service_account" in w for w in created.get("warnings", []))
+
+    for check_mode in (True, False):
+        with aws.record() as calls:
+            again = ansible.module(MODULE, args, check=check_mode)
+        assert again["changed"] is False
+        assert again["changes"] == []
+        assert "GetCallerIdentity" not in operations(calls), "a run that changes nothing does not read the identity"
+        assert not WRITES & set(operations(calls))
+    assert again["role"]["arn"] == created["role"]["arn"]
+
+
+def test_narrowing_to_log_groups_changes_only_the_policy(aws, ansible):
+    iam = aws.client("iam")
+    ansible.module(MODULE, oidc_args())
+    trust_before = iam.get_role(RoleName="exporter")["Role"]["AssumeRolePolicyDocument"]
+    groups = ["/managed-db/prod", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/managed-db/audit:*"]
+
+    with aws.record() as calls:
+        narrowed = ansible.module(MODULE, oidc_args(log_group_names=groups), diff=True)
+    assert narrowed["changed"] is True
+    assert narrowed["changes"] == ["put inline policy cloudwatch-exporter on role exporter"]
+    assert WRITES & set(operations(calls)) == {"PutRolePolicy"}
+    assert iam.get_role(RoleName="exporter")["Role"]["AssumeRolePolicyDocument"] == trust_before
+    arns = [f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}" for name in ("/managed-db/prod", "/managed-db/audit")]
+    streams = [arn + ":*" for arn in arns]
+    assert by_sid(role_policy(iam, "exporter")) == seed_policy(groups=arns + streams, streams=streams)
+    before = narrowed["diff"]["before"]["role"]["inline_policies"]["cloudwatch-exporter"]
+    after = narrowed["diff"]["after"]["role"]["inline_policies"]["cloudwatch-exporter"]
+    assert by_sid(before) == seed_policy() and by_sid(after) == by_sid(role_policy(iam, "exporter"))
+    assert aws.client("logs").describe_log_groups()["logGroups"] == [], "log groups are created only on request"
+
+    assert ansible.module(MODULE, oidc_args(log_group_names=groups))["changed"] is False
+
+
+def test_trusted_roles_with_external_id_and_metrics(aws, ansible):
+    iam = aws.client("iam")
+    vendor = ["arn:aws:iam::210987654321:role/shipper", "arn:aws:iam::210987654321:role/shipper-eu"]
+    args = {"name": "vendor", "trusted_role_arns": vendor, "external_id": "tenant-42", "data_types": ["logs", "traces", "metrics"]}
+    result = ansible.module(MODULE, args)
+    assert result["oidc_provider"] is None
+    trust = iam.get_role(RoleName="vendor")["Role"]["AssumeRolePolicyDocument"]
+    assert trust["Statement"] == [
+        {
+            "Sid": "ExporterTrustedRoles",
+            "Effect": "Allow",
+            "Principal": {"AWS": vendor},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"sts:ExternalId": "tenant-42"}},
+        }
+    ]
+    assert by_sid(role_policy(iam, "vendor")) == seed_policy(metrics=True)
+    assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
+    assert ansible.module(MODULE, args)["changed"] is False
+
+
+def test_no_service_account_warns(aws, ansible):
+    result = ansible.module(MODULE, {"name": "exporter", "oidc_provider_url": URL, "parameter_access": False})
+    assert any("any workload" in w for w in result["warnings"])
+    policy = by_sid(role_policy(aws.client("iam"), "exporter"))
+    assert "ExporterReadParameters" not in policy
+    condition = aws.client("iam").get_role(RoleName="exporter")["Role"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]
+    assert condition == {"StringEquals": {f"{ISSUER}:aud": "sts.amazonaws.com"}}
+
+
+def test_user_variant_persists_key(aws, ansible, tmp_path):
+    iam = aws.client("iam")
+    store = tmp_path / "exporter-key.json"
+    args = {"name": "exporter-user", "auth_method": "iam_user", "access_key_store": f"file:{store}", "log_group_names": ["/db"]}
+
+    check = ansible.module(MODULE, args, check=True)
+    assert check["changed"] is True and "access_key" not in check
+    assert check["user"]["arn"] == f"arn:aws:iam::{ACCOUNT}:user/exporter-user"
+    assert iam.list_users()["Users"] == [] and not store.exists()
+
+    created = ansible.module(MODULE, args)
+    assert created["changed"] is True
+    assert stat.S_IMODE(store.stat().st_mode) == 0o600
+    record = json.loads(store.read_text())
+    keys = iam.list_access_keys(UserName="exporter-user")["AccessKeyMetadata"]
+    assert [k["AccessKeyId"] for k in keys] == [record["access_key_id"]]
+    assert created["access_key"]["access_key_id"] == record["access_key_id"]
+    assert created["access_key"]["secret_access_key"] == record["secret_access_key"]
+    assert record["user_name"] == "exporter-user"
+    arn = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/db"
+    policy = iam.get_user_policy(UserName="exporter-user", PolicyName="cloudwatch-exporter")["PolicyDocument"]
+    assert by_sid(policy) == seed_policy(groups=[arn, arn + ":*"], streams=[arn + ":*"])
+    assert iam.list_attached_user_policies(UserName="exporter-user")["AttachedPolicies"] == []
+    tags = {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName="exporter-user")["Tags"]}
+    assert tags == OWNER
+
+    again = ansible.module(MODULE, args)
+    assert again["changed"] is False
+    assert "access_key" not in again
+    assert json.loads(store.read_text()) == record
+
+    gone = ansible.module(MODULE, dict(args, state="absent"))
+    assert gone["changed"] is True
+    assert iam.list_users()["Users"] == []
+    assert not store.exists()
+
+
+def test_log_group_in_another_region_is_rejected(aws, ansible):
+    other = f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/managed-db/prod"
+    with aws.record() as calls:
+        failed = ansible.module(MODULE, oidc_args(log_group_names=[other], create_log_groups=True), expect_failure=True)
+    assert "eu-west-1" in failed["msg"] and "same region" in failed["msg"]
+    assert calls == [], "bad input fails before any call"
+    iam = aws.client("iam")
+    assert iam.list_roles()["Roles"] == []
+    assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
+    assert aws.client("logs").describe_log_groups()["logGroups"] == []
+    assert aws.client("logs", region_name="eu-west-1").describe_log_groups()["logGroups"] == []
+
+
+def test_log_groups_created_never_recreated(aws, ansible):
+    logs = aws.client("logs")
+    logs.create_log_group(logGroupName="/existing", tags={"owner": "someone"})
+    logs.put_retention_policy(logGroupName="/existing", retentionInDays=7)
+    logs.create_log_stream(logGroupName="/existing", logStreamName="kept")
+    args = oidc_args(log_group_names=["/existing", "/new"], create_log_groups=True, log_group_retention_days=400)
+
+    with aws.record() as calls:
+        result = ansible.module(MODULE, args)
+    assert "DeleteLogGroup" not in operations(calls)
+    groups = {g["logGroupName"]: g for g in logs.describe_log_groups()["logGroups"]}
+    assert {name: g.get("retentionInDays") for name, g in groups.items()} == {"/existing": 400, "/new": 400}
+    assert [s["logStreamName"] for s in logs.describe_log_streams(logGroupName="/existing")["logStreams"]] == ["kept"]
+    assert logs.list_tags_for_resource(resourceArn=groups["/new"]["arn"].removesuffix(":*"))["tags"] == OWNER
+    assert [g["name"] for g in result["log_groups"]] == ["/existing", "/new"]
+    assert all(g["retention_in_days"] == 400 for g in result["log_groups"])
+    assert ansible.module(MODULE, args)["changed"] is False
+
+
+def test_absent_keeps_a_provider_another_role_trusts(aws, ansible):
+    iam = aws.client("iam")
+    ansible.module(MODULE, oidc_args())
+    other_trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Federated": PROVIDER_ARN}, "Action": "sts:AssumeRoleWithWebIdentity"}],
+    }
+    iam.create_role(RoleName="other-workload", AssumeRolePolicyDocument=json.dumps(other_trust))
+
+    check = ansible.module(MODULE, {"name": "exporter", "state": "absent"}, check=True)
+    assert check["changed"] is True and check["role"] is None
+    assert iam.get_role(RoleName="exporter")
+
+    kept = ansible.module(MODULE, {"name": "exporter", "state": "absent"})
+    assert kept["changed"] is True
+    assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == ["other-workload"]
+    assert [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]] == [PROVIDER_ARN]
+    assert any("other-workload" in w for w in kept["warnings"])
+
+    # Once nobody trusts it, naming the provider removes it too; then nothing is left to do.
+    iam.delete_role(RoleName="other-workload")
+    removed = ansible.module(MODULE, {"name": "exporter", "oidc_provider_url": URL, "state": "absent"})
+    assert removed["changed"] is True
+    assert removed["changes"] == [f"delete OIDC provider {PROVIDER_ARN}"]
+    assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
+    assert ansible.module(MODULE, {"name": "exporter", "oidc_provider_url": URL, "state": "absent"})["changed"] is False
+
+
+def test_absent_never_deletes_what_it_did_not_create(aws, ansible):
+    iam = aws.client("iam")
+    iam.create_open_id_connect_provider(Url=URL, ClientIDList=["sts.amazonaws.com"], ThumbprintList=[])
+    ansible.module(MODULE, oidc_args())
+    provider = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=PROVIDER_ARN)
+    assert "Tags" not in provider or provider["Tags"] == [], "a provider found by URL is used, not adopted"
+
+    gone = ansible.module(MODULE, {"name": "exporter", "oidc_provider_url": URL, "state": "absent"})
+    assert gone["changed"] is True
+    assert iam.list_roles()["Roles"] == []
+    assert [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]] == [PROVIDER_ARN]
+
+    iam.create_role(RoleName="handmade", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
+    refused = ansible.module(MODULE, {"name": "handmade", "state": "absent"}, expect_failure=True)
+    assert "Refusing to delete role handmade" in refused["msg"]
+    assert iam.get_role(RoleName="handmade")
+
+
+def test_playbook_shows_form_values(aws, ansible, tmp_path):
+    run = ansible.playbook(PLAYBOOK, extra_vars={"issuer_url": URL, "key_store": f"file:{tmp_path / 'key.json'}"})
+    role_arn = run.result("Show what to paste into the exporter's form (role)")["msg"]
+    assert role_arn == f"Role ARN: arn:aws:iam::{ACCOUNT}:role/db-exporter"
+    key_id = run.result("Show what to paste into the exporter's form (user)")["msg"]
+    record = json.loads((tmp_path / "key.json").read_text())
+    assert key_id == f"Access key ID: {record['access_key_id']}"
+    assert record["secret_access_key"] not in run.output, "the secret never reaches the output"

@@ -1,0 +1,434 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The exporter's policy documents, its validation and its AWS helpers (botocore Stubber, no network)."""
+
+import datetime
+import json
+
+import boto3
+import pytest
+from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry, RetryingBotoClientWrapper
+from ansible_collections.observability.cloudwatch.plugins.module_utils import cloudwatch_policies as policies
+from ansible_collections.observability.cloudwatch.plugins.module_utils import exporter, iam
+from botocore.stub import Stubber
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+ISSUER = "oidc.eks.us-east-1.amazonaws.com/id/ABC"
+URL = "https://" + ISSUER
+PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{ISSUER}"
+ROOT_ARN = f"arn:aws:iam::{ACCOUNT}:root"
+ADMIN_ARN = f"arn:aws:iam::{ACCOUNT}:user/admin"
+NOW = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
+OWNER_TAGS = [{"Key": "managed-by", "Value": "observability.cloudwatch"}]
+
+
+def by_sid(policy):
+    return {s["Sid"]: s for s in policy["Statement"]}
+
+
+# --- permission policy ---------------------------------------------------------------------------
+
+
+def test_seed_policy_statement_by_statement():
+    policy = policies.exporter_permission_policy("aws", REGION, ACCOUNT)
+    assert policy["Version"] == "2012-10-17"
+    assert by_sid(policy) == {
+        "ExporterListLogGroups": {"Sid": "ExporterListLogGroups", "Effect": "Allow", "Action": ["logs:DescribeLogGroups"], "Resource": "*"},
+        "ExporterWriteLogGroups": {
+            "Sid": "ExporterWriteLogGroups",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:DescribeLogStreams", "logs:PutRetentionPolicy"],
+            "Resource": "*",
+        },
+        "ExporterWriteLogStreams": {
+            "Sid": "ExporterWriteLogStreams",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": "*",
+        },
+        "ExporterWriteTraces": {
+            "Sid": "ExporterWriteTraces",
+            "Effect": "Allow",
+            "Action": sorted(policies.TRACE_ACTIONS),
+            "Resource": "*",
+        },
+        "ExporterReadParameters": {
+            "Sid": "ExporterReadParameters",
+            "Effect": "Allow",
+            "Action": ["ssm:GetParameters"],
+            "Resource": f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/AmazonCloudWatch-*",
+        },
+    }
+
+
+def test_seed_policy_grants_exactly_the_exporter_actions():
+    granted = {a for s in policies.exporter_permission_policy("aws", REGION, ACCOUNT)["Statement"] for a in s["Action"]}
+    assert granted == {
+        "logs:PutLogEvents",
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:DescribeLogStreams",
+        "logs:DescribeLogGroups",
+        "logs:PutRetentionPolicy",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "xray:GetSamplingStatisticSummaries",
+        "ssm:GetParameters",
+    }
+
+
+def test_data_types_and_parameter_access():
+    metrics = by_sid(policies.exporter_permission_policy("aws", REGION, ACCOUNT, ["metrics"], parameter_access=False))
+    assert list(metrics) == ["ExporterWriteMetrics"]
+    assert metrics["ExporterWriteMetrics"]["Action"] == ["cloudwatch:PutMetricData"]
+    traces = by_sid(policies.exporter_permission_policy("aws", REGION, ACCOUNT, ["traces"]))
+    assert set(traces) == {"ExporterWriteTraces", "ExporterReadParameters"}
+
+
+def test_log_group_names_narrow_group_and_stream_actions():
+    policy = by_sid(
+        policies.exporter_permission_policy("aws-cn", "cn-north-1", ACCOUNT, log_groups=["/b", f"arn:aws-cn:logs:cn-north-1:{ACCOUNT}:log-group:/a:*", "/b"])
+    )
+    base = f"arn:aws-cn:logs:cn-north-1:{ACCOUNT}:log-group:"
+    assert policy["ExporterListLogGroups"]["Resource"] == "*"
+    assert policy["ExporterWriteLogGroups"]["Resource"] == [base + "/a", base + "/a:*", base + "/b", base + "/b:*"]
+    assert policy["ExporterWriteLogStreams"]["Resource"] == [base + "/a:*", base + "/b:*"]
+    assert policy["ExporterReadParameters"]["Resource"] == f"arn:aws-cn:ssm:cn-north-1:{ACCOUNT}:parameter/AmazonCloudWatch-*"
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"log_groups": [f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/a"]}, "is in region eu-west-1, not in us-east-1"),
+        ({"log_groups": ["arn:aws:logs:us-east-1:999999999999:log-group:/a"]}, "is in account 999999999999"),
+        ({"log_groups": ["arn:aws:s3:::bucket"]}, "not a CloudWatch Logs log group ARN"),
+        ({"log_groups": ["with space"]}, "1 to 512 characters"),
+        ({"data_types": []}, "data_types is empty"),
+        ({"data_types": ["profiles"]}, "data_types ['profiles']"),
+    ],
+)
+def test_permission_policy_rejects(kwargs, message):
+    with pytest.raises(policies.PolicyInputError) as e:
+        policies.exporter_permission_policy("aws", REGION, ACCOUNT, **kwargs)
+    assert message in str(e.value)
+
+
+# --- trust policy --------------------------------------------------------------------------------
+
+
+def test_trust_policy_oidc_and_trusted_roles():
+    trust = policies.exporter_trust_policy(
+        PROVIDER_ARN,
+        audience="sts.amazonaws.com",
+        service_account="system:serviceaccount:ns:sa",
+        trusted_role_arns=["arn:aws:iam::210987654321:role/b", "arn:aws:iam::210987654321:role/a"],
+        external_id="tenant",
+    )
+    assert trust["Statement"] == [
+        {
+            "Sid": "ExporterWebIdentity",
+            "Effect": "Allow",
+            "Principal": {"Federated": PROVIDER_ARN},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {f"{ISSUER}:aud": "sts.amazonaws.com", f"{ISSUER}:sub": "system:serviceaccount:ns:sa"}},
+        },
+        {
+            "Sid": "ExporterTrustedRoles",
+            "Effect": "Allow",
+            "Principal": {"AWS": ["arn:aws:iam::210987654321:role/a", "arn:aws:iam::210987654321:role/b"]},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"sts:ExternalId": "tenant"}},
+        },
+    ]
+
+
+def test_trust_policy_without_subject_or_external_id():
+    trust = policies.exporter_trust_policy(PROVIDER_ARN, issuer=ISSUER)
+    assert trust["Statement"][0]["Condition"] == {"StringEquals": {f"{ISSUER}:aud": "sts.amazonaws.com"}}
+    roles = policies.exporter_trust_policy(trusted_role_arns=["arn:aws:iam::210987654321:role/a"])
+    assert roles["Statement"] == [
+        {"Sid": "ExporterTrustedRoles", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::210987654321:role/a"}, "Action": "sts:AssumeRole"}
+    ]
+    with pytest.raises(policies.PolicyInputError, match="nobody could assume"):
+        policies.exporter_trust_policy()
+
+
+def test_federated_principals():
+    trust = policies.exporter_trust_policy(PROVIDER_ARN, trusted_role_arns=["arn:aws:iam::210987654321:role/a"])
+    assert policies.federated_principals(trust) == {PROVIDER_ARN}
+    single = {"Statement": {"Principal": {"Federated": ["x", "y"]}}}
+    assert policies.federated_principals(single) == {"x", "y"}
+    assert policies.federated_principals(None) == set()
+
+
+@pytest.mark.parametrize(
+    "url, issuer",
+    [
+        (URL, ISSUER),
+        ("https://OIDC.Example.com/", "oidc.example.com"),
+        ("https://token.actions.githubusercontent.com", "token.actions.githubusercontent.com"),
+        ("https://example.com/Path/Kept", "example.com/Path/Kept"),
+    ],
+)
+def test_issuer_from_url(url, issuer):
+    assert policies.issuer_from_url(url) == issuer
+
+
+@pytest.mark.parametrize("url", ["http://example.com", "example.com", "https://", "https://a.com/x?y=1", "https://a b.com"])
+def test_issuer_from_url_rejects(url):
+    with pytest.raises(policies.PolicyInputError, match="OIDC provider URL"):
+        policies.issuer_from_url(url)
+
+
+def test_provider_arn_and_thumbprints_and_role_arns():
+    assert policies.parse_provider_arn(PROVIDER_ARN) == {"partition": "aws", "account": ACCOUNT, "issuer": ISSUER}
+    with pytest.raises(policies.PolicyInputError):
+        policies.parse_provider_arn("arn:aws:iam::123:oidc-provider/x")
+    assert policies.validate_thumbprints(["A" * 40]) == ["a" * 40]
+    with pytest.raises(policies.PolicyInputError, match="40 hexadecimal"):
+        policies.validate_thumbprints(["abc"])
+    with pytest.raises(policies.PolicyInputError, match="at most 5"):
+        policies.validate_thumbprints(["a" * 40] * 6)
+    with pytest.raises(policies.PolicyInputError, match="trusted role ARN"):
+        policies.validate_role_arns(["arn:aws:iam::210987654321:user/a"])
+
+
+def test_retention_accepts_the_full_list_only():
+    assert policies.LOG_RETENTION_DAYS == (
+        1,
+        3,
+        5,
+        7,
+        14,
+        30,
+        60,
+        90,
+        120,
+        150,
+        180,
+        365,
+        400,
+        545,
+        731,
+        1096,
+        1827,
+        2192,
+        2557,
+        2922,
+        3288,
+        3653,
+    )
+    assert policies.validate_retention(2192) == 2192
+    with pytest.raises(policies.PolicyInputError, match="retention 2 days"):
+        policies.validate_retention(2)
+
+
+# --- ExporterSpec validation ---------------------------------------------------------------------
+
+
+def spec(**kwargs):
+    values = {"name": "exporter", "region": REGION, "oidc_provider_url": URL, "service_account": "system:serviceaccount:a:b"}
+    values.update(kwargs)
+    return exporter.ExporterSpec(**values)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"auth_method": "iam_user"}, "oidc_provider_url, service_account: only with auth_method=iam_role"),
+        ({"oidc_provider_url": None, "service_account": None}, "needs someone to trust"),
+        ({"oidc_provider_url": None, "trusted_role_arns": ["arn:aws:iam::210987654321:role/a"]}, "service_account: only with"),
+        ({"external_id": "x"}, "external_id: only with trusted_role_arns"),
+        ({"create_log_groups": True}, "create_log_groups=true needs log_group_names"),
+        ({"log_group_retention_days": 30, "log_group_names": ["/a"]}, "only with create_log_groups=true"),
+        ({"create_log_groups": True, "log_group_names": ["/a"], "log_group_retention_days": 31}, "retention 31 days"),
+        ({"region": None}, "a region is required"),
+        ({"name": "bad name"}, "not a valid IAM role name"),
+        ({"oidc_provider_url": "http://insecure"}, "expected https://"),
+        ({"oidc_provider_url": None, "oidc_provider_arn": PROVIDER_ARN, "thumbprints": ["a" * 40]}, "thumbprints: only with"),
+        ({"log_group_names": [f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/a"]}, "same region"),
+        ({"audience": ""}, "audience"),
+        ({"tags": {"aws:x": "y"}}, "must not start with aws:"),
+    ],
+)
+def test_spec_rejects_before_any_call(kwargs, message):
+    with pytest.raises(AnsibleIAMError) as e:
+        spec(**kwargs).validate()
+    assert message in e.value.message
+
+
+def test_spec_derives_issuer_and_names():
+    valid = spec(log_group_names=["/a", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/b"], thumbprints=["F" * 40])
+    valid.validate()
+    assert valid.issuer == ISSUER
+    assert valid.log_groups == ["/a", "/b"]
+    assert valid.thumbprints == ["f" * 40]
+    by_arn = spec(oidc_provider_url=None, oidc_provider_arn=PROVIDER_ARN)
+    by_arn.validate()
+    assert by_arn.issuer == ISSUER
+
+
+# --- log groups ----------------------------------------------------------------------------------
+
+
+def test_plan_log_groups_never_recreates():
+    current = {"/a": {"name": "/a", "retention_in_days": 7}, "/b": None, "/c": {"name": "/c", "retention_in_days": 30}}
+    assert exporter.plan_log_groups(current, ["/a", "/b", "/c"], 30) == (["/b"], ["/a", "/b"])
+    assert exporter.plan_log_groups(current, ["/a", "/b", "/c"], None) == (["/b"], [])
+
+
+# --- AWS helpers with a stubbed client -----------------------------------------------------------
+
+
+def stubbed(service):
+    client = boto3.client(service, region_name=REGION, aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x")
+    stubber = Stubber(client)
+    stubber.activate()
+    return RetryingBotoClientWrapper(client, AWSRetry.jittered_backoff(retries=1)), stubber
+
+
+def role(name, trust):
+    return {
+        "RoleName": name,
+        "RoleId": "AROAEXAMPLEEXAMPLE0001",
+        "Arn": f"arn:aws:iam::{ACCOUNT}:role/{name}",
+        "Path": "/",
+        "CreateDate": NOW,
+        "AssumeRolePolicyDocument": json.dumps(trust),
+    }
+
+
+def test_find_oidc_provider_matches_the_whole_issuer():
+    client, stub = stubbed("iam")
+    stub.add_response(
+        "list_open_id_connect_providers",
+        {"OpenIDConnectProviderList": [{"Arn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/x{ISSUER}"}, {"Arn": PROVIDER_ARN}]},
+    )
+    stub.add_response(
+        "get_open_id_connect_provider",
+        {"Url": ISSUER, "ClientIDList": ["sts.amazonaws.com"], "ThumbprintList": ["A" * 40], "Tags": OWNER_TAGS},
+        {"OpenIDConnectProviderArn": PROVIDER_ARN},
+    )
+    provider = exporter.find_oidc_provider(client, ISSUER)
+    assert provider == {
+        "arn": PROVIDER_ARN,
+        "url": ISSUER,
+        "client_ids": ["sts.amazonaws.com"],
+        "thumbprints": ["a" * 40],
+        "tags": {"managed-by": "observability.cloudwatch"},
+    }
+    stub.assert_no_pending_responses()
+
+
+def test_roles_trusting_reads_trust_policies():
+    client, stub = stubbed("iam")
+    trusting = policies.exporter_trust_policy(PROVIDER_ARN, issuer=ISSUER)
+    other = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    stub.add_response("list_roles", {"Roles": [role("exporter", trusting), role("ec2", other), role("other-irsa", trusting)], "IsTruncated": False})
+    assert exporter.roles_trusting(client, PROVIDER_ARN, exclude=("exporter",)) == ["other-irsa"]
+
+
+def test_plan_oidc_provider_on_a_shared_provider_adds_the_audience_only():
+    client, stub = stubbed("iam")
+    shared = {"arn": PROVIDER_ARN, "url": ISSUER, "client_ids": ["other"], "thumbprints": ["b" * 40], "tags": {}}
+    wanted = spec(thumbprints=["a" * 40])
+    wanted.validate()
+    plan = iam.Plan({"oidc_provider": dict(shared)})
+    exporter.plan_oidc_provider(plan, client, wanted, shared, "aws", ACCOUNT)
+    assert plan.changes == [f"add client ID sts.amazonaws.com to OIDC provider {PROVIDER_ARN}"]
+    assert plan.after["oidc_provider"]["client_ids"] == ["other", "sts.amazonaws.com"]
+    assert plan.after["oidc_provider"]["thumbprints"] == ["b" * 40]
+    assert any("thumbprints were left" in w for w in plan.warnings)
+    stub.add_response("add_client_id_to_open_id_connect_provider", {}, {"OpenIDConnectProviderArn": PROVIDER_ARN, "ClientID": "sts.amazonaws.com"})
+    plan.apply()
+    stub.assert_no_pending_responses()
+
+
+def test_plan_oidc_provider_sets_thumbprints_on_its_own_provider():
+    client, _stub = stubbed("iam")
+    owned = {"arn": PROVIDER_ARN, "url": ISSUER, "client_ids": ["sts.amazonaws.com"], "thumbprints": ["b" * 40], "tags": dict(iam.owner_tags())}
+    wanted = spec(thumbprints=["a" * 40])
+    wanted.validate()
+    plan = iam.Plan({"oidc_provider": dict(owned)})
+    exporter.plan_oidc_provider(plan, client, wanted, owned, "aws", ACCOUNT)
+    assert plan.changes == [f"set the thumbprints of OIDC provider {PROVIDER_ARN}"]
+    assert plan.warnings == []
+
+
+def test_get_log_group_returns_the_exact_group():
+    client, stub = stubbed("logs")
+    stub.add_response(
+        "describe_log_groups",
+        {
+            "logGroups": [
+                {"logGroupName": "/app/api-old", "arn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/app/api-old:*"},
+                {"logGroupName": "/app/api", "arn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/app/api:*", "retentionInDays": 14},
+            ]
+        },
+        {"logGroupNamePrefix": "/app/api"},
+    )
+    assert exporter.get_log_group(client, "/app/api") == {
+        "name": "/app/api",
+        "arn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/app/api",
+        "retention_in_days": 14,
+    }
+
+
+# --- the root guard, end to end with stubbed IAM and STS -----------------------------------------
+
+
+def new_role_calls(stub):
+    stub.add_client_error("get_role", "NoSuchEntity", http_status_code=404, expected_params={"RoleName": "exporter"})
+
+
+def trusted_spec():
+    return exporter.ExporterSpec(name="exporter", region=REGION, trusted_role_arns=["arn:aws:iam::210987654321:role/a"])
+
+
+def test_root_guard_fails_before_any_write():
+    iam_client, iam_stub = stubbed("iam")
+    sts_client, sts_stub = stubbed("sts")
+    logs_client, _logs_stub = stubbed("logs")
+    new_role_calls(iam_stub)
+    sts_stub.add_response("get_caller_identity", {"Account": ACCOUNT, "Arn": ROOT_ARN, "UserId": ACCOUNT})
+    caller = iam.Caller(sts_client, allow_root=False)
+    with pytest.raises(AnsibleIAMError) as e:
+        exporter.ensure_exporter_present(iam_client, logs_client, caller, trusted_spec())
+    assert "root user" in e.value.message and "administrator" in e.value.message
+    iam_stub.assert_no_pending_responses()  # and no write was queued: a write would have failed the stub
+    sts_stub.assert_no_pending_responses()
+
+
+def test_root_guard_allows_root_when_asked_and_reads_the_identity_once():
+    iam_client, iam_stub = stubbed("iam")
+    sts_client, sts_stub = stubbed("sts")
+    logs_client, _logs_stub = stubbed("logs")
+    new_role_calls(iam_stub)
+    sts_stub.add_response("get_caller_identity", {"Account": ACCOUNT, "Arn": ROOT_ARN, "UserId": ACCOUNT})
+    result = exporter.ensure_exporter_present(iam_client, logs_client, iam.Caller(sts_client, allow_root=True), trusted_spec(), check_mode=True)
+    assert result["changed"] is True
+    assert result["role"]["arn"] == f"arn:aws:iam::{ACCOUNT}:role/exporter"
+    sts_stub.assert_no_pending_responses()
+
+
+def test_no_change_never_reads_the_identity():
+    iam_client, iam_stub = stubbed("iam")
+    sts_client, _sts_stub = stubbed("sts")  # nothing queued: a GetCallerIdentity would fail the test
+    logs_client, _logs_stub = stubbed("logs")
+    wanted = trusted_spec()
+    trust = policies.exporter_trust_policy(trusted_role_arns=wanted.trusted_role_arns)
+    permission = policies.exporter_permission_policy("aws", REGION, ACCOUNT)
+    existing = dict(role("exporter", trust), Description=exporter.ROLE_DESCRIPTION, MaxSessionDuration=3600, Tags=OWNER_TAGS)
+    iam_stub.add_response("get_role", {"Role": existing}, {"RoleName": "exporter"})
+    iam_stub.add_response("list_attached_role_policies", {"AttachedPolicies": [], "IsTruncated": False}, {"RoleName": "exporter"})
+    iam_stub.add_response(
+        "get_role_policy",
+        {"RoleName": "exporter", "PolicyName": exporter.INLINE_POLICY_NAME, "PolicyDocument": json.dumps(permission)},
+        {"RoleName": "exporter", "PolicyName": exporter.INLINE_POLICY_NAME},
+    )
+    result = exporter.ensure_exporter_present(iam_client, logs_client, iam.Caller(sts_client, allow_root=False), wanted)
+    assert result["changed"] is False and result["changes"] == []
+    iam_stub.assert_no_pending_responses()
