@@ -72,7 +72,7 @@ _raw:
 from ansible.errors import AnsibleLookupError  # noqa: E402
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError  # noqa: E402
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff  # noqa: E402
 from ansible_collections.amazon.aws.plugins.plugin_utils.lookup import AWSLookupBase  # noqa: E402
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils.keys import open_store  # noqa: E402
@@ -84,7 +84,7 @@ class LookupModule(AWSLookupBase):
         records = []
         for term in terms:
             try:
-                store = open_store(term, lambda: self.client("ssm", AWSRetry.jittered_backoff()), option="access_key lookup")
+                store = open_store(term, lambda: self.client("ssm", jittered_backoff()), option="access_key lookup")
                 record = store.read()
             except AnsibleAWSError as e:
                 raise AnsibleLookupError(str(e)) from None

@@ -270,13 +270,13 @@ def issuer_from_url(url):
     ``/`` dropped, as IAM does.
     """
     if not isinstance(url, str) or not url.startswith("https://"):
-        raise PolicyInputError(f"OIDC provider URL {url!r}: expected https://HOST[/PATH]")
+        raise PolicyInputError(f"oidc_provider_url {url!r}: expected https://HOST[/PATH]")
     rest = url[len("https://"):].rstrip("/")
     host, sep, path = rest.partition("/")
     issuer = host.lower() + sep + path
     if not host or not _ISSUER.match(issuer) or len(url) > 255:
         raise PolicyInputError(
-            f"OIDC provider URL {url!r}: expected https://HOST[/PATH], at most 255 characters, "
+            f"oidc_provider_url {url!r}: expected https://HOST[/PATH], at most 255 characters, "
             "without query or fragment"
         )
     return issuer
@@ -307,7 +307,7 @@ def validate_thumbprints(thumbprints):
 def validate_role_arns(arns):
     for arn in arns or []:
         if not isinstance(arn, str) or not _ROLE_ARN.match(arn):
-            raise PolicyInputError(f"trusted role ARN {arn!r}: expected arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME")
+            raise PolicyInputError(f"trusted_role_arns: {arn!r} is not a role ARN; expected arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME")
     return list(dict.fromkeys(arns or []))
 
 

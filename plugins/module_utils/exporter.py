@@ -3,7 +3,7 @@
 
 """AWS side of the module ``exporter_access``: the IAM OIDC provider and the CloudWatch Logs log groups.
 
-Helpers take a client (made with ``retry_decorator=AWSRetry.jittered_backoff()``) and plain values, never
+Helpers take a client (made with ``retry_decorator=retries.jittered_backoff()``) and plain values, never
 the module; every call passes ``aws_retry=True``. Readers return ``None`` for what does not exist; writers
 return ``True`` when they changed something. The role and user themselves are reconciled by the shared
 IAM helpers in ``iam.py``; the policy documents come from ``cloudwatch_policies.py``.
@@ -17,7 +17,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import (
     AnsibleAWSError,
 )
 from ansible_collections.amazon.aws.plugins.module_utils.iam import IAMErrorHandler
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     ansible_dict_to_boto3_tag_list,
     boto3_tag_list_to_ansible_dict,
@@ -138,7 +138,7 @@ def delete_oidc_provider(client, arn):
 
 
 @IAMErrorHandler.list_error_handler("list roles", [])
-@AWSRetry.jittered_backoff()  # paginators bypass the client's retry wrapper
+@jittered_backoff()  # paginators bypass the client's retry wrapper
 def _list_roles(client):
     paginator = client.get_paginator("list_roles")
     return paginator.paginate().build_full_result()["Roles"]
@@ -163,7 +163,7 @@ def roles_trusting(client, provider_arn, exclude=()):
 
 
 @CloudWatchLogsErrorHandler.list_error_handler("describe log group")
-@AWSRetry.jittered_backoff()  # paginators bypass the client's retry wrapper
+@jittered_backoff()  # paginators bypass the client's retry wrapper
 def get_log_group(client, name):
     """The log group ``name`` as ``dict(name, arn, retention_in_days)``, or ``None``."""
     paginator = client.get_paginator("describe_log_groups")

@@ -15,7 +15,7 @@ Every IAM module of the collection follows the same steps:
    ``sts:GetCallerIdentity``), the existence of the managed policies it will attach, the key store;
 5. apply the plan (unless in check mode), wait until IAM can read back what was created, and report.
 
-Helpers take a boto3 client wrapped with ``AWSRetry.jittered_backoff()`` and plain values, never
+Helpers take a boto3 client wrapped with ``retries.jittered_backoff()`` and plain values, never
 the module; every AWS call passes ``aws_retry=True``.
 
 Ownership: every resource the collection creates carries the tag ``OWNER_TAG_KEY: OWNER_TAG_VALUE``.

@@ -113,7 +113,7 @@ def parse_store(spec, option=STORE_OPTION):
 
 def open_store(spec, ssm_client_factory=None, kms_key_id=None, option=STORE_OPTION):
     """The store ``spec`` names. ``ssm_client_factory()`` returns an SSM client (wrapped with
-    ``AWSRetry.jittered_backoff()``); it is only called for an ``ssm:`` store."""
+    ``retries.jittered_backoff()``); it is only called for an ``ssm:`` store."""
     kind, location = parse_store(spec, option)
     if kind == "file":
         if kms_key_id:

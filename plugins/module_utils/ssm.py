@@ -5,7 +5,7 @@
 
 """SSM Parameter Store helpers for the agent configuration.
 
-Every helper takes a client built with ``retry_decorator=AWSRetry.jittered_backoff()`` and plain
+Every helper takes a client built with ``retry_decorator=retries.jittered_backoff()`` and plain
 values, never a module, and raises ``AnsibleSSMError``. When AWS refuses a call for lack of rights,
 the error names the IAM permission the call needs: the AWS managed policy CloudWatchAgentAdminPolicy
 grants only ``ssm:GetParameter`` and ``ssm:PutParameter`` (on ``AmazonCloudWatch-*``), so every other

@@ -216,7 +216,7 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema import HAS_JSONSCHEMA
@@ -468,7 +468,7 @@ def main():
 
     check_name(module)
     schema_document = read_schema(module) if module.params["state"] == "present" else None
-    client = module.client("ssm", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("ssm", retry_decorator=jittered_backoff())
 
     try:
         if module.params["state"] == "present":

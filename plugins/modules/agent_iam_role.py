@@ -235,7 +235,7 @@ diff:
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError  # noqa: E402
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule  # noqa: E402
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff  # noqa: E402
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils import iam  # noqa: E402
 
@@ -268,7 +268,7 @@ def main():
     for warning in iam.agent_policy_warnings(params["managed_policies"]):
         module.warn(warning)
 
-    retry = AWSRetry.jittered_backoff()
+    retry = jittered_backoff()
     client = module.client("iam", retry_decorator=retry)
     caller = iam.Caller(module.client("sts", retry_decorator=retry), allow_root=params["allow_root"])
     try:

@@ -295,7 +295,7 @@ diff:
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff
 from ansible_collections.observability.cloudwatch.plugins.module_utils import exporter, iam, keys
 from ansible_collections.observability.cloudwatch.plugins.module_utils.cloudwatch_policies import LOG_RETENTION_DAYS
 
@@ -335,7 +335,7 @@ def main():
     if params["access_key_store"] and params["auth_method"] != "iam_user":
         module.fail_json(msg="access_key_store: only with auth_method=iam_user (a role has no access key)")
 
-    retry = AWSRetry.jittered_backoff()
+    retry = jittered_backoff()
     iam_client = module.client("iam", retry_decorator=retry)
     caller = iam.Caller(module.client("sts", retry_decorator=retry), allow_root=params["allow_root"])
 

@@ -109,7 +109,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.ec2 import associate_ia
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import describe_iam_instance_profile_associations
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import replace_iam_instance_profile_association
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import scrub_none_parameters
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
@@ -118,7 +118,7 @@ LIVE_STATES = ["associating", "associated", "disassociating"]
 
 
 @EC2InstanceErrorHandler.common_error_handler("disassociate iam instance profile")
-@AWSRetry.jittered_backoff()
+@jittered_backoff()
 def disassociate_iam_instance_profile(client, association_id):
     client.disassociate_iam_instance_profile(AssociationId=association_id)
     return True
@@ -205,7 +205,7 @@ def main():
         required_if=[("state", "present", ["instance_profile"])],
         supports_check_mode=True,
     )
-    client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("ec2", retry_decorator=jittered_backoff())
     instance_id = module.params["instance_id"]
 
     try:

@@ -179,7 +179,7 @@ def test_issuer_from_url(url, issuer):
 
 @pytest.mark.parametrize("url", ["http://example.com", "example.com", "https://", "https://a.com/x?y=1", "https://a b.com"])
 def test_issuer_from_url_rejects(url):
-    with pytest.raises(policies.PolicyInputError, match="OIDC provider URL"):
+    with pytest.raises(policies.PolicyInputError, match="oidc_provider_url"):
         policies.issuer_from_url(url)
 
 
@@ -192,7 +192,7 @@ def test_provider_arn_and_thumbprints_and_role_arns():
         policies.validate_thumbprints(["abc"])
     with pytest.raises(policies.PolicyInputError, match="at most 5"):
         policies.validate_thumbprints(["a" * 40] * 6)
-    with pytest.raises(policies.PolicyInputError, match="trusted role ARN"):
+    with pytest.raises(policies.PolicyInputError, match="trusted_role_arns"):
         policies.validate_role_arns(["arn:aws:iam::210987654321:user/a"])
 
 
