@@ -1,0 +1,339 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: agent_facts
+short_description: Read the state of the Amazon CloudWatch agent on a host in one round trip
+version_added: 0.1.0
+description:
+  - Returns, in one call, what the role M(observability.cloudwatch.agent) needs to decide what to change on a host,
+    and what the status report shows.
+  - The installed agent version, as the package records it in C(bin/CWAGENT_VERSION).
+  - SHA-256 digests of the JSON configuration files the agent holds in C(etc/amazon-cloudwatch-agent.d/) and of
+    C(etc/amazon-cloudwatch-agent.json).
+  - The state of C(etc/common-config.toml) and of the shared-credentials file (mode, owner, group, modification
+    time, size and digest). The contents of the credentials file are never returned.
+  - The agent's own status, the JSON printed by C(amazon-cloudwatch-agent-ctl -a status), and the state of its
+    systemd unit.
+  - Whether the host looks like an EC2 instance, from its DMI data (no network call).
+  - This module does not talk to AWS and needs nothing but Python's standard library on the target.
+author:
+  - observability.cloudwatch maintainers (@observability-collections)
+options:
+  prefix:
+    description:
+      - Where the agent is installed.
+    type: path
+    default: /opt/aws/amazon-cloudwatch-agent
+  credentials_file:
+    description:
+      - The shared-credentials file to describe. Only its metadata and digest are returned.
+      - Defaults to C(etc/credentials) under O(prefix).
+    type: path
+  state_file:
+    description:
+      - A JSON file in which the role keeps what it last applied (digests only, never secrets).
+      - Returned parsed as RV(ansible_facts.cloudwatch_agent.managed_state).
+      - Defaults to C(etc/observability.cloudwatch.state.json) under O(prefix).
+    type: path
+  status:
+    description:
+      - Whether to run C(amazon-cloudwatch-agent-ctl -a status) and C(systemctl show) for the agent's unit.
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads; it runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Nothing changes, so there is no diff.
+  facts:
+    support: full
+    description: The state is returned as the fact C(cloudwatch_agent).
+notes:
+  - The status action of C(amazon-cloudwatch-agent-ctl) prints JSON with the keys C(status), C(starttime),
+    C(configstatus) and C(version).
+seealso:
+  - name: CloudWatch agent command line
+    description: The actions of amazon-cloudwatch-agent-ctl.
+    link: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/install-CloudWatch-Agent-commandline-fleet.html
+"""
+
+EXAMPLES = r"""
+- name: Read the agent's state
+  observability.cloudwatch.agent_facts:
+  register: agent
+
+- name: Show the installed version
+  ansible.builtin.debug:
+    msg: "{{ ansible_facts.cloudwatch_agent.version | default('not installed', true) }}"
+
+- name: Describe a credentials file kept elsewhere, without asking the agent for its status
+  observability.cloudwatch.agent_facts:
+    credentials_file: /etc/cloudwatch/credentials
+    status: false
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: Facts about the agent.
+  returned: always
+  type: dict
+  contains:
+    cloudwatch_agent:
+      description: The agent's state on the host.
+      returned: always
+      type: dict
+      contains:
+        installed:
+          description: Whether the agent's control script is present.
+          type: bool
+          sample: true
+        version:
+          description: The installed version as written in C(bin/CWAGENT_VERSION), or V(null).
+          type: str
+          sample: 1.300069.0b1529
+        prefix:
+          description: Where the agent is installed.
+          type: str
+          sample: /opt/aws/amazon-cloudwatch-agent
+        config_files:
+          description: The files in C(etc/amazon-cloudwatch-agent.d/), by name, each with C(sha256), C(size), C(mtime).
+          type: dict
+          sample: {"ssm_AmazonCloudWatch-linux": {"sha256": "5d41...", "size": 512, "mtime": 1700000000.0}}
+        json_config:
+          description: The state of C(etc/amazon-cloudwatch-agent.json) (see RV(ansible_facts.cloudwatch_agent.common_config)).
+          type: dict
+        toml_exists:
+          description: Whether the translated C(etc/amazon-cloudwatch-agent.toml) exists (the agent is configured).
+          type: bool
+        common_config:
+          description: The state of C(etc/common-config.toml).
+          type: dict
+          contains:
+            path:
+              description: The file's path.
+              type: str
+            exists:
+              description: Whether the file exists.
+              type: bool
+            mode:
+              description: Its permission bits, in octal.
+              type: str
+              sample: "0600"
+            owner:
+              description: Its owner's name (or uid when the user is unknown).
+              type: str
+            group:
+              description: Its group's name (or gid).
+              type: str
+            mtime:
+              description: Its modification time, in seconds since the epoch.
+              type: float
+            size:
+              description: Its size in bytes.
+              type: int
+            sha256:
+              description: The SHA-256 digest of its contents.
+              type: str
+        credentials_file:
+          description: The state of the shared-credentials file, with the same keys as RV(ansible_facts.cloudwatch_agent.common_config). Never its contents.
+          type: dict
+        managed_state:
+          description: What the role last applied, read from O(state_file), or V(null).
+          type: dict
+        status:
+          description: The JSON printed by C(amazon-cloudwatch-agent-ctl -a status), or V(null) when it could not be read.
+          type: dict
+          sample: {"status": "running", "starttime": "2024-01-01T00:00:00+00:00", "configstatus": "configured", "version": "1.300069.0b1529"}
+        status_error:
+          description: Why RV(ansible_facts.cloudwatch_agent.status) is V(null), when it is.
+          type: str
+        service:
+          description: Properties of the C(amazon-cloudwatch-agent.service) unit from C(systemctl show), or V(null).
+          type: dict
+          sample: {"ActiveState": "active", "SubState": "running", "MainPID": "1234", "NRestarts": "0", "UnitFileState": "enabled"}
+        ec2:
+          description: Whether the DMI data of the host names Amazon EC2.
+          type: bool
+        ec2_evidence:
+          description: Which DMI value showed it, or V(null).
+          type: str
+          sample: "sys_vendor=Amazon EC2"
+"""
+
+import grp
+import hashlib
+import json
+import os
+import pwd
+import stat
+
+from ansible.module_utils.basic import AnsibleModule
+
+SERVICE = "amazon-cloudwatch-agent.service"
+SERVICE_PROPERTIES = ("LoadState", "ActiveState", "SubState", "MainPID", "NRestarts", "UnitFileState", "Result")
+DMI_DIR = "/sys/class/dmi/id"
+
+
+def sha256_of(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(65536), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _name_of(lookup, ident):
+    try:
+        return lookup(ident)[0]
+    except KeyError:
+        return str(ident)
+
+
+def file_state(path):
+    """Metadata and digest of a file; never its contents."""
+    state = {"path": path, "exists": False}
+    try:
+        info = os.stat(path)
+    except OSError:
+        return state
+    if not stat.S_ISREG(info.st_mode):
+        return state
+    state.update(
+        exists=True,
+        mode="%04o" % stat.S_IMODE(info.st_mode),
+        owner=_name_of(pwd.getpwuid, info.st_uid),
+        group=_name_of(grp.getgrgid, info.st_gid),
+        mtime=info.st_mtime,
+        size=info.st_size,
+        sha256=sha256_of(path),
+    )
+    return state
+
+
+def config_files(directory):
+    files = {}
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return files
+    for name in names:
+        path = os.path.join(directory, name)
+        state = file_state(path)
+        if state["exists"]:
+            files[name] = {"sha256": state["sha256"], "size": state["size"], "mtime": state["mtime"]}
+    return files
+
+
+def read_text(path):
+    try:
+        with open(path) as handle:
+            return handle.read().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def read_json(path):
+    text = read_text(path)
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def ec2_evidence():
+    """The DMI value that shows an EC2 instance (Nitro and Xen), or None."""
+    sys_vendor = read_text(os.path.join(DMI_DIR, "sys_vendor")) or ""
+    if sys_vendor == "Amazon EC2":
+        return "sys_vendor=Amazon EC2"
+    bios_version = read_text(os.path.join(DMI_DIR, "bios_version")) or ""
+    if "amazon" in bios_version.lower():
+        return "bios_version=" + bios_version
+    asset_tag = read_text(os.path.join(DMI_DIR, "board_asset_tag")) or ""
+    if asset_tag.startswith("i-"):
+        return "board_asset_tag=" + asset_tag
+    return None
+
+
+def agent_status(module, ctl):
+    rc, out, err = module.run_command([ctl, "-a", "status"])
+    if rc != 0:
+        return None, (err or out).strip() or "amazon-cloudwatch-agent-ctl -a status exited with %d" % rc
+    try:
+        start = out.index("{")
+        return json.loads(out[start:out.rindex("}") + 1]), None
+    except ValueError:
+        return None, "amazon-cloudwatch-agent-ctl -a status printed no JSON: %s" % out.strip()[:200]
+
+
+def service_state(module):
+    systemctl = module.get_bin_path("systemctl")
+    if not systemctl:
+        return None
+    command = [systemctl, "show", SERVICE] + ["--property=%s" % prop for prop in SERVICE_PROPERTIES]
+    rc, out, dummy = module.run_command(command)
+    if rc != 0:
+        return None
+    values = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    return values or None
+
+
+def gather(module):
+    prefix = module.params["prefix"]
+    etc = os.path.join(prefix, "etc")
+    ctl = os.path.join(prefix, "bin", "amazon-cloudwatch-agent-ctl")
+    credentials_file = module.params["credentials_file"] or os.path.join(etc, "credentials")
+    state_file = module.params["state_file"] or os.path.join(etc, "observability.cloudwatch.state.json")
+    evidence = ec2_evidence()
+
+    facts = {
+        "prefix": prefix,
+        "installed": os.access(ctl, os.X_OK),
+        "version": read_text(os.path.join(prefix, "bin", "CWAGENT_VERSION")) or None,
+        "config_files": config_files(os.path.join(etc, "amazon-cloudwatch-agent.d")),
+        "json_config": file_state(os.path.join(etc, "amazon-cloudwatch-agent.json")),
+        "toml_exists": os.path.isfile(os.path.join(etc, "amazon-cloudwatch-agent.toml")),
+        "common_config": file_state(os.path.join(etc, "common-config.toml")),
+        "credentials_file": file_state(credentials_file),
+        "managed_state": read_json(state_file),
+        "status": None,
+        "status_error": None,
+        "service": None,
+        "ec2": evidence is not None,
+        "ec2_evidence": evidence,
+    }
+    if module.params["status"]:
+        facts["service"] = service_state(module)
+        if facts["installed"]:
+            facts["status"], facts["status_error"] = agent_status(module, ctl)
+        else:
+            facts["status_error"] = "the agent is not installed"
+    return facts
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            prefix=dict(type="path", default="/opt/aws/amazon-cloudwatch-agent"),
+            credentials_file=dict(type="path"),
+            state_file=dict(type="path"),
+            status=dict(type="bool", default=True),
+        ),
+        supports_check_mode=True,
+    )
+    module.exit_json(changed=False, ansible_facts={"cloudwatch_agent": gather(module)})
+
+
+if __name__ == "__main__":
+    main()

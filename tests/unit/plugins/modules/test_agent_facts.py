@@ -1,0 +1,149 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""observability.cloudwatch.agent_facts: one read of the agent's state, never the credentials' contents."""
+
+import hashlib
+import json
+import os
+import sys
+
+import pytest
+
+from ansible_collections.observability.cloudwatch.plugins.modules import agent_facts
+
+SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+class Exit(Exception):
+    pass
+
+
+def run(monkeypatch, tmp_path, params, commands=None):
+    """Run main() with params; commands maps argv[0] basename to (rc, out, err)."""
+    commands = commands or {}
+    calls = []
+
+    class FakeModule:
+        def __init__(self, argument_spec, supports_check_mode):
+            assert supports_check_mode
+            self.params = {key: spec.get("default") for key, spec in argument_spec.items()}
+            self.params.update(params)
+
+        def run_command(self, argv):
+            calls.append(argv)
+            return commands.get(os.path.basename(argv[0]), (1, "", "not found"))
+
+        def get_bin_path(self, name):
+            return "/bin/" + name if name in commands else None
+
+        def exit_json(self, **result):
+            self.result = result
+            raise Exit(result)
+
+    monkeypatch.setattr(agent_facts, "AnsibleModule", FakeModule)
+    monkeypatch.setattr(agent_facts, "DMI_DIR", str(tmp_path / "dmi"))
+    with pytest.raises(Exit) as exited:
+        agent_facts.main()
+    result = exited.value.args[0]
+    assert result["changed"] is False
+    return result["ansible_facts"]["cloudwatch_agent"], calls
+
+
+@pytest.fixture
+def agent(tmp_path):
+    prefix = tmp_path / "agent"
+    (prefix / "bin").mkdir(parents=True)
+    (prefix / "etc" / "amazon-cloudwatch-agent.d").mkdir(parents=True)
+    ctl = prefix / "bin" / "amazon-cloudwatch-agent-ctl"
+    ctl.write_text("#!/bin/sh\n")
+    ctl.chmod(0o755)
+    (prefix / "bin" / "CWAGENT_VERSION").write_text("1.300069.0b1529\n")
+    (prefix / "etc" / "amazon-cloudwatch-agent.d" / "ssm_AmazonCloudWatch-linux").write_text('{"agent": {}}')
+    (prefix / "etc" / "amazon-cloudwatch-agent.toml").write_text("")
+    (prefix / "etc" / "common-config.toml").write_text("[credentials]\n")
+    credentials = prefix / "etc" / "credentials"
+    credentials.write_text("[AmazonCloudWatchAgent]\naws_secret_access_key = %s\n" % SECRET)
+    credentials.chmod(0o600)
+    (prefix / "etc" / "observability.cloudwatch.state.json").write_text(json.dumps({"mode": "onPremise"}))
+    return prefix
+
+
+STATUS = json.dumps({"status": "running", "starttime": "2024-01-01T00:00:00+00:00", "configstatus": "configured", "version": "1.300069.0b1529"})
+SYSTEMCTL = "ActiveState=active\nSubState=running\nMainPID=42\nNRestarts=0\n"
+
+
+def test_reads_everything_in_one_call(monkeypatch, tmp_path, agent):
+    facts, calls = run(
+        monkeypatch, tmp_path, {"prefix": str(agent)}, {"amazon-cloudwatch-agent-ctl": (0, "noise\n" + STATUS, ""), "systemctl": (0, SYSTEMCTL, "")}
+    )
+    assert facts["installed"] is True
+    assert facts["version"] == "1.300069.0b1529"
+    assert facts["config_files"]["ssm_AmazonCloudWatch-linux"]["sha256"] == hashlib.sha256(b'{"agent": {}}').hexdigest()
+    assert facts["toml_exists"] is True
+    assert facts["json_config"]["exists"] is False
+    assert facts["common_config"]["exists"] is True
+    assert facts["credentials_file"]["mode"] == "0600"
+    assert facts["managed_state"] == {"mode": "onPremise"}
+    assert facts["status"]["status"] == "running"
+    assert facts["service"]["MainPID"] == "42"
+    assert facts["ec2"] is False
+    assert [os.path.basename(call[0]) for call in calls] == ["systemctl", "amazon-cloudwatch-agent-ctl"]
+
+
+def test_never_returns_the_credentials_contents(monkeypatch, tmp_path, agent):
+    facts, dummy = run(monkeypatch, tmp_path, {"prefix": str(agent)})
+    assert SECRET not in json.dumps(facts)
+    assert facts["credentials_file"]["sha256"] == hashlib.sha256((agent / "etc" / "credentials").read_bytes()).hexdigest()
+
+
+def test_fresh_host(monkeypatch, tmp_path):
+    facts, calls = run(monkeypatch, tmp_path, {"prefix": str(tmp_path / "missing")})
+    assert facts["installed"] is False
+    assert facts["version"] is None
+    assert facts["config_files"] == {}
+    assert facts["credentials_file"] == {"path": str(tmp_path / "missing" / "etc" / "credentials"), "exists": False}
+    assert facts["status"] is None
+    assert facts["status_error"] == "the agent is not installed"
+    assert calls == []
+
+
+def test_status_failure_is_reported_not_raised(monkeypatch, tmp_path, agent):
+    facts, dummy = run(monkeypatch, tmp_path, {"prefix": str(agent)}, {"amazon-cloudwatch-agent-ctl": (1, "", "systemctl: not found")})
+    assert facts["status"] is None
+    assert facts["status_error"] == "systemctl: not found"
+
+
+def test_status_false_runs_nothing(monkeypatch, tmp_path, agent):
+    facts, calls = run(monkeypatch, tmp_path, {"prefix": str(agent), "status": False}, {"amazon-cloudwatch-agent-ctl": (0, STATUS, "")})
+    assert calls == []
+    assert facts["status"] is None
+
+
+@pytest.mark.parametrize(
+    "name,value,expected",
+    [
+        ("sys_vendor", "Amazon EC2\n", "sys_vendor=Amazon EC2"),
+        ("bios_version", "4.11.amazon\n", "bios_version=4.11.amazon"),
+        ("board_asset_tag", "i-0123456789abcdef0\n", "board_asset_tag=i-0123456789abcdef0"),
+    ],
+)
+def test_ec2_from_dmi(monkeypatch, tmp_path, name, value, expected):
+    (tmp_path / "dmi").mkdir()
+    (tmp_path / "dmi" / name).write_text(value)
+    facts, dummy = run(monkeypatch, tmp_path, {"prefix": str(tmp_path / "missing"), "status": False})
+    assert facts["ec2"] is True
+    assert facts["ec2_evidence"] == expected
+
+
+def test_custom_credentials_and_state_paths(monkeypatch, tmp_path, agent):
+    other = tmp_path / "creds"
+    other.write_text("x")
+    facts, dummy = run(monkeypatch, tmp_path, {"prefix": str(agent), "status": False, "credentials_file": str(other), "state_file": str(tmp_path / "none")})
+    assert facts["credentials_file"]["path"] == str(other)
+    assert facts["managed_state"] is None
+
+
+def test_module_runs_with_the_standard_library_only():
+    source = open(agent_facts.__file__).read()
+    imports = [line.split()[1] for line in source.splitlines() if line.startswith(("import ", "from "))]
+    assert set(imports) <= {"__future__", "grp", "hashlib", "json", "os", "pwd", "stat", "ansible.module_utils.basic"}
+    assert sys.version_info >= (3,)
