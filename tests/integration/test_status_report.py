@@ -1,0 +1,233 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The status report: a terminal table and one HTML page, checked as headless Chromium renders it.
+
+One test asks real hosts (the controller itself, without the agent, and a host that cannot be reached);
+the other renders a fabricated fleet (running, stale credentials, stopped) from a saved report's JSON, as
+``cloudwatch_status_input`` allows, since no agent runs on the controller.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+
+import pytest
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's chromium; installed with apt-get when missing (the tests run as root)."""
+    if not shutil.which("chromium"):
+        if os.geteuid() != 0:
+            pytest.skip("chromium is not installed and only root can install it (apt-get install chromium chromium-driver)")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-q"], check=True, env=env, capture_output=True)
+        subprocess.run(["apt-get", "install", "-y", "-q", "chromium", "chromium-driver"], check=True, env=env, capture_output=True)
+    return shutil.which("chromium")
+
+
+def rendered_dom(chromium, page, tmp_path):
+    """The DOM of ``page`` after Chromium loaded and laid it out."""
+    completed = subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert "<table" in completed.stdout, completed.stderr
+    return completed.stdout
+
+
+class Report(HTMLParser):
+    """Reads what the page shows: the summary counts and, per host row, its cells and data attributes."""
+
+    def __init__(self):
+        super().__init__()
+        self.counts = {}
+        self.rows = []
+        self.title = ""
+        self._card = None
+        self._in = None
+        self._row = None
+        self._cell = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "title":
+            self._in = "title"
+        if tag == "div" and (attrs.get("id") or "").startswith("count-"):
+            self._card = attrs["id"][len("count-") :]
+        if tag == "span" and self._card and "count" in (attrs.get("class") or "").split():
+            self._in = "count"
+        if tag == "tr" and "data-host" in attrs:
+            self._row = {"attrs": attrs, "cells": []}
+        if tag == "td" and self._row is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("title", "span"):
+            self._in = None
+        if tag == "div":
+            self._card = None
+        if tag == "td" and self._row is not None and self._cell is not None:
+            self._row["cells"].append(" ".join(" ".join(self._cell).split()))
+            self._cell = None
+        if tag == "tr" and self._row is not None:
+            self.rows.append(self._row)
+            self._row = None
+
+    def handle_data(self, data):
+        if self._in == "title":
+            self.title += data
+        elif self._in == "count":
+            self.counts[self._card] = int(data)
+        elif self._cell is not None:
+            self._cell.append(data)
+
+    def host(self, name):
+        return next(row for row in self.rows if row["attrs"]["data-host"] == name)
+
+
+def read_report(chromium, html, tmp_path):
+    report = Report()
+    report.feed(rendered_dom(chromium, html, tmp_path))
+    return report
+
+
+def run_status(tmp_path, inventory, extra_vars):
+    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="false", ANSIBLE_LOCALHOST_WARNING="false")
+    completed = subprocess.run(
+        ["ansible-playbook", "-i", str(inventory), "observability.cloudwatch.status", "-e", json.dumps(extra_vars)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return completed.stdout
+
+
+def test_report_of_real_hosts_shows_missing_agent_and_unreachable_host(chromium, tmp_path):
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(
+        json.dumps(
+            {
+                "cloudwatch_onprem": {
+                    "hosts": {
+                        "controller-box": {"ansible_connection": "local", "ansible_become": False},
+                        "gone-host": {"ansible_host": "127.0.0.1", "ansible_port": 1, "ansible_connection": "ssh"},
+                    }
+                },
+                "cloudwatch_ec2": {"hosts": {}},
+                "all": {"vars": {"ansible_python_interpreter": sys.executable}},
+            }
+        )
+    )
+    output = run_status(tmp_path, inventory, {"cloudwatch_status_dir": str(tmp_path)})
+
+    # The terminal table: a header and one line per host.
+    assert "2 hosts: 0 healthy, 0 warning, 2 failing" in output
+    table = [line for line in output.splitlines() if "controller-box" in line and "not installed" in line]
+    assert table, output
+
+    data = json.loads((tmp_path / "cloudwatch-status.json").read_text())
+    assert {h["host"]: h["state"] for h in data["hosts"]} == {"controller-box": "not installed", "gone-host": "unreachable"}
+
+    report = read_report(chromium, tmp_path / "cloudwatch-status.html", tmp_path)
+    assert report.counts["total"] == 2
+    assert report.counts["failing"] == 2
+    assert report.counts["unreachable"] == 1
+    assert report.counts["not-installed"] == 1
+    assert report.host("gone-host")["attrs"]["data-state"] == "unreachable"
+    assert "Connection refused" in report.host("gone-host")["cells"][-1]
+    assert report.host("controller-box")["cells"][3] == "not installed"
+
+
+FLEET = [
+    {
+        "host": "web-1",
+        "location": "ec2",
+        "state": "running",
+        "health": "healthy",
+        "version": "1.300069.0b1529",
+        "mode": "ec2",
+        "config_source": "ssm",
+        "parameters": [{"name": "AmazonCloudWatch-linux", "version": 3}],
+        "credentials_age_days": None,
+        "config_status": "configured",
+        "message": "",
+    },
+    {
+        "host": "db-1",
+        "location": "onprem",
+        "state": "running",
+        "health": "warning",
+        "version": "1.300069.0b1529",
+        "mode": "onPremise",
+        "config_source": "ssm",
+        "parameters": [{"name": "AmazonCloudWatch-linux", "version": 3}],
+        "credentials_age_days": 120.5,
+        "config_status": "configured",
+        "message": "credentials older than 90 days: rotate the key (playbook rotate_keys)",
+    },
+    {
+        "host": "db-2",
+        "location": "onprem",
+        "state": "stopped",
+        "health": "failing",
+        "version": "1.300068.0",
+        "mode": "onPremise",
+        "config_source": "file",
+        "parameters": [],
+        "credentials_age_days": 3.0,
+        "config_status": "configured",
+        "message": "<script>alert(1)</script>",
+    },
+]
+
+
+def test_report_of_a_fabricated_fleet(chromium, tmp_path):
+    saved = tmp_path / "saved.json"
+    saved.write_text(json.dumps({"summary": {}, "hosts": FLEET}))
+    inventory = tmp_path / "empty.yml"
+    inventory.write_text("all:\n  hosts: {}\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    output = run_status(tmp_path, inventory, {"cloudwatch_status_dir": str(out), "cloudwatch_status_input": str(saved)})
+    assert "3 hosts: 1 healthy, 1 warning, 1 failing (2 running, 1 stopped, 0 not installed, 0 unreachable)" in output
+
+    report = read_report(chromium, out / "cloudwatch-status.html", tmp_path)
+    assert report.title.strip() == "CloudWatch agent fleet: 1/3 healthy"
+    assert report.counts == {
+        "total": 3,
+        "healthy": 1,
+        "warning": 1,
+        "failing": 1,
+        "running": 2,
+        "stopped": 1,
+        "not-installed": 0,
+        "unreachable": 0,
+    }
+    assert [row["attrs"]["data-host"] for row in report.rows] == ["web-1", "db-1", "db-2"]
+    assert [row["attrs"]["data-health"] for row in report.rows] == ["healthy", "warning", "failing"]
+    web = report.host("web-1")["cells"]
+    assert web[:6] == ["web-1", "EC2", "healthy", "running", "1.300069.0b1529", "ec2"]
+    assert web[6] == "ssm AmazonCloudWatch-linux v3"
+    assert report.host("db-1")["cells"][7] == "120.5 days"
+    # A host's message is text, never markup.
+    assert report.host("db-2")["cells"][-1] == "<script>alert(1)</script>"
+    assert "<script>" not in (out / "cloudwatch-status.html").read_text()
