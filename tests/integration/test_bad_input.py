@@ -324,7 +324,7 @@ def _host_state():
     for root in HOST_PATHS:
         if not os.path.lexists(root):
             continue
-        paths = [root] if not os.path.isdir(root) else [os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs] + [root]
+        paths = [root] if not os.path.isdir(root) else [os.path.join(d, f) for d, _dirs, fs in os.walk(root) for f in fs] + [root]
         for path in paths:
             stat = os.lstat(path)
             digest = hashlib.sha256(Path(path).read_bytes()).hexdigest() if os.path.isfile(path) else None
@@ -355,7 +355,7 @@ def test_bad_input_fails_clearly_and_changes_nothing(aws, ansible, tmp_path):
 
     problems = []
     for case in CASES:
-        case_id, target, _, expect = case[:4]
+        case_id, expect = case[0], case[3]
         failed = run.results(f"failed {case_id}")
         if not failed:
             problems.append(f"{case_id}: did not fail")

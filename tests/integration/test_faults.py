@@ -135,7 +135,7 @@ def _snapshot(aws, suffix):
     two equally right runs (access key ids) written the same way."""
     state = iam_eval.account_snapshot(aws.client)
     for user in state["users"].values():
-        user["access_keys"] = sorted(status for _, status in user["access_keys"])
+        user["access_keys"] = sorted(status for _key_id, status in user["access_keys"])
     mine = {section: {k: v for k, v in items.items() if suffix in k} for section, items in state.items()}
     return json.loads(json.dumps(mine, sort_keys=True).replace(suffix, "<run>"))
 
@@ -202,7 +202,7 @@ def test_proxy_answers_as_aws_does_and_stays_within_its_bounds(local_aws):
     for bound in ({"max_faults": 2}, {"max_requests": 2}, {"window": 0.0}):
         with fault_proxy.FaultProxy(local_aws.url, [Burst("500", 50)], **bound) as proxy:
             client = _client(local_aws, "iam", proxy.url, config=no_retry)
-            for _ in range(6):
+            for _attempt in range(6):
                 try:
                     client.list_roles()
                 except botocore.exceptions.ClientError:
@@ -307,7 +307,7 @@ def test_run_interrupted_between_two_writes_converges_on_the_next_run(aws, ansib
     """agent_config is left out: it makes one write (PutParameter), so there is no "between"."""
     store_dir = tmp_path / "store"
     store_dir.mkdir()
-    _, create, _ = _module_cases(store_dir, "-run00")[module]
+    create = _module_cases(store_dir, "-run00")[module][1]
     with aws.record() as calls:
         ansible.playbook(_play(tmp_path / "clean.yml", [_task("clean", module, create)]))
     writes = _writes(calls)
@@ -318,7 +318,7 @@ def test_run_interrupted_between_two_writes_converges_on_the_next_run(aws, ansib
     # denied, then the next run, straight to AWS. The proxy serves the denials in order, one per run.
     tasks, plan = [], []
     for number, operation in enumerate(writes[1:], start=1):
-        _, create, _ = _module_cases(store_dir, f"-run{number:02d}")[module]
+        create = _module_cases(store_dir, f"-run{number:02d}")[module][1]
         tasks.append(_task(f"interrupted {number}", module, create, ignore_errors=True))
         tasks.append(_task(f"next run {number}", module, create, environment={"AWS_URL": aws.url, "AWS_ENDPOINT_URL": aws.url}))
         plan.append(Burst("error", 1, operations=(operation,), status=403, code="AccessDenied", message="injected"))

@@ -147,10 +147,10 @@ def test_no_secret_leaves_its_store(aws, ansible, tmp_path):
     SUMMARY.write_text(
         json.dumps(
             {
-                "playbooks": [p for p, _ in outputs],
+                "playbooks": [playbook for playbook, _text in outputs],
                 "secrets_checked": len(secrets),
                 "keys_rotated": keys_rotated,
-                "output_bytes_scanned": sum(len(t) for _, t in outputs),
+                "output_bytes_scanned": sum(len(text) for _playbook, text in outputs),
                 "files_scanned": scanned,
                 "occurrences_found": len(leaks),
             },
@@ -176,7 +176,7 @@ def test_security_doc_figures_match_the_suite(tmp_path):
     expected = {
         "Bad inputs tried": len(bad_input.CASES),
         "Fault kinds injected": len(faults.fault_proxy.KINDS) - 1,  # all but the targeted "error"
-        "Faults injected into module runs": sum(b.count for services, _, _ in modules.values() for b in faults.plan_for(services)),
+        "Faults injected into module runs": sum(b.count for services, *_rest in modules.values() for b in faults.plan_for(services)),
         "Identities evaluated": len(least_privilege.IDENTITIES),
         "Access decisions checked": sum(len(least_privilege._rows_for(roles)) for roles in least_privilege.IDENTITIES.values()),
         "Secrets checked": SECRETS_CHECKED,

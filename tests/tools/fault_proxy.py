@@ -220,13 +220,13 @@ class FaultProxy:
 
     # -- accounting -----------------------------------------------------------------------------
     def injected_total(self, kind=None, service=None):
-        return sum(n for (k, s, _), n in self.injected.items() if kind in (None, k) and service in (None, s))
+        return sum(n for (k, s, _status), n in self.injected.items() if kind in (None, k) and service in (None, s))
 
     def summary(self):
         """JSON-friendly counts: faults by kind and by service, requests seen, bursts served."""
         by_kind = collections.Counter()
         by_service = collections.Counter()
-        for (kind, service, _), n in self.injected.items():
+        for (kind, service, _status), n in self.injected.items():
             by_kind[kind] += n
             by_service[service] += n
         return {
@@ -280,7 +280,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _handle(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        headers = {k: v for k, v in self.headers.items()}
+        headers = dict(self.headers.items())
         request = Request.parse(self.command, self.path, headers, body)
         burst = self.fault_proxy.decide(request)
         if burst is not None and burst.kind == "reset":
@@ -330,7 +330,7 @@ def main(argv):
         sys.exit(__doc__)
     plan = []
     for spec in argv[1:]:
-        kind, _, count = spec.partition(":")
+        kind, _sep, count = spec.partition(":")
         plan.append(Burst(kind, int(count or 1)))
     with FaultProxy(argv[0], plan) as proxy:
         print(proxy.url, flush=True)

@@ -109,10 +109,10 @@ _CONDITION_TESTS = {
     "StringEquals": lambda want, have: have == want,
     "StringNotEquals": lambda want, have: have != want,
     "StringEqualsIgnoreCase": lambda want, have: have.lower() == want.lower(),
-    "StringLike": lambda want, have: _glob(want, have),
+    "StringLike": _glob,
     "StringNotLike": lambda want, have: not _glob(want, have),
     "ArnEquals": lambda want, have: have == want,
-    "ArnLike": lambda want, have: resource_matches(want, have),
+    "ArnLike": resource_matches,
     "Bool": lambda want, have: str(have).lower() == str(want).lower(),
 }
 
