@@ -9,7 +9,6 @@ Fixtures:
 """
 
 import contextlib
-import importlib.util
 import json
 import os
 import signal
@@ -22,17 +21,9 @@ import boto3
 import pytest
 import yaml
 
+import local_aws as local_aws_tool  # from tests/tools (pytest.ini pythonpath)
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(name, REPO / "tests" / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-local_aws_tool = _load_tool("local_aws")
 
 
 class LocalAWS:

@@ -17,12 +17,13 @@ that wrongly got through could not install anything on this machine.
 """
 
 import hashlib
-import importlib.util
 import json
 import os
 from pathlib import Path
 
 import yaml
+
+import iam_eval  # from tests/tools (pytest.ini pythonpath)
 
 REPO = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
@@ -38,16 +39,6 @@ NO_CREDENTIALS = {
 }
 VALID_CONFIG = {"metrics": {"metrics_collected": {"mem": {"measurement": ["mem_used_percent"]}}}}
 OIDC = "https://oidc.example.com/id/BAD"
-
-
-def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(f"cloudwatch_test_{name}", REPO / "tests" / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-iam_eval = _load_tool("iam_eval")
 
 
 def _big_config():

@@ -20,22 +20,15 @@ The counts of injected faults go to build/security/faults.json for docs/security
 import json
 from pathlib import Path
 
-import importlib.util
 import pytest
 import yaml
+
+import fault_proxy  # from tests/tools (pytest.ini pythonpath)
+import iam_eval
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(f"cloudwatch_test_{name}", REPO / "tests" / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fault_proxy = _load_tool("fault_proxy")
-iam_eval = _load_tool("iam_eval")
 Burst = fault_proxy.Burst
 
 SUMMARY = REPO / "build" / "security" / "faults.json"

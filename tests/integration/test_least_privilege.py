@@ -12,9 +12,10 @@ Authorization Reference), not a hand-picked few. Every action the policies grant
 moto's own enforcement is not used: it only checks ``Resource: *`` and gets CloudWatch's action prefix wrong.
 """
 
-import importlib.util
 import json
 from pathlib import Path
+
+import iam_eval  # from tests/tools (pytest.ini pythonpath)
 
 
 REPO = Path(__file__).resolve().parents[2]
@@ -23,14 +24,6 @@ REGION = "us-east-1"
 OWNER_TAG = ("managed-by", "observability.cloudwatch")
 
 
-def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(f"cloudwatch_test_{name}", REPO / "tests" / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-iam_eval = _load_tool("iam_eval")
 ALLOW, DENY = True, False
 
 
