@@ -17,7 +17,7 @@ export PYTHONPATH := $(COLLECTIONS)
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 
-.PHONY: help test demo demo-clean docs env sanity lint unit integration molecule clean
+.PHONY: help test demo demo-clean docs env host sanity lint unit integration molecule clean
 
 help:
 	@echo "make test        install what the tests need, then run every test layer"
@@ -25,7 +25,7 @@ help:
 	@echo "make demo-clean  remove what the demo left running"
 	@echo "layers: make sanity | lint | unit | integration | molecule"
 
-test: env
+test: env host
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
@@ -44,8 +44,17 @@ env: $(BIN)/.installed
 	@mkdir -p $(dir $(COLLECTION_LINK))
 	@ln -sfn $(CURDIR) $(COLLECTION_LINK)
 
+# What the container and browser tests need on the machine (as root, no terminal): podman with runc,
+# the cached systemd test image, and Debian's chromium for the status report test.
+host:
+	tests/tools/podman-setup.sh
+	@if ! command -v chromium >/dev/null; then \
+		export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q chromium chromium-driver; \
+	fi
+
 lint: env
 	$(BIN)/ruff check plugins tests
+	$(BIN)/antsibull-changelog lint
 	$(BIN)/ansible-lint
 
 unit: env
