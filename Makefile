@@ -17,13 +17,14 @@ export PYTHONPATH := $(COLLECTIONS)
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 
-.PHONY: help test demo demo-clean docs env host sanity lint unit integration molecule clean
+.PHONY: help test demo demo-clean docs env host sanity lint unit integration molecule clean bench
 
 help:
 	@echo "make test        install what the tests need, then run every test layer"
 	@echo "make demo        run the embedded demo against a local AWS emulator"
 	@echo "make demo-clean  remove what the demo left running"
 	@echo "layers: make sanity | lint | unit | integration | molecule"
+	@echo "make bench       measure API economy and fleet speed; writes docs/performance.md (not part of test)"
 
 test: env host
 	@$(MAKE) --no-print-directory lint
@@ -44,12 +45,13 @@ env: $(BIN)/.installed
 	@mkdir -p $(dir $(COLLECTION_LINK))
 	@ln -sfn $(CURDIR) $(COLLECTION_LINK)
 
-# What the container and browser tests need on the machine (as root, no terminal): podman with runc,
-# the cached systemd test image, and Debian's chromium for the status report test.
+# What the container, browser and shell-script tests need on the machine (as root, no terminal): podman
+# with runc, the cached systemd test image, Debian's chromium for the status report test, and shellcheck
+# for ansible-test's shellcheck sanity test.
 host:
 	tests/tools/podman-setup.sh
-	@if ! command -v chromium >/dev/null; then \
-		export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q chromium chromium-driver; \
+	@if ! command -v chromium >/dev/null || ! command -v shellcheck >/dev/null; then \
+		export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q chromium chromium-driver shellcheck; \
 	fi
 
 lint: env
@@ -93,6 +95,13 @@ demo-clean: env
 # docs/roles/*.md and docs/modules/*.md, generated from argument_specs and module documentation.
 docs: env
 	$(BIN)/python tests/tools/gen-docs.py
+
+# The benchmarks (benchmarks/run.py): API economy and fleet speed, written to docs/performance.md with its plot.
+# Not part of `make test`. Everything runs niced; podman containers as in `make molecule` (as root).
+# BENCH_ARGS="--fleet 3" or "--only iam ssm" for a shorter run.
+bench: env
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r benchmarks/requirements.txt
+	nice -n 19 $(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) tests/output

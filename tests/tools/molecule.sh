@@ -35,7 +35,7 @@ done
 export GNUPGHOME="$STATE/gnupg"
 if [ ! -s "$STATE/signing-key.asc" ]; then
     rm -rf "$GNUPGHOME"
-    mkdir -m 0700 -p "$GNUPGHOME"
+    install -d -m 0700 "$GNUPGHOME"
     gpg --batch --quiet --passphrase '' --quick-gen-key 'observability.cloudwatch test signing key' rsa2048 sign never
     gpg --batch --armor --export >"$STATE/signing-key.asc"
 fi
