@@ -101,7 +101,7 @@ docs: env
 # BENCH_ARGS="--fleet 3" or "--only iam ssm" for a shorter run.
 bench: env
 	$(BIN)/python -m pip install --disable-pip-version-check -q -r benchmarks/requirements.txt
-	nice -n 19 $(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) tests/output
