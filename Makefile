@@ -97,7 +97,7 @@ docs: env
 	$(BIN)/python tests/tools/gen-docs.py
 
 # The benchmarks (benchmarks/run.py): API economy and fleet speed, written to docs/performance.md with its plot.
-# Not part of `make test`. Everything runs niced; podman containers as in `make molecule` (as root).
+# Not part of `make test`; run it on a quiet machine. Podman containers as in `make molecule` (as root).
 # BENCH_ARGS="--fleet 3" or "--only iam ssm" for a shorter run.
 bench: env
 	$(BIN)/python -m pip install --disable-pip-version-check -q -r benchmarks/requirements.txt
