@@ -862,6 +862,28 @@ def plan_attached_policies(plan, view, client, spec, current_arns, resolver):
     return changed
 
 
+def plan_new_principal_policies(plan, client, kind, name, arns, inline_policies):
+    """A new role or user: attach its managed policies and put its inline ones."""
+    for arn in arns:
+        plan.add(f"attach {arn} to {kind} {name}", functools.partial(attach_policy, client, kind, name, arn))
+    for policy_name, document in (inline_policies or {}).items():
+        plan.add(
+            f"put inline policy {policy_name} on {kind} {name}",
+            functools.partial(put_inline_policy, client, kind, name, policy_name, document),
+        )
+
+
+def plan_remove_principal_policies(plan, client, kind, name, attached, inline_policies):
+    """Before a role or user is deleted: detach its managed policies and delete the inline ones it owns."""
+    for arn in attached:
+        plan.add(f"detach {arn} from {kind} {name}", functools.partial(detach_policy, client, kind, name, arn))
+    for policy_name in inline_policies or {}:
+        plan.add(
+            f"delete inline policy {policy_name} of {kind} {name}",
+            functools.partial(delete_inline_policy, client, kind, name, policy_name),
+        )
+
+
 def plan_inline_policies(plan, view, client, spec, current):
     changed = False
     for policy_name, document in (spec.inline_policies or {}).items():
@@ -987,13 +1009,7 @@ def _plan_create_role(plan, client, caller, spec, resolver):
         ),
         key="role",
     )
-    for arn in arns:
-        plan.add(f"attach {arn} to role {spec.name}", functools.partial(attach_policy, client, "role", spec.name, arn))
-    for policy_name, document in (spec.inline_policies or {}).items():
-        plan.add(
-            f"put inline policy {policy_name} on role {spec.name}",
-            functools.partial(put_inline_policy, client, "role", spec.name, policy_name, document),
-        )
+    plan_new_principal_policies(plan, client, "role", spec.name, arns, spec.inline_policies)
     plan.after["role"] = dict(
         name=spec.name,
         path=spec.path or "/",
@@ -1154,13 +1170,7 @@ def ensure_role_absent(client, caller, spec, check_mode=False):
     profile_owned = profile is not None and is_owned(plan.before["instance_profile"]["tags"])
 
     if role is not None:
-        for arn in attached:
-            plan.add(f"detach {arn} from role {spec.name}", functools.partial(detach_policy, client, "role", spec.name, arn))
-        for policy_name in spec.inline_policies or {}:
-            plan.add(
-                f"delete inline policy {policy_name} of role {spec.name}",
-                functools.partial(delete_inline_policy, client, "role", spec.name, policy_name),
-            )
+        plan_remove_principal_policies(plan, client, "role", spec.name, attached, spec.inline_policies)
         for held in list_instance_profiles_for_role(client, spec.name):
             profile_name = held["InstanceProfileName"]
             plan.add(
@@ -1343,13 +1353,7 @@ def _plan_create_user(plan, client, caller, spec, resolver):
         functools.partial(create_user, client, spec.name, spec.path, spec.permissions_boundary, tags),
         key="user",
     )
-    for arn in arns:
-        plan.add(f"attach {arn} to user {spec.name}", functools.partial(attach_policy, client, "user", spec.name, arn))
-    for policy_name, document in (spec.inline_policies or {}).items():
-        plan.add(
-            f"put inline policy {policy_name} on user {spec.name}",
-            functools.partial(put_inline_policy, client, "user", spec.name, policy_name, document),
-        )
+    plan_new_principal_policies(plan, client, "user", spec.name, arns, spec.inline_policies)
     plan.after["user"] = dict(
         name=spec.name,
         path=spec.path or "/",
@@ -1451,13 +1455,7 @@ def ensure_user_absent(client, caller, spec, store=None, check_mode=False):
         for key in keys:
             key_id = key["AccessKeyId"]
             plan.add(f"delete access key {key_id}", functools.partial(delete_access_key, client, spec.name, key_id))
-        for arn in attached:
-            plan.add(f"detach {arn} from user {spec.name}", functools.partial(detach_policy, client, "user", spec.name, arn))
-        for policy_name in spec.inline_policies or {}:
-            plan.add(
-                f"delete inline policy {policy_name} of user {spec.name}",
-                functools.partial(delete_inline_policy, client, "user", spec.name, policy_name),
-            )
+        plan_remove_principal_policies(plan, client, "user", spec.name, attached, spec.inline_policies)
         plan.add(f"delete user {spec.name}", functools.partial(delete_user, client, spec.name))
     key_ids = [k["AccessKeyId"] for k in keys]
     if record is not None and (record.get("user_name") == spec.name or record.get("access_key_id") in key_ids):
