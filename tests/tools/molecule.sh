@@ -2,6 +2,7 @@
 # Run the role's Molecule scenarios (extensions/molecule/) against podman containers and a local AWS.
 #
 #   tests/tools/molecule.sh [SCENARIO...]     # default: onprem ec2 upgrade absent real_package
+#   tests/tools/molecule.sh rotation          # zero-downtime key rotation with rotate_keys (not in the default run yet)
 #
 # It prepares the host (tests/tools/podman-setup.sh: podman, runc, the cached Debian image), builds the test
 # agent packages once into build/agent-package/, signs them with a throw-away GPG key (the role verifies the
