@@ -71,6 +71,12 @@ def recap_changed(output):
     return sum(int(n) for n in re.findall(r"changed=(\d+)", recap))
 
 
+def host_tasks(output):
+    """What the host_tasks callback printed: {host: tasks that ran on that host}."""
+    found = re.search(r"^HOST_TASKS (\{.*\})$", output, re.MULTILINE)
+    return json.loads(found.group(1)) if found else {}
+
+
 def profile_tasks(output):
     """The task times profile_tasks prints at the end: [(task, seconds)], costliest first."""
     rows = []

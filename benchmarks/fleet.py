@@ -16,8 +16,8 @@ import statistics
 import subprocess
 import sys
 
-from common import (NICE, PLAYBOOKS, ROOT, STATE, LocalAWS, ansible_env, by_operation, load_average, playbook,
-                    profile_tasks, recap_changed)
+from common import (NICE, PLAYBOOKS, ROOT, STATE, LocalAWS, ansible_env, by_operation, host_tasks, load_average,
+                    playbook, profile_tasks, recap_changed)
 
 IMAGE = "localhost/cloudwatch-test-debian:bookworm"
 VERSION = "1.300069.0b1529"
@@ -101,7 +101,9 @@ def _measure(aws, env, n, label, args, extra_env=None):
     took, output = playbook(args, dict(env, **(extra_env or {})), log=DIR / f"{n}-{label.replace(' ', '_')}.log")
     calls = aws.calls()
     reads = [c for c in calls if c["operation"] in ("GetParameter", "GetParameters")]
+    per_host = host_tasks(output)
     return {"seconds": round(took, 2), "load": load, "changed": recap_changed(output),
+            "host_tasks": max(per_host.values(), default=0),
             "get_parameter": len(reads),
             "get_parameter_signers": len({c["access_key_id"] for c in reads}),
             "calls": by_operation(calls), "tasks": profile_tasks(output)[:12]}
@@ -111,7 +113,8 @@ def run(sizes=(5,), repetitions=2, experiments=True):
     sha256 = prepare_host_side()
     result = {"sizes": {}, "experiments": {}, "ssm": []}
     with LocalAWS("fleet-aws") as aws:
-        base = dict(ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks",
+        base = dict(ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks,host_tasks",
+                    ANSIBLE_CALLBACK_PLUGINS=str(ROOT / "benchmarks" / "callback_plugins"),
                     PROFILE_TASKS_TASK_OUTPUT_LIMIT="all", PROFILE_TASKS_SORT_ORDER="descending")
         setup_env = ansible_env(aws.url)
         playbook([PLAYBOOKS / "fleet_setup.yml", "-e", f"bench_dir={DIR}",

@@ -211,6 +211,9 @@ def fleet_section(fleet):
     top_first = [[t, s] for t, s in biggest["first"]["tasks"][:8]]
     exp_rows = [[name, e["hosts"], round(e["baseline_seconds"], 1), round(e["with_seconds"], 1), e["ratio"], f"{min(e['loads'])}–{max(e['loads'])}"]
                 for name, e in fleet.get("experiments", {}).items()]
+    tasks_noop = biggest["noop"][0].get("host_tasks", "not counted")
+    tasks_floor = biggest["floor"][0].get("host_tasks", "not counted")
+    tasks_first = biggest["first"].get("host_tasks", "not counted")
     n20 = sizes.get("20")
     verdict = (f"**{'met' if n20['ratio_noop_to_floor'] <= 2 else 'missed'}** at N = 20 (ratio {n20['ratio_noop_to_floor']})"
                if n20 else f"not measured at N = 20 on this run; at N = {ns[-1]} the ratio is {biggest['ratio_noop_to_floor']}")
@@ -225,11 +228,14 @@ The machine has 2 cores and ran other work at the same time: the load average is
 
 {_table(["hosts", "forks", "first converge, s", "no change, s", "floor, s", "no change / floor", "first / floor", "changed on no-change run", "load"], rows)}
 {growth}
-Target, the no-change run within 2× of the floor: {verdict}. The floor runs 2 tasks per host; the
-role's no-change run runs about 34 tasks per host that reach the host (reads of the agent's state, the
-templated files compared by checksum, the service, the record of what was applied). Over the podman
-connection every such task costs a `podman exec` plus a file copy (the connection plugin cannot pipeline),
-about as much as a whole `stat`, so the ratio is set by the task count, not by any single slow task.
+Target, the no-change run within 2× of the floor: {verdict}. Tasks that reached each host (the
+`host_tasks` callback in `benchmarks/callback_plugins/`: not skipped, not delegated, not answered by the
+controller alone): {tasks_noop} on the no-change run, {tasks_floor} for the floor, {tasks_first} on the first converge.
+On a run that changes nothing the role reads the host once (`setup` for the minimal facts, then `agent_facts`,
+which returns the digests, modes and owners of every file the role writes, the agent's status and its unit's
+state, and the members of the log-reading groups); every task whose result is already in place is then
+skipped on the controller. Over the podman connection each task that reaches a host costs a `podman exec`
+plus a file copy (the connection plugin cannot pipeline), so the ratio follows the count of such tasks.
 
 Costliest tasks at N = {ns[-1]}, no-change run (`profile_tasks`, summed over the hosts' parallel execution):
 
@@ -247,7 +253,7 @@ At this load the spread between two baseline runs is itself 10–40 %, so none o
 that can be told from noise; none is recommended on these numbers alone.
 
 * `gather_subset`: the role already gathers only the minimal subset, and only when facts are missing.
-* fact caching: saves the role's one `setup` task per host (1 of about 34 tasks); worth it only where facts
+* fact caching: saves the role's one `setup` task per host (1 of {tasks_noop} on a no-change run); worth it only where facts
   are gathered anyway (`gathering = smart` with a `jsonfile`/`redis` cache in ansible.cfg).
 * the `free` strategy: hosts do not wait for each other between tasks; it cannot shorten a run whose hosts
   all do the same work, and the role's handlers and `run_once` controller reads are better kept linear.

@@ -21,6 +21,8 @@ description:
     time, size and digest). The contents of the credentials file are never returned.
   - The agent's own status, the JSON printed by C(amazon-cloudwatch-agent-ctl -a status), and the state of its
     systemd unit.
+  - The same metadata and digests for the files the role delivers and for any other files asked for, and the
+    members of the groups asked for, so that the role can skip every task whose result is already in place.
   - Whether the host looks like an EC2 instance, from its DMI data (no network call).
   - This module does not talk to AWS and needs nothing but Python's standard library on the target.
 author:
@@ -47,6 +49,26 @@ options:
       - Whether to run C(amazon-cloudwatch-agent-ctl -a status) and C(systemctl show) for the agent's unit.
     type: bool
     default: true
+  delivered_dir:
+    description:
+      - The directory into which the role delivers the configuration documents before the agent applies them.
+      - Its files are returned as RV(ansible_facts.cloudwatch_agent.delivered_files).
+      - Defaults to C(etc/observability.cloudwatch.d) under O(prefix).
+    type: path
+  paths:
+    description:
+      - More files to describe (metadata and digest, never contents), returned by path in
+        RV(ansible_facts.cloudwatch_agent.files).
+    type: list
+    elements: path
+    default: []
+  groups:
+    description:
+      - Groups whose members to return in RV(ansible_facts.cloudwatch_agent.groups). Groups that do not exist on
+        the host are left out.
+    type: list
+    elements: str
+    default: []
 attributes:
   check_mode:
     support: full
@@ -105,9 +127,22 @@ ansible_facts:
           type: str
           sample: /opt/aws/amazon-cloudwatch-agent
         config_files:
-          description: The files in C(etc/amazon-cloudwatch-agent.d/), by name, each with C(sha256), C(size), C(mtime).
+          description: The files in C(etc/amazon-cloudwatch-agent.d/), by name, each with C(sha256), C(size), C(mtime), C(mode).
           type: dict
-          sample: {"ssm_AmazonCloudWatch-linux": {"sha256": "5d41...", "size": 512, "mtime": 1700000000.0}}
+          sample: {"ssm_AmazonCloudWatch-linux": {"sha256": "5d41...", "size": 512, "mtime": 1700000000.0, "mode": "0644"}}
+        delivered_dir_exists:
+          description: Whether O(delivered_dir) exists.
+          type: bool
+        delivered_files:
+          description: The files in O(delivered_dir), with the same keys as RV(ansible_facts.cloudwatch_agent.config_files).
+          type: dict
+        files:
+          description: The state of each file of O(paths), by path, with the same keys as RV(ansible_facts.cloudwatch_agent.common_config).
+          type: dict
+        groups:
+          description: The members of each group of O(groups) that exists on the host, by group name.
+          type: dict
+          sample: {"adm": ["syslog", "cwagent"]}
         json_config:
           description: The state of C(etc/amazon-cloudwatch-agent.json) (see RV(ansible_facts.cloudwatch_agent.common_config)).
           type: dict
@@ -159,7 +194,8 @@ ansible_facts:
         service:
           description: Properties of the C(amazon-cloudwatch-agent.service) unit from C(systemctl show), or V(null).
           type: dict
-          sample: {"ActiveState": "active", "SubState": "running", "MainPID": "1234", "NRestarts": "0", "UnitFileState": "enabled"}
+          sample: {"ActiveState": "active", "SubState": "running", "MainPID": "1234", "NRestarts": "0", "UnitFileState": "enabled",
+                   "NeedDaemonReload": "no"}
         ec2:
           description: Whether the DMI data of the host names Amazon EC2.
           type: bool
@@ -179,7 +215,7 @@ import stat
 from ansible.module_utils.basic import AnsibleModule
 
 SERVICE = "amazon-cloudwatch-agent.service"
-SERVICE_PROPERTIES = ("LoadState", "ActiveState", "SubState", "MainPID", "NRestarts", "UnitFileState", "Result")
+SERVICE_PROPERTIES = ("LoadState", "ActiveState", "SubState", "MainPID", "NRestarts", "UnitFileState", "Result", "NeedDaemonReload")
 DMI_DIR = "/sys/class/dmi/id"
 
 
@@ -229,8 +265,18 @@ def config_files(directory):
         path = os.path.join(directory, name)
         state = file_state(path)
         if state["exists"]:
-            files[name] = {"sha256": state["sha256"], "size": state["size"], "mtime": state["mtime"]}
+            files[name] = {"sha256": state["sha256"], "size": state["size"], "mtime": state["mtime"], "mode": state["mode"]}
     return files
+
+
+def group_members(names):
+    members = {}
+    for name in names:
+        try:
+            members[name] = list(grp.getgrnam(name).gr_mem)
+        except KeyError:
+            continue
+    return members
 
 
 def read_text(path):
@@ -295,6 +341,7 @@ def gather(module):
     ctl = os.path.join(prefix, "bin", "amazon-cloudwatch-agent-ctl")
     credentials_file = module.params["credentials_file"] or os.path.join(etc, "credentials")
     state_file = module.params["state_file"] or os.path.join(etc, "observability.cloudwatch.state.json")
+    delivered_dir = module.params["delivered_dir"] or os.path.join(etc, "observability.cloudwatch.d")
     evidence = ec2_evidence()
 
     facts = {
@@ -307,6 +354,10 @@ def gather(module):
         "common_config": file_state(os.path.join(etc, "common-config.toml")),
         "credentials_file": file_state(credentials_file),
         "managed_state": read_json(state_file),
+        "delivered_dir_exists": os.path.isdir(delivered_dir),
+        "delivered_files": config_files(delivered_dir),
+        "files": dict((path, file_state(path)) for path in module.params["paths"]),
+        "groups": group_members(module.params["groups"]),
         "status": None,
         "status_error": None,
         "service": None,
@@ -329,6 +380,9 @@ def main():
             credentials_file=dict(type="path"),
             state_file=dict(type="path"),
             status=dict(type="bool", default=True),
+            delivered_dir=dict(type="path"),
+            paths=dict(type="list", elements="path", default=[]),
+            groups=dict(type="list", elements="str", default=[]),
         ),
         supports_check_mode=True,
     )

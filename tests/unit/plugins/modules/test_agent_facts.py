@@ -142,6 +142,36 @@ def test_custom_credentials_and_state_paths(monkeypatch, tmp_path, agent):
     assert facts["managed_state"] is None
 
 
+def test_delivered_files_extra_paths_and_groups(monkeypatch, tmp_path, agent):
+    delivered = agent / "etc" / "observability.cloudwatch.d"
+    delivered.mkdir()
+    (delivered / "AmazonCloudWatch-linux.json").write_text("{}\n")
+    (delivered / "AmazonCloudWatch-linux.json").chmod(0o644)
+    dropin = tmp_path / "dropin.conf"
+    dropin.write_text("[Service]\n")
+    root_group = agent_facts.grp.getgrgid(os.getgid()).gr_name
+    facts, dummy = run(
+        monkeypatch,
+        tmp_path,
+        {"prefix": str(agent), "status": False, "paths": [str(dropin), str(tmp_path / "absent.conf")], "groups": [root_group, "no-such-group-here"]},
+    )
+    assert facts["delivered_dir_exists"] is True
+    assert facts["delivered_files"]["AmazonCloudWatch-linux.json"]["sha256"] == hashlib.sha256(b"{}\n").hexdigest()
+    assert facts["delivered_files"]["AmazonCloudWatch-linux.json"]["mode"] == "0644"
+    assert facts["files"][str(dropin)]["sha256"] == hashlib.sha256(b"[Service]\n").hexdigest()
+    assert facts["files"][str(tmp_path / "absent.conf")]["exists"] is False
+    assert list(facts["groups"]) == [root_group]
+    assert isinstance(facts["groups"][root_group], list)
+
+
+def test_nothing_delivered_yet(monkeypatch, tmp_path, agent):
+    facts, dummy = run(monkeypatch, tmp_path, {"prefix": str(agent), "status": False})
+    assert facts["delivered_dir_exists"] is False
+    assert facts["delivered_files"] == {}
+    assert facts["files"] == {}
+    assert facts["groups"] == {}
+
+
 def test_module_runs_with_the_standard_library_only():
     source = open(agent_facts.__file__).read()
     imports = [line.split()[1] for line in source.splitlines() if line.startswith(("import ", "from "))]
