@@ -42,8 +42,11 @@ def _credentials():
 def run(repetitions=3):
     runs = {name: {"first": [], "noop": []} for name in VARIANTS}
     states = {}
+    startup = []
     with LocalAWS("iam-aws") as aws:
         for rep in range(repetitions):
+            took, dummy = playbook([PLAYBOOKS / "empty.yml"], ansible_env(aws.url), log=STATE / "iam" / f"empty-{rep}.log")
+            startup.append(round(took, 2))
             order = list(VARIANTS) if rep % 2 == 0 else list(reversed(VARIANTS))
             for name in order:
                 aws.reset()
@@ -62,7 +65,7 @@ def run(repetitions=3):
                                               "calls": by_operation(calls)})
                 states[name] = end_state(aws.url)
     result = {"repetitions": repetitions, "same_end_state": states["collection"] == states["amazon.aws"],
-              "end_state": states, "variants": {}}
+              "end_state": states, "variants": {}, "startup_seconds_median": round(statistics.median(startup), 2)}
     for name, phases in runs.items():
         result["variants"][name] = {}
         for phase, samples in phases.items():

@@ -45,9 +45,10 @@ def main(argv=None):
         import fleet
         print(f"[bench] 3. fleet speed, N = {args.fleet}", flush=True)
         new = fleet.run(tuple(args.fleet), experiments=not args.no_experiments)
-        # Sizes measured earlier stay (each row carries its own load); side studies are replaced when re-run.
+        # A new fleet run replaces every size (rows from an earlier version of the role would mislead); side
+        # studies are replaced when re-run.
         old = common.load_results().get("fleet", {})
-        merged = {"sizes": dict(old.get("sizes", {}), **new["sizes"]),
+        merged = {"sizes": new["sizes"],
                   "experiments": new["experiments"] or old.get("experiments", {}),
                   "ssm": new["ssm"] or old.get("ssm", [])}
         common.save_results("fleet", merged)

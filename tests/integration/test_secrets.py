@@ -21,6 +21,8 @@ import time
 import urllib.parse
 from pathlib import Path
 
+import yaml
+
 REPO = Path(__file__).resolve().parents[2]
 SUMMARY = REPO / "build" / "security" / "secrets.json"
 SSM_STORE = "/cloudwatch-keys/onprem-ssm"
@@ -167,12 +169,20 @@ def _test_module(name):
     return module
 
 
+def _molecule(scenario, name):
+    return yaml.safe_load((REPO / "extensions" / "molecule" / scenario / name).read_text())
+
+
 def test_security_doc_figures_match_the_suite(tmp_path):
     """docs/security.md states what the suite asserts; recompute each figure from the tests' own tables."""
     bad_input = _test_module("test_bad_input")
     faults = _test_module("test_faults")
     least_privilege = _test_module("test_least_privilege")
     modules = faults._module_cases(tmp_path)
+    # The Molecule scenarios' figures, from their files (their verify.yml asserts them in `make molecule`).
+    rollout = [task for play in _molecule("rollout", "converge.yml") for task in play.get("tasks", [])]
+    bad_run = next(task for task in rollout if task["name"] == "Roll it out one host at a time, stopping at the first failure")
+    commands = [task.get("ansible.builtin.command", {}).get("argv") for task in rollout]
     expected = {
         "Bad inputs tried": len(bad_input.CASES),
         "Fault kinds injected": len(faults.fault_proxy.KINDS) - 1,  # all but the targeted "error"
@@ -182,6 +192,10 @@ def test_security_doc_figures_match_the_suite(tmp_path):
         "Secrets checked": SECRETS_CHECKED,
         "Keys rotated": KEYS_ROTATED,
         "Occurrences of secrets found": 0,
+        "Hosts moved to a new key (Molecule)": len(_molecule("rotation", "molecule.yml")["platforms"]),
+        "Hosts in the configuration rollout (Molecule)": len(_molecule("rollout", "molecule.yml")["platforms"]),
+        "Hosts a bad configuration reached": int(re.search(r"cloudwatch_serial=(\d+)", bad_run["ansible.builtin.command"]["argv"]).group(1)),
+        "Hosts taken away in the middle of a run": sum(1 for argv in commands if isinstance(argv, list) and argv[:2] == ["podman", "kill"]),
     }
     text = (REPO / "docs" / "security.md").read_text()
     stated = {name: int(value) for name, value in re.findall(r"^\| ([A-Z][^|]+?) \| (\d+) \|$", text, re.MULTILINE)}
