@@ -46,7 +46,7 @@ def plot(results):
         ax.set_xlabel("hosts")
         ax.set_ylabel("GetParameter calls per run")
         ax.set_title("2. Parameter Store reads per run")
-        ax.legend()
+        ax.legend(loc="upper left", fontsize="small")
     fleet = results.get("fleet", {}).get("sizes")
     if fleet:
         ax = axes[2]
