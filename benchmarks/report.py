@@ -341,7 +341,7 @@ Request rates against AWS's published limits:
   * Agent mode: every host reads every parameter ({per_host:g} read per host and parameter measured on a no-change run, more
     when the agent restarts); at the host rates of the table that is {agent_lo:.0f}–{agent_hi:.0f} reads per second,
     {agent_verdict} the default {SSM_DEFAULT_TPS} TPS, but the rate grows with the controller capacity: a run
-    {agent_x:.0f}× faster than measured here (uncontended cores, SSH with pipelining) reaches it with 50 slices.
+    {agent_x:.1f}× as fast as measured here (uncontended cores, SSH with pipelining) reaches it with 50 slices.
     Each host's downloader also has its own, shorter, retry budget: controller mode keeps the reads constant.
   * An `ssm:` key store adds one `GetParameter` per on-premises host per run (section 2): at 10,000 on-premises
     hosts that is the dominant Parameter Store cost; use a `file:` store on the controller, or see the proposal
