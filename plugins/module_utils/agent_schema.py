@@ -29,6 +29,8 @@ import re
 import traceback
 from collections.abc import Mapping
 
+from ansible_collections.observability.cloudwatch.plugins.module_utils.logs import LOG_RETENTION_DAYS
+
 try:
     import jsonschema
 except ImportError:
@@ -152,7 +154,7 @@ AGENT_CONFIG_SCHEMA = {
         },
         "retention_in_days": {
             "type": "integer",
-            "enum": [-1, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653],
+            "enum": [-1, *LOG_RETENTION_DAYS],
         },
         "log_group_class": {"type": "string", "enum": ["STANDARD", "INFREQUENT_ACCESS"]},
         "log_filters": {

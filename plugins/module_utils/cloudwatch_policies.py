@@ -16,17 +16,14 @@ Policies are plain dicts; each statement has a ``Sid`` so that tests and diffs c
 
 import re
 
+from ansible_collections.observability.cloudwatch.plugins.module_utils.logs import LOG_RETENTION_DAYS
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import CONFIG_NAME_PREFIX
+
 POLICY_VERSION = "2012-10-17"
 DEFAULT_AUDIENCE = "sts.amazonaws.com"
 
-# Every retention CloudWatch Logs accepts (PutRetentionPolicy), in days. "Never expire" is the absence
-# of a retention policy, not a value.
-LOG_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-)
-
 # Parameters the CloudWatch agent and exporters read their configuration from.
-AGENT_PARAMETER_PATTERN = "AmazonCloudWatch-*"
+AGENT_PARAMETER_PATTERN = CONFIG_NAME_PREFIX + "*"
 
 EXPORTER_DATA_TYPES = ("logs", "traces", "metrics")
 DEFAULT_EXPORTER_DATA_TYPES = ("logs", "traces")

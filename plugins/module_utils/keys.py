@@ -33,9 +33,11 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import CONFIG_NAME_PREFIX
+
 STORE_OPTION = "access_key_store"
 STORE_FORMS = "ssm:NAME (an SSM Parameter Store SecureString) or file:PATH (an absolute path on the controller)"
-RESERVED_SSM_PREFIX = "AmazonCloudWatch-"
+RESERVED_SSM_PREFIX = CONFIG_NAME_PREFIX
 
 _SSM_NAME_RE = re.compile(r"[a-zA-Z0-9_.\-/]{1,1011}")
 

@@ -297,7 +297,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff
 from ansible_collections.observability.cloudwatch.plugins.module_utils import exporter, iam, keys
-from ansible_collections.observability.cloudwatch.plugins.module_utils.cloudwatch_policies import LOG_RETENTION_DAYS
+from ansible_collections.observability.cloudwatch.plugins.module_utils.logs import LOG_RETENTION_DAYS
 
 
 def main():

@@ -8,6 +8,7 @@ managed policies (CloudWatchAgentServerPolicy and friends) loaded, as real IAM h
     python local_aws.py stop STATE_DIR
 """
 
+import collections
 import base64
 import json
 import os
@@ -155,3 +156,8 @@ if __name__ == "__main__":
     if len(sys.argv) != 3 or sys.argv[1] not in ("start", "stop"):
         sys.exit(__doc__)
     {"start": cli_start, "stop": cli_stop}[sys.argv[1]](sys.argv[2])
+
+
+def operation_counts(calls):
+    """How often each operation was called: what a user pays for, whatever the order of the calls."""
+    return dict(collections.Counter(call["operation"] for call in calls))
