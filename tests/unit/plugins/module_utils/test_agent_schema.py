@@ -15,14 +15,19 @@ import sys
 from pathlib import Path
 
 import pytest
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema import (
-    AGENT_CONFIG_SCHEMA,
-    AgentConfigError,
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config_json import (
     config_size,
     normalize_config,
-    validate_agent_config,
     validate_with_json_schema,
 )
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema import (
+    AGENT_CONFIG_SCHEMA,
+    DEFINITIONS,
+    validate_agent_config,
+)
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_logs import LOGS_DEFINITIONS
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_metrics import METRICS_DEFINITIONS
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_validator import AgentConfigError
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "agent_configs"
 VALID = sorted((FIXTURES / "valid").glob("*.json"))
@@ -160,6 +165,11 @@ def test_otlp_as_list_or_object():
 
 def test_the_schema_is_plain_json_data():
     assert json.loads(json.dumps(AGENT_CONFIG_SCHEMA)) == AGENT_CONFIG_SCHEMA
+
+
+def test_the_section_files_define_each_name_once():
+    parts = [DEFINITIONS, METRICS_DEFINITIONS, LOGS_DEFINITIONS]
+    assert sum(len(part) for part in parts) == len(AGENT_CONFIG_SCHEMA["definitions"])
 
 
 # ---- the validator with a caller's schema ----------------------------------------------------
