@@ -210,236 +210,22 @@ errors:
   sample: ["logs.logs_collected.files.collect_list[2].file_path: required"]
 """
 
-import json
-
 from ansible.module_utils.basic import missing_required_lib
-from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config import AgentConfigInputError
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config import Validation
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config import check_name
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config import ensure_absent
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config import ensure_present
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config import read_schema
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config_json import HAS_JSONSCHEMA
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config_json import JSONSCHEMA_IMPORT_ERROR
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_validator import AgentConfigError
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config_json import config_size
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config_json import normalize_config
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema import validate_agent_config
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config_json import validate_with_json_schema
-from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import ADVANCED
+from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import AUTO
-from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import CONFIG_NAME_PREFIX
-from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import INTELLIGENT_TIERING
-from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import PARAMETER_TYPE
-from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import STANDARD
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import TIER_CHOICES
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import AnsibleSSMError
-from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import TierError
-from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import choose_tier
-from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import delete_parameter
-from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import describe_parameter
-from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import get_parameter
-from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import known_tier
-from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import list_parameter_tags
-from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import put_parameter
-from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import update_parameter_tags
-
-
-def pretty(config):
-    return json.dumps(config, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-def stored_config(parameter):
-    """The configuration an existing parameter holds, or None when its value is not a JSON object."""
-    if parameter is None:
-        return None
-    try:
-        return normalize_config(parameter["Value"])[0]
-    except AgentConfigError:
-        return None
-
-
-def check_name(module):
-    name = module.params["name"]
-    if name.startswith(CONFIG_NAME_PREFIX):
-        return
-    if not module.params["allow_any_name"]:
-        module.fail_json(
-            msg=f"The parameter name {name!r} does not start with {CONFIG_NAME_PREFIX!r}: the AWS managed policies let"
-            f" agents read (CloudWatchAgentServerPolicy) and administrators write (CloudWatchAgentAdminPolicy) only"
-            f" parameters named {CONFIG_NAME_PREFIX}*. Rename it, or set allow_any_name=true if you grant access otherwise."
-        )
-    module.warn(
-        f"The parameter name {name!r} does not start with {CONFIG_NAME_PREFIX!r}: agents using CloudWatchAgentServerPolicy"
-        f" cannot read it, and CloudWatchAgentAdminPolicy cannot write it; grant ssm:GetParameter on it yourself."
-    )
-
-
-def read_schema(module):
-    path = module.params["schema"]
-    if path is None:
-        return None
-    if not HAS_JSONSCHEMA:
-        module.fail_json(msg=missing_required_lib("jsonschema", reason="to use the schema option"), exception=JSONSCHEMA_IMPORT_ERROR)
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError as e:
-        module.fail_json(msg=f"Cannot read the schema file {path}: {to_native(e)}")
-
-
-def prepare(module, value, schema_document, what):
-    """Normalise and validate ``value``; fail, having written nothing, when it is not a valid configuration."""
-    if isinstance(value, str):
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            parsed = None  # normalize_config reports where the JSON breaks
-        if parsed is not None and not isinstance(parsed, dict):
-            # Valid JSON, but not an object: report it like any other validation error, with its path.
-            fail_invalid(module, what, validate_agent_config(parsed) or ["(root): must be of type object"])
-    try:
-        config, compact = normalize_config(value)
-        errors = []
-        if module.params["validate"]:
-            errors.extend(validate_agent_config(config))
-        if schema_document is not None:
-            errors.extend(f"{error} (schema {module.params['schema']})" for error in validate_with_json_schema(config, schema_document))
-    except AgentConfigError as e:
-        module.fail_json(msg=f"The agent configuration for {module.params['name']} ({what}) cannot be used: {e.message}")
-    if errors:
-        fail_invalid(module, what, errors)
-    size = config_size(compact)
-    return config, compact, size
-
-
-def fail_invalid(module, what, errors):
-    module.fail_json(
-        msg=f"The agent configuration for {module.params['name']} ({what}) is not valid, nothing was written."
-        f" {len(errors)} error{'s' if len(errors) != 1 else ''}: " + "; ".join(errors),
-        errors=errors,
-    )
-
-
-def desired_value(module, client, schema_document):
-    """The configuration to publish: from config/content, or read from the parameter's history."""
-    params = module.params
-    if params["restore_version"] is None:
-        value = params["config"] if params["config"] is not None else params["content"]
-        return prepare(module, value, schema_document, "config" if params["config"] is not None else "content")
-    version = params["restore_version"]
-    earlier = get_parameter(client, params["name"], version=version)
-    if earlier is None:
-        module.fail_json(
-            msg=f"Cannot restore version {version} of {params['name']}: the parameter or that version does not exist"
-            " (Parameter Store keeps the last 100 versions)."
-        )
-    return prepare(module, earlier["Value"], schema_document, f"version {version}")
-
-
-def ensure_present(module, client, schema_document):
-    params = module.params
-    name = params["name"]
-    requested_tier = params["tier"]
-
-    config, compact, size = desired_value(module, client, schema_document)
-    # A size no tier (or the tier asked for) can hold fails before the current state is even read.
-    tier_or_fail(module, requested_tier, size, None)
-
-    current = get_parameter(client, name)
-
-    described = None
-    if current is not None and (params["description"] is not None or requested_tier in (STANDARD, ADVANCED)):
-        described = describe_parameter(client, name)
-    current_tier = known_tier(current["Value"] if current else None, (described or {}).get("Tier"))
-    tier = tier_or_fail(module, requested_tier, size, current_tier)
-
-    value_changed = current is None or current.get("Type") != PARAMETER_TYPE or stored_config(current) != config
-    description_changed = params["description"] is not None and (
-        current is None or (described or {}).get("Description", "") != params["description"]
-    )
-    tier_changed = current is not None and requested_tier in (STANDARD, ADVANCED) and tier != current_tier
-    write = value_changed or description_changed or tier_changed
-
-    version = current["Version"] if current else 0
-    result_tier = current_tier or (described or {}).get("Tier") or STANDARD
-    if write:
-        version += 1
-        # Intelligent-Tiering resolves like auto; Parameter Store reports the tier it chose.
-        result_tier = tier if tier != INTELLIGENT_TIERING else choose_tier(AUTO, size, current_tier)
-        if not module.check_mode:
-            written = write_value(client, name, compact, tier, requested_tier, current, params)
-            version, result_tier = written["version"], written["tier"]
-
-    tags = None
-    tags_changed = False
-    if params["tags"] is not None:
-        tags, tags_changed = ensure_tags(module, client, name, current)
-
-    parameter = {"name": name, "version": version, "tier": result_tier, "type": PARAMETER_TYPE}
-    if params["description"] is not None:
-        parameter["description"] = params["description"]
-    if tags is not None:
-        parameter["tags"] = tags
-    result = {"changed": write or tags_changed, "parameter": parameter, "config": config, "size": size}
-    if module._diff:
-        result["diff"] = {
-            "before_header": f"{name} (version {current['Version']})" if current else f"{name} (absent)",
-            "after_header": f"{name} (version {version})",
-            "before": pretty(stored_config(current)) if stored_config(current) is not None else (current or {}).get("Value", ""),
-            "after": pretty(config),
-        }
-    return result
-
-
-def tier_or_fail(module, requested, size, current_tier):
-    try:
-        return choose_tier(requested, size, current_tier)
-    except TierError as e:
-        module.fail_json(msg=f"Cannot publish {module.params['name']}: {e}; nothing was written.", size=size)
-
-
-def write_value(client, name, compact, tier, requested_tier, current, params):
-    kwargs = {"tier": tier, "description": params["description"]}
-    if current is None:
-        return put_parameter(client, name, compact, tags=params["tags"], overwrite=False, **kwargs)
-    # With auto, a small configuration may go to a parameter that is advanced already: keep it advanced.
-    return put_parameter(client, name, compact, keep_advanced=requested_tier == AUTO, **kwargs)
-
-
-def ensure_tags(module, client, name, current):
-    desired = module.params["tags"]
-    if current is None:
-        # A new parameter gets its tags with PutParameter.
-        return dict(desired), bool(desired)
-    current_tags = list_parameter_tags(client, name)
-    to_set, to_unset = compare_aws_tags(current_tags, desired, module.params["purge_tags"])
-    if not (to_set or to_unset):
-        return current_tags, False
-    if not module.check_mode:
-        update_parameter_tags(client, name, to_set, to_unset)
-    tags = {k: v for k, v in current_tags.items() if k not in to_unset}
-    tags.update(to_set)
-    return tags, True
-
-
-def ensure_absent(module, client):
-    name = module.params["name"]
-    current = get_parameter(client, name)
-    if current is None:
-        return {"changed": False, "parameter": {}}
-    if not module.check_mode:
-        delete_parameter(client, name)
-    result = {"changed": True, "parameter": {}}
-    if module._diff:
-        before = stored_config(current)
-        result["diff"] = {
-            "before_header": f"{name} (version {current['Version']})",
-            "after_header": f"{name} (absent)",
-            "before": pretty(before) if before is not None else current.get("Value", ""),
-            "after": "",
-        }
-    return result
 
 
 def main():
@@ -463,18 +249,41 @@ def main():
         required_if=[("state", "present", ("config", "content", "restore_version"), True)],
         supports_check_mode=True,
     )
-    if module.params["restore_version"] is not None and module.params["restore_version"] < 1:
+    params = module.params
+    if params["restore_version"] is not None and params["restore_version"] < 1:
         module.fail_json(msg="restore_version must be a version number, 1 or more.")
-
-    check_name(module)
-    schema_document = read_schema(module) if module.params["state"] == "present" else None
-    client = module.client("ssm", retry_decorator=jittered_backoff())
+    present = params["state"] == "present"
 
     try:
-        if module.params["state"] == "present":
-            result = ensure_present(module, client, schema_document)
+        for warning in check_name(params["name"], params["allow_any_name"]):
+            module.warn(warning)
+        schema_document = None
+        if present and params["schema"] is not None:
+            if not HAS_JSONSCHEMA:
+                module.fail_json(
+                    msg=missing_required_lib("jsonschema", reason="to use the schema option"), exception=JSONSCHEMA_IMPORT_ERROR
+                )
+            schema_document = read_schema(params["schema"])
+        client = module.client("ssm", retry_decorator=jittered_backoff())
+        if present:
+            result = ensure_present(
+                client,
+                params["name"],
+                config=params["config"],
+                content=params["content"],
+                restore_version=params["restore_version"],
+                validation=Validation(params["validate"], params["schema"], schema_document),
+                tier=params["tier"],
+                description=params["description"],
+                tags=params["tags"],
+                purge_tags=params["purge_tags"],
+                check_mode=module.check_mode,
+                diff=module._diff,
+            )
         else:
-            result = ensure_absent(module, client)
+            result = ensure_absent(client, params["name"], check_mode=module.check_mode, diff=module._diff)
+    except AgentConfigInputError as e:
+        module.fail_json(msg=e.message, **e.details)
     except AnsibleSSMError as e:
         module.fail_json_aws_error(e)
 

@@ -1,0 +1,290 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the observability.cloudwatch collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""An agent configuration published as an SSM parameter: what the ``agent_config`` module does.
+
+The name rule, reading and checking the configuration (normalised form, size, validation), the tier
+choice, and the read, plan and apply of the parameter. Helpers take an SSM client and plain values,
+never a module: AWS errors are ``AnsibleSSMError`` (from ``ssm``); input that cannot be published is
+``AgentConfigInputError``, raised before anything is written; warnings are returned as values.
+"""
+
+import collections
+import json
+
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config_json import config_size
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config_json import normalize_config
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config_json import validate_with_json_schema
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema import validate_agent_config
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_validator import AgentConfigError
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import ADVANCED
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import AUTO
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import CONFIG_NAME_PREFIX
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import INTELLIGENT_TIERING
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import PARAMETER_TYPE
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import STANDARD
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import TierError
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import choose_tier
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import delete_parameter
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import describe_parameter
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import get_parameter
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import known_tier
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import list_parameter_tags
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import put_parameter
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import update_parameter_tags
+
+
+class AgentConfigInputError(AgentConfigError):
+    """Input that cannot be published; nothing was written. ``details`` are extra keys of the failure result."""
+
+    def __init__(self, message, **details):
+        super().__init__(message)
+        self.details = details
+
+
+# How to check a configuration: the built-in validation, and a user's JSON schema (its path and text).
+Validation = collections.namedtuple("Validation", "validate schema_path schema_document", defaults=(True, None, None))
+BUILT_IN = Validation()
+
+
+def pretty(config):
+    return json.dumps(config, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def stored_config(parameter):
+    """The configuration an existing parameter holds, or None when its value is not a JSON object."""
+    if parameter is None:
+        return None
+    try:
+        return normalize_config(parameter["Value"])[0]
+    except AgentConfigError:
+        return None
+
+
+# ---- input -------------------------------------------------------------------------------------
+
+
+def check_name(name, allow_any_name=False):
+    """Return the warnings a parameter name gives (a list); raise when the name is refused."""
+    if name.startswith(CONFIG_NAME_PREFIX):
+        return []
+    if not allow_any_name:
+        raise AgentConfigInputError(
+            f"The parameter name {name!r} does not start with {CONFIG_NAME_PREFIX!r}: the AWS managed policies let"
+            f" agents read (CloudWatchAgentServerPolicy) and administrators write (CloudWatchAgentAdminPolicy) only"
+            f" parameters named {CONFIG_NAME_PREFIX}*. Rename it, or set allow_any_name=true if you grant access otherwise."
+        )
+    return [
+        f"The parameter name {name!r} does not start with {CONFIG_NAME_PREFIX!r}: agents using CloudWatchAgentServerPolicy"
+        f" cannot read it, and CloudWatchAgentAdminPolicy cannot write it; grant ssm:GetParameter on it yourself."
+    ]
+
+
+def read_schema(path):
+    """The bytes of the schema file at ``path``, or None when no schema is given."""
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as e:
+        raise AgentConfigInputError(f"Cannot read the schema file {path}: {to_native(e)}") from e
+
+
+def invalid(name, what, errors):
+    """The error for a configuration that does not validate; ``errors`` go into the result too."""
+    return AgentConfigInputError(
+        f"The agent configuration for {name} ({what}) is not valid, nothing was written."
+        f" {len(errors)} error{'s' if len(errors) != 1 else ''}: " + "; ".join(errors),
+        errors=errors,
+    )
+
+
+def prepare(name, value, what, validation=BUILT_IN):
+    """Normalise and validate ``value`` (a dict or JSON text); return ``(config, compact JSON, size)``.
+
+    ``what`` names the source in messages (``config``, ``content``, ``version 3``).
+    """
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = None  # normalize_config reports where the JSON breaks
+        if parsed is not None and not isinstance(parsed, dict):
+            # Valid JSON, but not an object: report it like any other validation error, with its path.
+            raise invalid(name, what, validate_agent_config(parsed) or ["(root): must be of type object"])
+    try:
+        config, compact = normalize_config(value)
+        errors = []
+        if validation.validate:
+            errors.extend(validate_agent_config(config))
+        if validation.schema_document is not None:
+            errors.extend(
+                f"{error} (schema {validation.schema_path})"
+                for error in validate_with_json_schema(config, validation.schema_document)
+            )
+    except AgentConfigError as e:
+        raise AgentConfigInputError(f"The agent configuration for {name} ({what}) cannot be used: {e.message}") from e
+    if errors:
+        raise invalid(name, what, errors)
+    return config, compact, config_size(compact)
+
+
+def desired_value(client, name, config=None, content=None, restore_version=None, validation=BUILT_IN):
+    """The configuration to publish: from ``config`` or ``content``, or read from the parameter's history."""
+    if restore_version is None:
+        if config is not None:
+            return prepare(name, config, "config", validation)
+        return prepare(name, content, "content", validation)
+    earlier = get_parameter(client, name, version=restore_version)
+    if earlier is None:
+        raise AgentConfigInputError(
+            f"Cannot restore version {restore_version} of {name}: the parameter or that version does not exist"
+            " (Parameter Store keeps the last 100 versions)."
+        )
+    return prepare(name, earlier["Value"], f"version {restore_version}", validation)
+
+
+def tier_for(name, requested, size, current_tier=None):
+    """``choose_tier``, its refusal turned into an input error that names the parameter and the size."""
+    try:
+        return choose_tier(requested, size, current_tier)
+    except TierError as e:
+        raise AgentConfigInputError(f"Cannot publish {name}: {e}; nothing was written.", size=size) from e
+
+
+# ---- plan --------------------------------------------------------------------------------------
+
+
+def needs_description(current, requested_tier=AUTO, description=None):
+    """Whether to read the parameter's metadata (DescribeParameters, a right beyond publishing)."""
+    return current is not None and (description is not None or requested_tier in (STANDARD, ADVANCED))
+
+
+def plan_parameter(name, current, described, config, size, requested_tier=AUTO, description=None):
+    """Compare the parameter read with the one wanted.
+
+    ``current`` is what GetParameter returned (None when absent), ``described`` what DescribeParameters
+    returned (None when not read). Returns a dict: ``write`` (a PutParameter is due), ``tier`` (to write
+    with), and the ``version`` and ``result_tier`` the parameter has after the run when the write reports
+    nothing else (check mode, or no write).
+    """
+    described = described or {}
+    current_tier = known_tier(current["Value"] if current else None, described.get("Tier"))
+    tier = tier_for(name, requested_tier, size, current_tier)
+
+    value_changed = current is None or current.get("Type") != PARAMETER_TYPE or stored_config(current) != config
+    description_changed = description is not None and (current is None or described.get("Description", "") != description)
+    tier_changed = current is not None and requested_tier in (STANDARD, ADVANCED) and tier != current_tier
+    write = value_changed or description_changed or tier_changed
+
+    version = current["Version"] if current else 0
+    result_tier = current_tier or described.get("Tier") or STANDARD
+    if write:
+        version += 1
+        # Intelligent-Tiering resolves like auto; Parameter Store reports the tier it chose.
+        result_tier = tier if tier != INTELLIGENT_TIERING else choose_tier(AUTO, size, current_tier)
+    return {"write": write, "tier": tier, "version": version, "result_tier": result_tier}
+
+
+def merged_tags(current_tags, to_set, to_unset):
+    tags = {k: v for k, v in current_tags.items() if k not in to_unset}
+    tags.update(to_set)
+    return tags
+
+
+# ---- apply -------------------------------------------------------------------------------------
+
+
+def write_value(client, name, compact, tier, requested_tier, current, description=None, tags=None):
+    kwargs = {"tier": tier, "description": description}
+    if current is None:
+        return put_parameter(client, name, compact, tags=tags, overwrite=False, **kwargs)
+    # With auto, a small configuration may go to a parameter that is advanced already: keep it advanced.
+    return put_parameter(client, name, compact, keep_advanced=requested_tier == AUTO, **kwargs)
+
+
+def ensure_tags(client, name, current, desired, purge_tags=True, check_mode=False):
+    """Return ``(tags, changed)``."""
+    if current is None:
+        # A new parameter gets its tags with PutParameter.
+        return dict(desired), bool(desired)
+    current_tags = list_parameter_tags(client, name)
+    to_set, to_unset = compare_aws_tags(current_tags, desired, purge_tags)
+    if not (to_set or to_unset):
+        return current_tags, False
+    if not check_mode:
+        update_parameter_tags(client, name, to_set, to_unset)
+    return merged_tags(current_tags, to_set, to_unset), True
+
+
+def diff_of(name, current, after_header, after):
+    before = stored_config(current)
+    return {
+        "before_header": f"{name} (version {current['Version']})" if current else f"{name} (absent)",
+        "after_header": after_header,
+        "before": pretty(before) if before is not None else (current or {}).get("Value", ""),
+        "after": after,
+    }
+
+
+def ensure_present(
+    client,
+    name,
+    config=None,
+    content=None,
+    restore_version=None,
+    validation=BUILT_IN,
+    tier=AUTO,
+    description=None,
+    tags=None,
+    purge_tags=True,
+    check_mode=False,
+    diff=False,
+):
+    """Publish the configuration; return the module result (``changed``, ``parameter``, ``config``, ``size``)."""
+    config, compact, size = desired_value(client, name, config, content, restore_version, validation)
+    # A size no tier (or the tier asked for) can hold fails before the current state is even read.
+    tier_for(name, tier, size)
+
+    current = get_parameter(client, name)
+    described = describe_parameter(client, name) if needs_description(current, tier, description) else None
+    plan = plan_parameter(name, current, described, config, size, tier, description)
+
+    version, result_tier = plan["version"], plan["result_tier"]
+    if plan["write"] and not check_mode:
+        written = write_value(client, name, compact, plan["tier"], tier, current, description, tags)
+        version, result_tier = written["version"], written["tier"]
+
+    tags_changed = False
+    if tags is not None:
+        tags, tags_changed = ensure_tags(client, name, current, tags, purge_tags, check_mode)
+
+    parameter = {"name": name, "version": version, "tier": result_tier, "type": PARAMETER_TYPE}
+    if description is not None:
+        parameter["description"] = description
+    if tags is not None:
+        parameter["tags"] = tags
+    result = {"changed": plan["write"] or tags_changed, "parameter": parameter, "config": config, "size": size}
+    if diff:
+        result["diff"] = diff_of(name, current, f"{name} (version {version})", pretty(config))
+    return result
+
+
+def ensure_absent(client, name, check_mode=False, diff=False):
+    """Delete the parameter and its history; return the module result."""
+    current = get_parameter(client, name)
+    if current is None:
+        return {"changed": False, "parameter": {}}
+    if not check_mode:
+        delete_parameter(client, name)
+    result = {"changed": True, "parameter": {}}
+    if diff:
+        result["diff"] = diff_of(name, current, f"{name} (absent)", "")
+    return result
