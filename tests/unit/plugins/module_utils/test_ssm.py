@@ -3,13 +3,10 @@
 
 """Tests for the SSM Parameter Store helpers: tier rules, and the calls with a botocore Stubber."""
 
-import boto3
 import pytest
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.observability.cloudwatch.plugins.module_utils import ssm
 from botocore.stub import ANY
-from botocore.stub import Stubber
+from stubbed_aws import stubbed_client  # tests/tools
 
 NAME = "AmazonCloudWatch-linux"
 
@@ -80,10 +77,8 @@ def test_size_counts_utf8_bytes():
 
 @pytest.fixture
 def stubbed():
-    client = boto3.client("ssm", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
-    with Stubber(client) as stubber:
-        yield RetryingBotoClientWrapper(client, AWSRetry.jittered_backoff(retries=1, delay=0)), stubber
-        stubber.assert_no_pending_responses()
+    with stubbed_client("ssm") as client_and_stubber:
+        yield client_and_stubber
 
 
 def test_get_parameter(stubbed):
