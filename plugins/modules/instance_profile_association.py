@@ -101,95 +101,14 @@ previous_association:
   type: dict
 """
 
-import time
-
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
-from ansible_collections.amazon.aws.plugins.module_utils.ec2 import EC2InstanceErrorHandler
-from ansible_collections.amazon.aws.plugins.module_utils.ec2 import associate_iam_instance_profile
-from ansible_collections.amazon.aws.plugins.module_utils.ec2 import describe_iam_instance_profile_associations
-from ansible_collections.amazon.aws.plugins.module_utils.ec2 import replace_iam_instance_profile_association
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ec2_association import ensure_absent
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ec2_association import ensure_present
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ec2_association import read_association
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ec2_association import to_ansible
 from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff
-from ansible_collections.amazon.aws.plugins.module_utils.transformation import scrub_none_parameters
-
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-
-LIVE_STATES = ["associating", "associated", "disassociating"]
-
-
-@EC2InstanceErrorHandler.common_error_handler("disassociate iam instance profile")
-@jittered_backoff()
-def disassociate_iam_instance_profile(client, association_id):
-    client.disassociate_iam_instance_profile(AssociationId=association_id)
-    return True
-
-
-def read_association(client, instance_id):
-    """The instance's association that is not on its way out, or None."""
-    associations = describe_iam_instance_profile_associations(
-        client, Filters=[{"Name": "instance-id", "Values": [instance_id]}, {"Name": "state", "Values": LIVE_STATES}]
-    )
-    current = [a for a in associations if a.get("State") in ("associating", "associated")]
-    return current[0] if current else None
-
-
-def profile_spec(profile):
-    """The IamInstanceProfile argument for a name or an ARN."""
-    return {"Arn": profile} if profile.startswith("arn:") else {"Name": profile}
-
-
-def has_profile(association, profile):
-    if not association:
-        return False
-    arn = association.get("IamInstanceProfile", {}).get("Arn", "")
-    if profile.startswith("arn:"):
-        return arn == profile
-    return arn.rsplit("/", 1)[-1] == profile
-
-
-def to_ansible(association):
-    return camel_dict_to_snake_dict(association) if association else {}
-
-
-def wait_for(module, client, instance_id, done):
-    deadline = time.monotonic() + module.params["wait_timeout"]
-    while True:
-        association = read_association(client, instance_id)
-        if done(association):
-            return association
-        if time.monotonic() >= deadline:
-            raise AnsibleEC2Error(message=f"Timeout waiting for the instance profile association of {instance_id}")
-        time.sleep(2)
-
-
-def ensure_present(module, client, instance_id, current):
-    profile = module.params["instance_profile"]
-    if has_profile(current, profile):
-        if module.params["wait"] and current.get("State") != "associated" and not module.check_mode:
-            current = wait_for(module, client, instance_id, lambda a: has_profile(a, profile) and a["State"] == "associated")
-        return False, current
-    if module.check_mode:
-        predicted = {"InstanceId": instance_id, "State": "associated", "IamInstanceProfile": {"Arn": profile}}
-        if current:
-            predicted["AssociationId"] = current.get("AssociationId")
-        return True, scrub_none_parameters(predicted)
-    if current:
-        association = replace_iam_instance_profile_association(client, profile_spec(profile), current["AssociationId"])
-    else:
-        association = associate_iam_instance_profile(client, profile_spec(profile), instance_id)
-    if module.params["wait"]:
-        association = wait_for(module, client, instance_id, lambda a: has_profile(a, profile) and a["State"] == "associated")
-    return True, association
-
-
-def ensure_absent(module, client, instance_id, current):
-    if not current:
-        return False, None
-    if not module.check_mode:
-        disassociate_iam_instance_profile(client, current["AssociationId"])
-        if module.params["wait"]:
-            wait_for(module, client, instance_id, lambda a: a is None)
-    return True, None
 
 
 def main():
@@ -206,20 +125,22 @@ def main():
         supports_check_mode=True,
     )
     client = module.client("ec2", retry_decorator=jittered_backoff())
-    instance_id = module.params["instance_id"]
+    params = module.params
+    instance_id = params["instance_id"]
+    options = dict(wait=params["wait"], wait_timeout=params["wait_timeout"], check_mode=module.check_mode)
 
+    previous = None
     try:
         current = read_association(client, instance_id)
-    except AnsibleEC2Error as e:
-        module.fail_json_aws_error(e)
-
-    previous = to_ansible(current)
-    try:
-        if module.params["state"] == "present":
-            changed, association = ensure_present(module, client, instance_id, current)
+        previous = to_ansible(current)
+        if params["state"] == "present":
+            changed, association = ensure_present(client, instance_id, params["instance_profile"], current, **options)
         else:
-            changed, association = ensure_absent(module, client, instance_id, current)
+            changed, association = ensure_absent(client, instance_id, current, **options)
     except AnsibleEC2Error as e:
+        if previous is None:
+            module.fail_json_aws_error(e)
+        # Once read, the previous association is in every result, so that a playbook can put it back.
         if e.exception:
             module.fail_json_aws(e.exception, msg=e.message, previous_association=previous)
         module.fail_json(msg=e.message, previous_association=previous)

@@ -1,0 +1,107 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the observability.cloudwatch collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The IAM instance profile association of an EC2 instance: read it, set or swap it, remove it, wait for it.
+
+Helpers take an EC2 client (built with ``retry_decorator=retries.jittered_backoff()``) and plain values,
+never a module, and raise ``AnsibleEC2Error``. The describe, associate and replace calls are amazon.aws's
+helpers; amazon.aws has none for DisassociateIamInstanceProfile.
+"""
+
+import time
+
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import EC2InstanceErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import associate_iam_instance_profile
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import describe_iam_instance_profile_associations
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import replace_iam_instance_profile_association
+from ansible_collections.amazon.aws.plugins.module_utils.transformation import scrub_none_parameters
+
+LIVE_STATES = ["associating", "associated", "disassociating"]
+POLL_SECONDS = 2
+
+
+@EC2InstanceErrorHandler.common_error_handler("disassociate iam instance profile")
+def disassociate_iam_instance_profile(client, association_id):
+    client.disassociate_iam_instance_profile(AssociationId=association_id, aws_retry=True)
+    return True
+
+
+def read_association(client, instance_id):
+    """The instance's association that is not on its way out, or None."""
+    associations = describe_iam_instance_profile_associations(
+        client, Filters=[{"Name": "instance-id", "Values": [instance_id]}, {"Name": "state", "Values": LIVE_STATES}]
+    )
+    current = [a for a in associations if a.get("State") in ("associating", "associated")]
+    return current[0] if current else None
+
+
+def profile_spec(profile):
+    """The IamInstanceProfile argument for a name or an ARN."""
+    return {"Arn": profile} if profile.startswith("arn:") else {"Name": profile}
+
+
+def has_profile(association, profile):
+    """Whether ``association`` is with ``profile`` (a name or an ARN)."""
+    if not association:
+        return False
+    arn = association.get("IamInstanceProfile", {}).get("Arn", "")
+    if profile.startswith("arn:"):
+        return arn == profile
+    return arn.rsplit("/", 1)[-1] == profile
+
+
+def associated_with(profile):
+    """The wait condition: the association with ``profile`` reads back as associated."""
+    return lambda association: has_profile(association, profile) and association["State"] == "associated"
+
+
+def to_ansible(association):
+    return camel_dict_to_snake_dict(association) if association else {}
+
+
+def wait_for(client, instance_id, done, timeout, sleep=time.sleep, clock=time.monotonic):
+    """Read the association until ``done(association)``; raise after ``timeout`` seconds."""
+    deadline = clock() + timeout
+    while True:
+        association = read_association(client, instance_id)
+        if done(association):
+            return association
+        if clock() >= deadline:
+            raise AnsibleEC2Error(message=f"Timeout waiting for the instance profile association of {instance_id}")
+        sleep(POLL_SECONDS)
+
+
+def ensure_present(client, instance_id, profile, current, wait=True, wait_timeout=120, check_mode=False):
+    """Associate the instance with ``profile``; ``current`` is its association read before. Returns ``(changed, association)``."""
+    if has_profile(current, profile):
+        if wait and current.get("State") != "associated" and not check_mode:
+            current = wait_for(client, instance_id, associated_with(profile), wait_timeout)
+        return False, current
+    if check_mode:
+        predicted = {"InstanceId": instance_id, "State": "associated", "IamInstanceProfile": {"Arn": profile}}
+        if current:
+            predicted["AssociationId"] = current.get("AssociationId")
+        return True, scrub_none_parameters(predicted)
+    if current:
+        association = replace_iam_instance_profile_association(client, profile_spec(profile), current["AssociationId"])
+    else:
+        association = associate_iam_instance_profile(client, profile_spec(profile), instance_id)
+    if wait:
+        association = wait_for(client, instance_id, associated_with(profile), wait_timeout)
+    return True, association
+
+
+def ensure_absent(client, instance_id, current, wait=True, wait_timeout=120, check_mode=False):
+    """Remove the instance's association ``current`` (read before). Returns ``(changed, None)``."""
+    if not current:
+        return False, None
+    if not check_mode:
+        disassociate_iam_instance_profile(client, current["AssociationId"])
+        if wait:
+            wait_for(client, instance_id, lambda association: association is None, wait_timeout)
+    return True, None
