@@ -40,26 +40,25 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.cloudwatc
     validate_role_arns,
     validate_thumbprints,
 )
-from ansible_collections.observability.cloudwatch.plugins.module_utils.iam import (
-    AnsibleIAMError,
-    KeySpec,
-    Plan,
+from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
+from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import KeySpec
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_api import get_user
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import (
     RoleSpec,
     UserSpec,
-    ensure_role_absent,
-    ensure_user_absent,
-    ensure_user_present,
-    get_user,
     is_owned,
     owner_tags,
+)
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_role import (
+    ensure_role_absent,
     plan_role_present,
     read_role_state,
-    role_view,
-    validate_name,
-    validate_tags,
     wait_for_role,
-    wait_until,
 )
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_user import ensure_user_absent, ensure_user_present
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_validate import validate_name, validate_tags
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_views import role_view
+from ansible_collections.observability.cloudwatch.plugins.module_utils.plan import Plan, wait_until
 
 
 class AnsibleCloudWatchLogsError(AnsibleAWSError):
