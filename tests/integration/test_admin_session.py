@@ -6,8 +6,11 @@ DescribeIamInstanceProfileAssociations: moto's DescribeInstances keeps showing t
 """
 
 import pytest
+from local_aws import operation_counts
 
 PLAYBOOK = "observability.cloudwatch.admin_session"
+# Role tasks are reported under the role's name.
+ROLE = "observability.cloudwatch.config : "
 LINUX = {"metrics": {"metrics_collected": {"mem": {"measurement": ["mem_used_percent"]}}}}
 INVALID = {"agent": {"metrics_collection_interval": 0}}
 MARK = "cloudwatch-admin-session-restore-profile"
@@ -69,16 +72,20 @@ def test_publishes_with_the_admin_profile_and_restores(aws, ansible, fleet):
     with aws.record() as calls:
         run = ansible.playbook(PLAYBOOK, extra_vars=session_vars("config-admin"))
 
-    swap = run.result("Give the instance the admin profile")
+    swap = run.result(ROLE + "Give the instance the admin profile")
     assert swap["changed"]
     assert swap["association"]["iam_instance_profile"]["arn"] == fleet["profiles"]["CloudWatchAgentAdminProfile"]
     assert swap["previous_association"]["iam_instance_profile"]["arn"] == fleet["profiles"]["CloudWatchAgentServerProfile"]
-    assert run.result("Publish every configuration from the instance")["results"][0]["changed"]
-    assert run.result("Restore the previous instance profile")["changed"]
+    assert run.result(ROLE + "Publish every configuration from the instance")["results"][0]["changed"]
+    assert run.result(ROLE + "Restore the previous instance profile")["changed"]
 
     assert association(aws, instance) == before
     assert MARK not in tags(aws, instance)
     assert aws.client("ssm").get_parameter(Name="AmazonCloudWatch-linux")["Parameter"]["Version"] == 1
+    assert operation_counts(calls) == {
+        "DescribeInstances": 1, "DescribeIamInstanceProfileAssociations": 5, "DescribeTags": 5, "CreateTags": 1,
+        "ReplaceIamInstanceProfileAssociation": 2, "GetParameter": 2, "PutParameter": 1, "DeleteTags": 1,
+    }
     operations = [c["operation"] for c in calls]
     assert operations.count("ReplaceIamInstanceProfileAssociation") == 2
     # The swap comes before the publish, the restore after it.
@@ -93,8 +100,8 @@ def test_failing_publish_still_restores(aws, ansible, fleet):
     run = ansible.playbook(PLAYBOOK, expect_failure=True, extra_vars=session_vars(
         instance, cloudwatch_admin_session_configs=[{"name": "AmazonCloudWatch-broken", "config": INVALID}],
     ))
-    assert run.result("Give the instance the admin profile")["changed"]
-    assert run.result("Restore the previous instance profile")["changed"]
+    assert run.result(ROLE + "Give the instance the admin profile")["changed"]
+    assert run.result(ROLE + "Restore the previous instance profile")["changed"]
     assert association(aws, instance) == before
     assert MARK not in tags(aws, instance)
     assert aws.client("ssm").describe_parameters()["Parameters"] == []
@@ -116,8 +123,8 @@ def test_instance_without_profile_ends_without_one(aws, ansible, fleet):
     run = ansible.playbook(PLAYBOOK, extra_vars=session_vars(
         "bare", cloudwatch_admin_session_mode="pause", cloudwatch_admin_session_pause_minutes=0.01,
     ))
-    assert run.result("Give the instance the admin profile")["changed"]
-    assert run.result("Restore the previous instance profile")["changed"]
+    assert run.result(ROLE + "Give the instance the admin profile")["changed"]
+    assert run.result(ROLE + "Restore the previous instance profile")["changed"]
     assert association(aws, instance) == []
     assert aws.client("ssm").describe_parameters()["Parameters"] == []
 
@@ -141,3 +148,25 @@ def test_unfinished_session_is_not_taken_for_the_original(aws, ansible, fleet):
     server = fleet["profiles"]["CloudWatchAgentServerProfile"]
     ansible.playbook(PLAYBOOK, extra_vars=session_vars(instance, cloudwatch_admin_session_restore_profile=server))
     assert association(aws, instance) == [(server, "associated")]
+
+
+@pytest.mark.parametrize("missing", ["cloudwatch_admin_session_instance", "cloudwatch_admin_session_admin_profile"])
+def test_role_entry_point_names_a_missing_required_option_and_changes_nothing(aws, ansible, fleet, missing):
+    instance = fleet["with_profile"]
+    before = association(aws, instance)
+    variables = session_vars(instance)
+    del variables[missing]
+    with aws.record() as calls:
+        run = ansible.playbook(PLAYBOOK, expect_failure=True, extra_vars=variables)
+    assert f"missing required arguments: {missing}" in run.output
+    assert calls == []
+    assert association(aws, instance) == before
+    assert MARK not in tags(aws, instance)
+
+
+def test_role_entry_point_refuses_an_unknown_mode(aws, ansible, fleet):
+    instance = fleet["with_profile"]
+    with aws.record() as calls:
+        run = ansible.playbook(PLAYBOOK, expect_failure=True, extra_vars=session_vars(instance, cloudwatch_admin_session_mode="wizard"))
+    assert "cloudwatch_admin_session_mode" in run.output and "publish, pause" in run.output
+    assert calls == []

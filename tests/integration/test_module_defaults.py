@@ -26,3 +26,29 @@ def test_region_and_endpoint_from_module_defaults(aws, ansible):
     assert aws.client("iam").get_role(RoleName="CloudWatchAgentServerRole")["Role"]
     parameter = aws.client("ssm", region_name="eu-west-1").get_parameter(Name="/agent/defaults-user")["Parameter"]
     assert parameter["Type"] == "SecureString"
+
+
+def test_iam_role_connection_variables_reach_every_task_through_module_defaults(aws, ansible, tmp_path):
+    """cloudwatch_iam_region and cloudwatch_iam_endpoint_url alone (no AWS_URL, no AWS_REGION) carry the iam
+    role's AWS tasks, amazon.aws ones (rotate) included; cloudwatch_iam_profile, empty, is left out."""
+    env = {name: "" for name in ("AWS_URL", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION")}
+    variables = {
+        "cloudwatch_iam_region": "eu-west-1",
+        "cloudwatch_iam_endpoint_url": aws.url,
+        "cloudwatch_iam_users": [{"name": "defaults-user", "access_key_store": "ssm:/agent/defaults-user"}],
+        "cloudwatch_iam_key_max_age_days": 0,
+    }
+    ansible.playbook("observability.cloudwatch.iam", extra_vars=variables, env=env)
+    assert aws.client("iam").get_role(RoleName="CloudWatchAgentServerRole")["Role"]
+    stored = aws.client("ssm", region_name="eu-west-1").get_parameter(Name="/agent/defaults-user")["Parameter"]
+    assert stored["Type"] == "SecureString"
+
+    playbook = tmp_path / "rotate.yml"
+    playbook.write_text(
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+        "    - {ansible.builtin.include_role: {name: observability.cloudwatch.iam, tasks_from: rotate}}\n"
+    )
+    run = ansible.playbook(playbook, extra_vars=variables, env=env)
+    assert run.result("observability.cloudwatch.iam : Read the current access keys")["results"][0]["access_keys"]
+    keys = aws.client("iam").list_access_keys(UserName="defaults-user")["AccessKeyMetadata"]
+    assert len(keys) == 2

@@ -3,7 +3,11 @@
 
 import json
 
+from local_aws import operation_counts
+
 PLAYBOOK = "observability.cloudwatch.publish_config"
+# Role tasks are reported under the role's name.
+ROLE = "observability.cloudwatch.config : "
 REGIONS = ["us-east-1", "eu-west-1"]
 LINUX = {"metrics": {"metrics_collected": {"mem": {"measurement": ["mem_used_percent"]}}}}
 WINDOWS = {"logs": {"logs_collected": {"windows_events": {"collect_list": [
@@ -55,12 +59,14 @@ def test_publishes_every_configuration_to_every_region(aws, ansible, tmp_path):
         assert parameters(aws, region) == {"AmazonCloudWatch-linux": 1, "AmazonCloudWatch-windows": 1}
     ssm = aws.client("ssm", region_name="eu-west-1")
     assert json.loads(ssm.get_parameter(Name="AmazonCloudWatch-windows")["Parameter"]["Value"]) == WINDOWS
-    published = run.result("Publish every configuration to every region")["results"]
+    published = run.result(ROLE + "Publish every configuration to every region")["results"]
     assert [r["changed"] for r in published] == [True] * 4
     assert all(c["access_key_id"] == aws.env["AWS_ACCESS_KEY_ID"] for c in calls)
+    # One read per configuration to validate, one read and one write per configuration and region.
+    assert operation_counts(calls) == {"GetParameter": 6, "PutParameter": 4}
 
     again = ansible.playbook(PLAYBOOK, extra_vars=extra_vars)
-    assert not any(r["changed"] for r in again.result("Publish every configuration to every region")["results"])
+    assert not any(r["changed"] for r in again.result(ROLE + "Publish every configuration to every region")["results"])
     assert parameters(aws, "us-east-1") == {"AmazonCloudWatch-linux": 1, "AmazonCloudWatch-windows": 1}
 
 
@@ -86,12 +92,16 @@ def test_admin_user_key_is_active_only_while_publishing(aws, ansible, tmp_path):
             "cloudwatch_publish_admin_key_store": store,
             "cloudwatch_publish_configs": [{"name": "AmazonCloudWatch-linux", "config": LINUX}],
         })
-    assert run.result("Activate the admin user's access key")["changed"]
-    assert run.result("Deactivate the admin user's access key")["changed"]
+    assert run.result(ROLE + "Activate the admin user's access key")["changed"]
+    assert run.result(ROLE + "Deactivate the admin user's access key")["changed"]
     assert key_status(aws, key_id) == "Inactive"
     for region in REGIONS:
         assert parameters(aws, region) == {"AmazonCloudWatch-linux": 1}
 
+    assert operation_counts(calls) == {
+        "ListAccessKeys": 4, "UpdateAccessKey": 2, "GetCallerIdentity": 1, "ListAccountAliases": 1,
+        "GetParameter": 3, "PutParameter": 2,
+    }
     ssm_calls = [c for c in calls if c["operation"] in ("GetParameter", "PutParameter")]
     assert [c["operation"] for c in ssm_calls].count("PutParameter") == 2
     assert {c["access_key_id"] for c in ssm_calls} == {key_id}
@@ -119,3 +129,49 @@ def test_refuses_incomplete_variables(aws, ansible):
         "cloudwatch_publish_configs": [{"name": "AmazonCloudWatch-linux", "config": LINUX, "content": "{}"}],
     })
     assert "exactly one of config, file or content" in run.output
+
+
+def test_role_entry_point_names_a_missing_required_option_and_changes_nothing(aws, ansible):
+    with aws.record() as calls:
+        run = ansible.playbook(PLAYBOOK, expect_failure=True, extra_vars={"cloudwatch_publish_regions": REGIONS})
+    assert "missing required arguments: cloudwatch_publish_configs" in run.output
+    assert run.result(ROLE + "Validating arguments against arg spec 'main' - "
+                      "Validate CloudWatch agent configurations and publish them to SSM Parameter Store")["failed"]
+    assert calls == []
+    for region in REGIONS:
+        assert parameters(aws, region) == {}
+
+
+def test_role_entry_point_refuses_an_unknown_choice_or_a_config_without_name(aws, ansible):
+    with aws.record() as calls:
+        run = ansible.playbook(PLAYBOOK, expect_failure=True, extra_vars={
+            "cloudwatch_publish_regions": REGIONS,
+            "cloudwatch_publish_credentials": "root",
+            "cloudwatch_publish_configs": [{"name": "AmazonCloudWatch-linux", "config": LINUX}],
+        })
+        assert "cloudwatch_publish_credentials" in run.output and "controller, admin_user" in run.output
+        run = ansible.playbook(PLAYBOOK, expect_failure=True, extra_vars={
+            "cloudwatch_publish_regions": REGIONS,
+            "cloudwatch_publish_configs": [{"config": LINUX}],
+        })
+        assert "missing required arguments: name" in run.output and "cloudwatch_publish_configs" in run.output
+    assert calls == []
+    assert parameters(aws, "us-east-1") == {}
+
+
+def test_role_entry_point_from_a_users_playbook(aws, ansible, tmp_path):
+    """The role by FQCN, its variables on the include only."""
+    playbook = tmp_path / "mine.yml"
+    playbook.write_text(
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+        "    - ansible.builtin.include_role: {name: observability.cloudwatch.config}\n"
+        "      vars:\n"
+        "        cloudwatch_publish_regions: [eu-west-1]\n"
+        "        cloudwatch_publish_configs: [{name: AmazonCloudWatch-linux, content: '{\"agent\": {}}'}]\n"
+    )
+    with aws.record() as calls:
+        run = ansible.playbook(playbook)
+    assert run.result(ROLE + "Publish every configuration to every region")["results"][0]["changed"]
+    assert parameters(aws, "eu-west-1") == {"AmazonCloudWatch-linux": 1}
+    assert parameters(aws, "us-east-1") == {}
+    assert operation_counts(calls) == {"GetParameter": 2, "PutParameter": 1}
