@@ -29,9 +29,10 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.plan impo
 class KeySpec:
     """Access keys of a user: ``state`` is ``none``, ``present`` or ``rotate``; ``retire`` lists key
     ids to deactivate then delete; ``store`` is an opened key store (``key_stores.open_store``) or
-    ``None``; with ``rotate``, ``max_age_days`` (0: always) is the age an active key must reach first."""
+    ``None``; with ``rotate``, ``max_age_days`` is the age an active key must reach first (``None``:
+    rotate whatever the keys)."""
 
-    def __init__(self, state="none", retire=None, store=None, max_age_days=0):
+    def __init__(self, state="none", retire=None, store=None, max_age_days=None):
         self.state = state
         self.retire = list(retire or [])
         self.store = store
@@ -44,13 +45,14 @@ class KeySpec:
             raise iam_error(
                 "access_key_store is required with retire_access_keys, so that the key in the store is never retired"
             )
-        if self.max_age_days < 0:
+        if self.max_age_days is not None and self.max_age_days < 0:
             raise iam_error(f"max_age_days must be 0 or more, got {self.max_age_days}")
 
 
 def rotation_due(keys, max_age_days, now=None):
-    """Whether one of the active ``keys`` is at least ``max_age_days`` whole days old (0: always)."""
-    if not max_age_days:
+    """Whether one of the active ``keys`` is at least ``max_age_days`` whole days old (``None``: always;
+    0: when the user has an active key)."""
+    if max_age_days is None:
         return True
     now = now or datetime.datetime.now(datetime.timezone.utc)
     return any((now - k["CreateDate"]).days >= max_age_days for k in keys if k["Status"] == "Active")

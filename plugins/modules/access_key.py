@@ -48,7 +48,8 @@ options:
   max_age_days:
     description:
       - With O(state=rotate), rotate only when one of the user's active keys is at least this many days old.
-        V(0) rotates on every run.
+        V(0) rotates on every run a user that has an active key; a user without one gets its key from
+        O(state=present).
     type: int
     default: 0
   retire_access_keys:

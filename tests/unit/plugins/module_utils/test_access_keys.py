@@ -101,7 +101,8 @@ def test_wait_for_access_key_retries_until_accepted(monkeypatch, stubs):
         ([1, 45], 30, True),
         ([], 30, False),
         ([0], 0, True),
-        ([], 0, True),
+        ([], 0, False),
+        ([], None, True),
     ],
 )
 def test_rotation_is_due_when_an_active_key_reaches_the_age(ages, max_age_days, due):
