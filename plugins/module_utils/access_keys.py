@@ -3,267 +3,40 @@
 # Copyright: Contributors to the observability.cloudwatch collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Access keys: their lifecycle (what happens to a user's keys, how a new one is created and stored)
-and the stores that keep them, the one place that reads and writes a stored IAM access key.
+"""The access-key lifecycle: what happens to a user's keys, and how a new one is created and stored
+(in a store of ``key_stores.py``) before anyone sees it.
 
-Used by the ``agent_iam_user`` module, the ``access_key`` lookup and ``exporter_access``. A store is
-named like the agent names its configuration:
-
-- ``ssm:NAME``: an SSM Parameter Store ``SecureString`` (encrypted with ``kms_key_id`` when given,
-  else the account's ``aws/ssm`` key). Names starting with ``AmazonCloudWatch-`` are refused: the
-  agent's own policies let every agent host read those.
-- ``file:PATH``: a file (absolute path; its directory must exist) written atomically and created
-  with mode 0600, so it is never readable by others, not even for a moment.
-
-Both hold one JSON object, a *record*: ``access_key_id``, ``secret_access_key``, ``user_name``
-and ``created``. Errors never carry a secret: messages name the store and the cause, not the value.
+One code path for every module that manages keys: ``access_key`` (keys only, for an existing user),
+``agent_iam_user`` and ``exporter_access`` (through ``iam_user.py``).
 """
 
 import datetime
-import json
-import os
-import re
-import tempfile
+import functools
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 
-from ansible_collections.observability.cloudwatch.plugins.module_utils import ssm
-from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_api import create_access_key
-from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_api import delete_access_key
+from ansible_collections.observability.cloudwatch.plugins.module_utils import iam_api
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import apply_plan
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_validate import iam_error
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_validate import validate_name
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_views import key_view
+from ansible_collections.observability.cloudwatch.plugins.module_utils.key_stores import make_record
+from ansible_collections.observability.cloudwatch.plugins.module_utils.plan import Plan
 from ansible_collections.observability.cloudwatch.plugins.module_utils.plan import wait_until
-
-STORE_OPTION = "access_key_store"
-STORE_FORMS = "ssm:NAME (an SSM Parameter Store SecureString) or file:PATH (an absolute path on the controller)"
-RESERVED_SSM_PREFIX = ssm.CONFIG_NAME_PREFIX
-
-_SSM_NAME_RE = re.compile(r"[a-zA-Z0-9_.\-/]{1,1011}")
-
-
-class AnsibleKeyStoreError(AnsibleAWSError):
-    pass
-
-
-def _error(message):
-    return AnsibleKeyStoreError(message=message)
-
-
-def make_record(user_name, access_key_id, secret_access_key, created=None):
-    """The JSON object a store holds for one access key."""
-    if isinstance(created, (datetime.date, datetime.datetime)):
-        created = created.isoformat()
-    if not created:
-        created = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
-    return dict(
-        access_key_id=access_key_id,
-        secret_access_key=secret_access_key,
-        user_name=user_name,
-        created=created,
-    )
-
-
-def parse_record(text, spec):
-    """Parse a stored record; the error never quotes the content."""
-    try:
-        record = json.loads(text)
-    except ValueError:
-        record = None
-    if not isinstance(record, dict) or not record.get("access_key_id") or not record.get("secret_access_key"):
-        raise _error(
-            f"{spec} does not hold an access key record (a JSON object with access_key_id and "
-            "secret_access_key); refusing to use or overwrite it"
-        )
-    return record
-
-
-def parse_store(spec, option=STORE_OPTION):
-    """Split ``ssm:NAME`` / ``file:PATH`` into ``(kind, location)``; raise a clear error otherwise."""
-    kind, sep, location = (spec or "").partition(":")
-    if not sep or kind not in ("ssm", "file") or not location:
-        raise _error(f"{option} must be {STORE_FORMS}, got {spec!r}")
-    if kind == "ssm":
-        bare = location.lstrip("/")
-        if bare.lower().startswith(RESERVED_SSM_PREFIX.lower()):
-            raise _error(
-                f"{option}: refusing {spec!r}. Parameters whose name starts with {RESERVED_SSM_PREFIX} are "
-                "readable by every host running the CloudWatch agent (CloudWatchAgentServerPolicy), so a "
-                "secret must not live there. Choose another name, e.g. ssm:/cloudwatch-agent/keys/USER."
-            )
-        if not _SSM_NAME_RE.fullmatch(location) or ("/" in location and not location.startswith("/")):
-            raise _error(
-                f"{option}: {location!r} is not a valid SSM parameter name (letters, digits and _.-/ only; a "
-                "hierarchical name starts with /)"
-            )
-        if bare.lower().startswith(("aws", "ssm")):
-            raise _error(f"{option}: SSM parameter names may not start with aws or ssm, got {location!r}")
-    else:
-        location = os.path.expanduser(location)
-        if not os.path.isabs(location):
-            raise _error(f"{option}: file:PATH needs an absolute path, got {spec!r}")
-    return kind, location
-
-
-def open_store(spec, ssm_client_factory=None, kms_key_id=None, option=STORE_OPTION):
-    """The store ``spec`` names. ``ssm_client_factory()`` returns an SSM client (wrapped with
-    ``retries.jittered_backoff()``); it is only called for an ``ssm:`` store."""
-    kind, location = parse_store(spec, option)
-    if kind == "file":
-        if kms_key_id:
-            raise _error(f"kms_key_id applies to ssm: stores only, not to {spec!r}")
-        return FileKeyStore(location)
-    return SSMKeyStore(ssm_client_factory(), location, kms_key_id)
-
-
-class _Store:
-    """Shared behaviour: ``read()`` is cached, so one run reads a store at most once."""
-
-    spec = None
-
-    def __init__(self):
-        self._loaded = False
-        self._record = None
-
-    def read(self):
-        """The stored record (a dict), or ``None`` when nothing is stored."""
-        if not self._loaded:
-            self._record = self._read()
-            self._loaded = True
-        return self._record
-
-    def _remember(self, record):
-        self._record = record
-        self._loaded = True
-
-
-class FileKeyStore(_Store):
-    def __init__(self, path):
-        super().__init__()
-        self.path = path
-        self.spec = f"file:{path}"
-
-    def _read(self):
-        if not os.path.lexists(self.path):
-            return None
-        if not os.path.isfile(self.path):
-            raise _error(f"{self.spec} is not a regular file")
-        try:
-            with open(self.path, encoding="utf-8") as handle:
-                text = handle.read()
-        except OSError as e:
-            raise _error(f"Cannot read {self.spec}: {e.strerror}") from None
-        return parse_record(text, self.spec)
-
-    def check_writable(self):
-        """Prove the file can be replaced: its directory exists and accepts a new file (a probe file
-        is created and removed there), and an existing path is a regular file holding a record."""
-        directory = os.path.dirname(self.path)
-        if not os.path.isdir(directory):
-            raise _error(f"Cannot write {self.spec}: directory {directory} does not exist")
-        self.read()
-        try:
-            handle, probe = tempfile.mkstemp(dir=directory, prefix=".access-key-probe-")
-            os.close(handle)
-            os.unlink(probe)
-        except OSError as e:
-            raise _error(f"Cannot write {self.spec}: {e.strerror}") from None
-        return True
-
-    def write(self, record):
-        """Write atomically: a temporary file created with mode 0600 in the same directory, flushed to
-        disk, then renamed over the path."""
-        directory = os.path.dirname(self.path)
-        temporary = None
-        try:
-            handle, temporary = tempfile.mkstemp(dir=directory, prefix=".access-key-")
-            os.fchmod(handle, 0o600)
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(record, out, indent=2, sort_keys=True)
-                out.write("\n")
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, self.path)
-            temporary = None
-        except OSError as e:
-            raise _error(f"Cannot write {self.spec}: {e.strerror}") from None
-        finally:
-            if temporary and os.path.exists(temporary):
-                os.unlink(temporary)
-        self._remember(record)
-        return True
-
-    def delete(self):
-        try:
-            os.unlink(self.path)
-        except FileNotFoundError:
-            return False
-        except OSError as e:
-            raise _error(f"Cannot delete {self.spec}: {e.strerror}") from None
-        self._remember(None)
-        return True
-
-
-class SSMKeyStore(_Store):
-    def __init__(self, client, name, kms_key_id=None):
-        super().__init__()
-        self.client = client
-        self.name = name
-        self.kms_key_id = kms_key_id
-        self.spec = f"ssm:{name}"
-
-    def _call(self, helper, *args, **kwargs):
-        """An ssm.py helper, its error raised as the store's (same message, same AWS error)."""
-        try:
-            return helper(self.client, self.name, *args, **kwargs)
-        except ssm.AnsibleSSMError as e:
-            raise AnsibleKeyStoreError(message=e.message, exception=e.exception) from e.exception
-
-    def _read(self):
-        parameter = self._call(ssm.get_secure_string)
-        if parameter is None:
-            return None
-        if parameter.get("Type") != "SecureString":
-            raise _error(f"{self.spec} exists as a {parameter.get('Type')} parameter, not a SecureString; refusing to use it")
-        return parse_record(parameter["Value"], self.spec)
-
-    def check_writable(self):
-        """The harmless probe: GetParameter with decryption (the read a run needs anyway). It proves the
-        credentials reach SSM in this region, the caller may read and decrypt the parameter, and an
-        existing parameter is a SecureString holding a record (not something else that would be
-        overwritten). It cannot prove ssm:PutParameter or kms:Encrypt rights without writing: if the
-        write still fails, the caller deletes the key it created (see create_and_store_access_key)."""
-        self.read()
-        return True
-
-    def write(self, record):
-        self._call(
-            ssm.put_secure_string,
-            json.dumps(record, sort_keys=True),
-            f"Access key of IAM user {record.get('user_name')} (observability.cloudwatch)",
-            kms_key_id=self.kms_key_id,
-            secret=record.get("secret_access_key"),
-        )
-        self._remember(record)
-        return True
-
-    def delete(self):
-        deleted = self._call(ssm.delete_secure_string)
-        self._remember(None)
-        return bool(deleted)
-
-
-# --- the key lifecycle ------------------------------------------------------------------------------
 
 
 class KeySpec:
     """Access keys of a user: ``state`` is ``none``, ``present`` or ``rotate``; ``retire`` lists key
-    ids to deactivate then delete; ``store`` is an opened key store (:func:`open_store`) or ``None``."""
+    ids to deactivate then delete; ``store`` is an opened key store (``key_stores.open_store``) or
+    ``None``; with ``rotate``, ``max_age_days`` is the age an active key must reach first (``None``:
+    rotate whatever the keys)."""
 
-    def __init__(self, state="none", retire=None, store=None):
+    def __init__(self, state="none", retire=None, store=None, max_age_days=None):
         self.state = state
         self.retire = list(retire or [])
         self.store = store
+        self.max_age_days = max_age_days
 
     def validate(self):
         if self.state in ("present", "rotate") and self.store is None:
@@ -272,6 +45,17 @@ class KeySpec:
             raise iam_error(
                 "access_key_store is required with retire_access_keys, so that the key in the store is never retired"
             )
+        if self.max_age_days is not None and self.max_age_days < 0:
+            raise iam_error(f"max_age_days must be 0 or more, got {self.max_age_days}")
+
+
+def rotation_due(keys, max_age_days, now=None):
+    """Whether one of the active ``keys`` is at least ``max_age_days`` whole days old (``None``: always;
+    0: when the user has an active key)."""
+    if max_age_days is None:
+        return True
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    return any((now - k["CreateDate"]).days >= max_age_days for k in keys if k["Status"] == "Active")
 
 
 def plan_access_keys(keys, state, retire, stored_key_id):
@@ -334,12 +118,12 @@ def store_record_for(store, user_name):
 def create_and_store_access_key(client, user_name, store):
     """Create a key and persist it before returning. If persisting fails, delete the new key again
     and raise; the secret never appears in the error."""
-    key = create_access_key(client, user_name)
+    key = iam_api.create_access_key(client, user_name)
     record = make_record(user_name, key["AccessKeyId"], key["SecretAccessKey"], key.get("CreateDate"))
     try:
         store.write(record)
     except Exception as e:  # pylint: disable=broad-except
-        delete_access_key(client, user_name, key["AccessKeyId"])
+        iam_api.delete_access_key(client, user_name, key["AccessKeyId"])
         raise iam_error(
             f"Could not write the new access key of user {user_name} to {store.spec} ({getattr(e, 'message', None) or type(e).__name__}); "
             f"the new key {key['AccessKeyId']} was deleted again, so no secret is lost. Fix the store and run again."
@@ -359,3 +143,118 @@ def wait_for_access_key(key_client, access_key_id, secret_access_key, timeout):
             return None
 
     return wait_until(check, timeout, f"the new access key {access_key_id} to be accepted", error=AnsibleIAMError)
+
+
+# --- planning shared by every module that manages keys ---------------------------------------------
+
+
+def decide_keys(user_name, keys, keys_spec):
+    """What ``keys_spec`` asks for the user's ``keys``: the decision of :func:`plan_access_keys`, after
+    the store checks. Raises before anything is written."""
+    state = keys_spec.state
+    if state == "rotate" and not rotation_due(keys, keys_spec.max_age_days):
+        state = "none"
+    # Read the store only when its content matters: to know which key it holds (present with an
+    # active key, or a retire list naming an existing key).
+    store = keys_spec.store
+    stored_key_id = None
+    key_ids = [k["AccessKeyId"] for k in keys]
+    needs_store = (state == "present" and any(k["Status"] == "Active" for k in keys)) or any(
+        key_id in key_ids for key_id in keys_spec.retire
+    )
+    if store is not None and needs_store:
+        record = store_record_for(store, user_name)
+        stored_key_id = record.get("access_key_id") if record else None
+    decision = plan_access_keys(keys, state, keys_spec.retire, stored_key_id)
+    if decision["create"]:
+        store_record_for(store, user_name)
+        store.check_writable()
+    return decision
+
+
+def plan_key_steps(plan, client, user_name, decision, store):
+    """Add the steps of a :func:`decide_keys` decision to ``plan`` (whose ``after`` holds ``access_keys``)."""
+    key_views = plan.after["access_keys"]
+    for key_id in decision["retire"]:
+        plan.add(f"deactivate access key {key_id}", functools.partial(iam_api.deactivate_access_key, client, user_name, key_id))
+        plan.add(f"delete access key {key_id}", functools.partial(iam_api.delete_access_key, client, user_name, key_id))
+    if decision["delete"]:
+        key_id = decision["delete"]
+        plan.add(f"delete inactive access key {key_id}", functools.partial(iam_api.delete_access_key, client, user_name, key_id))
+    gone = set(decision["retire"]) | {decision["delete"]}
+    plan.after["access_keys"] = [k for k in key_views if k["access_key_id"] not in gone]
+    if decision["create"]:
+        plan.add(
+            f"create an access key for user {user_name} and write it to {store.spec}",
+            functools.partial(create_and_store_access_key, client, user_name, store),
+            key="access_key",
+        )
+        plan.after["access_keys"].append(dict(access_key_id=None, status="Active", create_date=None))
+
+
+def record_new_key(plan, results, wait, wait_timeout, key_client):
+    """After the plan ran: the new key (if any) in the view, and, with ``wait``, AWS accepting it.
+    Returns the new key as IAM gave it (with its secret), or ``None``."""
+    key = (results or {}).get("access_key")
+    if key:
+        plan.after["access_keys"][-1] = key_view(key)
+        if wait and key_client is not None:
+            wait_for_access_key(key_client, key["AccessKeyId"], key["SecretAccessKey"], wait_timeout)
+    return key
+
+
+def plan_delete_keys(plan, client, user_name, keys):
+    for key in keys:
+        key_id = key["AccessKeyId"]
+        plan.add(f"delete access key {key_id}", functools.partial(iam_api.delete_access_key, client, user_name, key_id))
+
+
+def plan_delete_record(plan, store, user_name, keys):
+    """Delete the store's record when it holds this user's key (or one of ``keys``), never another's."""
+    record = store.read() if store is not None else None
+    key_ids = [k["AccessKeyId"] for k in keys]
+    if record is not None and (record.get("user_name") == user_name or record.get("access_key_id") in key_ids):
+        plan.add(f"delete the access key record in {store.spec}", store.delete)
+
+
+# --- the keys of an existing user (module access_key) ----------------------------------------------
+
+
+def read_user_keys(client, user_name):
+    """The user's keys; when it has none, one GetUser tells an empty user from a missing one."""
+    keys = iam_api.list_access_keys(client, user_name)
+    if not keys and iam_api.get_user(client, user_name) is None:
+        raise iam_error(
+            f"user {user_name} does not exist; create it first (agent_iam_user or exporter_access). Nothing was changed."
+        )
+    return keys
+
+
+def ensure_access_keys(client, caller, user_name, keys_spec, check_mode=False, wait=True, wait_timeout=120, key_client=None):
+    """Bring an existing user's keys to ``keys_spec``. Returns the module result: ``changed``,
+    ``access_keys``, ``previous_access_key_ids``, ``changes``, ``diff`` and, when a key was created,
+    ``access_key_id`` (never a secret: the secret is in the store)."""
+    validate_name("user", user_name, option="user_name")
+    keys_spec.validate()
+    keys = read_user_keys(client, user_name)
+    plan = Plan(dict(access_keys=[key_view(k) for k in keys]))
+    decision = decide_keys(user_name, keys, keys_spec)
+    plan_key_steps(plan, client, user_name, decision, keys_spec.store)
+    extra = dict(previous_access_key_ids=decision["previous"])
+    results = apply_plan(plan, caller, check_mode)
+    key = record_new_key(plan, results, wait, wait_timeout, key_client)
+    if key:
+        extra["access_key_id"] = key["AccessKeyId"]
+    return plan.result(**extra)
+
+
+def ensure_access_keys_absent(client, caller, user_name, store=None, check_mode=False):
+    """Delete every key of the user and the store's record when it holds this user's key; the user stays."""
+    validate_name("user", user_name, option="user_name")
+    keys = iam_api.list_access_keys(client, user_name)
+    plan = Plan(dict(access_keys=[key_view(k) for k in keys]))
+    plan_delete_keys(plan, client, user_name, keys)
+    plan_delete_record(plan, store, user_name, keys)
+    plan.after["access_keys"] = []
+    apply_plan(plan, caller, check_mode)
+    return plan.result(previous_access_key_ids=[])

@@ -14,10 +14,11 @@ import functools
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils import iam_api
-from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import create_and_store_access_key
-from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import plan_access_keys
-from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import store_record_for
-from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import wait_for_access_key
+from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import decide_keys
+from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import plan_delete_keys
+from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import plan_delete_record
+from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import plan_key_steps
+from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import record_new_key
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_policies import PolicyResolver
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import is_owned
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import plan_new_principal
@@ -48,45 +49,14 @@ def plan_user_present(client, caller, spec, keys_spec, state, resolver=None):
     user, keys = state["user"], state["keys"]
     inline_view = dict(state["inline"]) if spec.inline_policies is not None else None
     plan = Plan(dict(user=user_view(user, state["attached"], inline_view), access_keys=[key_view(k) for k in keys]))
-
-    # Read the store only when its content matters: to know which key it holds (present with an
-    # active key, or a retire list naming an existing key).
-    store = keys_spec.store
-    stored_key_id = None
-    key_ids = [k["AccessKeyId"] for k in keys]
-    needs_store = (keys_spec.state == "present" and any(k["Status"] == "Active" for k in keys)) or any(
-        key_id in key_ids for key_id in keys_spec.retire
-    )
-    if store is not None and needs_store:
-        record = store_record_for(store, spec.name)
-        stored_key_id = record.get("access_key_id") if record else None
-    decision = plan_access_keys(keys, keys_spec.state, keys_spec.retire, stored_key_id)
-    if decision["create"]:
-        store_record_for(store, spec.name)
-        store.check_writable()
-
+    decision = decide_keys(spec.name, keys, keys_spec)
     if user is None:
         create = functools.partial(iam_api.create_user, client, spec.name, spec.path, spec.permissions_boundary)
         plan_new_principal(plan, client, caller, spec, resolver, create)
     else:
         plan_principal_update(plan, client, spec, state, resolver, functools.partial(_plan_user_path, client, spec))
 
-    key_views = plan.after["access_keys"]
-    for key_id in decision["retire"]:
-        plan.add(f"deactivate access key {key_id}", functools.partial(iam_api.deactivate_access_key, client, spec.name, key_id))
-        plan.add(f"delete access key {key_id}", functools.partial(iam_api.delete_access_key, client, spec.name, key_id))
-    if decision["delete"]:
-        key_id = decision["delete"]
-        plan.add(f"delete inactive access key {key_id}", functools.partial(iam_api.delete_access_key, client, spec.name, key_id))
-    gone = set(decision["retire"]) | {decision["delete"]}
-    plan.after["access_keys"] = [k for k in key_views if k["access_key_id"] not in gone]
-    if decision["create"]:
-        plan.add(
-            f"create an access key for user {spec.name} and write it to {store.spec}",
-            functools.partial(create_and_store_access_key, client, spec.name, store),
-            key="access_key",
-        )
-        plan.after["access_keys"].append(dict(access_key_id=None, status="Active", create_date=None))
+    plan_key_steps(plan, client, spec.name, decision, keys_spec.store)
     return plan, decision
 
 
@@ -113,12 +83,9 @@ def ensure_user_present(client, caller, spec, keys_spec, check_mode=False, wait=
     plan, decision = plan_user_present(client, caller, spec, keys_spec, state)
     extra = dict(previous_access_key_ids=decision["previous"], warnings=plan.warnings)
     results = apply_plan(plan, caller, check_mode, "user") or {}
-    key = results.get("access_key")
+    key = record_new_key(plan, results, wait, wait_timeout, key_client)
     if key:
-        plan.after["access_keys"][-1] = key_view(key)
         extra["access_key"] = dict(access_key_id=key["AccessKeyId"], secret_access_key=key["SecretAccessKey"])
-        if wait and key_client is not None:
-            wait_for_access_key(key_client, key["AccessKeyId"], key["SecretAccessKey"], wait_timeout)
     elif wait and results.get("user"):
         wait_until(lambda: iam_api.get_user(client, spec.name), wait_timeout, f"user {spec.name}", error=AnsibleIAMError)
     return plan.result(**extra)
@@ -135,16 +102,11 @@ def ensure_user_absent(client, caller, spec, store=None, check_mode=False):
     plan = Plan(dict(user=user_view(user, attached), access_keys=[key_view(k) for k in keys]))
     if user is not None and not is_owned(plan.before["user"]["tags"]):
         raise refuse_delete("user", spec.name)
-    record = store.read() if store is not None else None
     if user is not None:
-        for key in keys:
-            key_id = key["AccessKeyId"]
-            plan.add(f"delete access key {key_id}", functools.partial(iam_api.delete_access_key, client, spec.name, key_id))
+        plan_delete_keys(plan, client, spec.name, keys)
         plan_remove_principal_policies(plan, client, "user", spec.name, attached, spec.inline_policies)
         plan.add(f"delete user {spec.name}", functools.partial(iam_api.delete_user, client, spec.name))
-    key_ids = [k["AccessKeyId"] for k in keys]
-    if record is not None and (record.get("user_name") == spec.name or record.get("access_key_id") in key_ids):
-        plan.add(f"delete the access key record in {store.spec}", store.delete)
+    plan_delete_record(plan, store, spec.name, keys)
     plan.after = dict(user=None, access_keys=[])
     apply_plan(plan, caller, check_mode)
     return plan.result(warnings=plan.warnings)

@@ -240,7 +240,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff  # noqa: E402
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import KeySpec  # noqa: E402
-from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import open_store  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.key_stores import open_store  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_identity import agent_policies  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_identity import agent_policy_warnings  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import Caller  # noqa: E402

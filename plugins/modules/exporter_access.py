@@ -297,7 +297,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff
 from ansible_collections.observability.cloudwatch.plugins.module_utils import exporter
-from ansible_collections.observability.cloudwatch.plugins.module_utils import access_keys as keys
+from ansible_collections.observability.cloudwatch.plugins.module_utils import key_stores as keys
 from ansible_collections.observability.cloudwatch.plugins.module_utils import iam_principal as iam
 from ansible_collections.observability.cloudwatch.plugins.module_utils.logs import LOG_RETENTION_DAYS
 

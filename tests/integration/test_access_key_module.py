@@ -1,0 +1,137 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""observability.cloudwatch.access_key against the moto server: keys of an existing user, with their store."""
+
+import datetime
+import json
+import stat
+
+from local_aws import operation_counts
+
+MODULE = "observability.cloudwatch.access_key"
+USER = "cw-key-user"
+READS = {"ListAccessKeys", "GetUser", "GetParameter", "GetCallerIdentity"}
+
+
+def keys_of(iam, user=USER):
+    keys = sorted(iam.list_access_keys(UserName=user)["AccessKeyMetadata"], key=lambda k: k["CreateDate"])
+    return [(k["AccessKeyId"], k["Status"]) for k in keys]
+
+
+def writes(calls):
+    return {name: count for name, count in operation_counts(calls).items() if name not in READS}
+
+
+def make_user(iam, policy="arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"):
+    iam.create_user(UserName=USER, Tags=[{"Key": "managed-by", "Value": "observability.cloudwatch"}])
+    iam.attach_user_policy(UserName=USER, PolicyArn=policy)
+
+
+def test_four_step_drill_with_an_ssm_store(aws, ansible):
+    iam, ssm = aws.client("iam"), aws.client("ssm")
+    make_user(iam)
+    args = {"user_name": USER, "access_key_store": "ssm:/cw/keys/user"}
+
+    check = ansible.module(MODULE, args, check=True)
+    assert check["changed"] is True
+    assert check["access_keys"] == [{"access_key_id": None, "status": "Active", "create_date": None}]
+    assert keys_of(iam) == [] and ssm.describe_parameters()["Parameters"] == []
+
+    with aws.record() as calls:
+        created = ansible.module(MODULE, args)
+    record = json.loads(ssm.get_parameter(Name="/cw/keys/user", WithDecryption=True)["Parameter"]["Value"])
+    assert created["changed"] is True
+    assert created["access_key_id"] == record["access_key_id"]
+    assert keys_of(iam) == [(record["access_key_id"], "Active")]
+    assert record["secret_access_key"] not in json.dumps(created), "the module never returns a secret"
+    assert writes(calls) == {"CreateAccessKey": 1, "PutParameter": 1}
+
+    with aws.record() as calls:
+        again = ansible.module(MODULE, args, check=True)
+    assert again["changed"] is False
+    assert operation_counts(calls) == {"ListAccessKeys": 1, "GetParameter": 1}
+
+    with aws.record() as calls:
+        noop = ansible.module(MODULE, args)
+    assert noop["changed"] is False and noop["changes"] == []
+    assert operation_counts(calls) == {"ListAccessKeys": 1, "GetParameter": 1}
+    # The user's policies were never read, let alone touched.
+    assert [p["PolicyArn"] for p in iam.list_attached_user_policies(UserName=USER)["AttachedPolicies"]] == [
+        "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"
+    ]
+
+
+def test_rotate_honours_the_age_and_retire_needs_only_the_user_and_the_store(aws, ansible, tmp_path):
+    iam = aws.client("iam")
+    make_user(iam)
+    store = tmp_path / "user.json"
+    args = {"user_name": USER, "access_key_store": f"file:{store}"}
+    first = ansible.module(MODULE, args)["access_key_id"]
+
+    with aws.record() as calls:
+        young = ansible.module(MODULE, dict(args, state="rotate", max_age_days=30))
+    assert young["changed"] is False and "access_key_id" not in young
+    assert writes(calls) == {}
+    assert keys_of(iam) == [(first, "Active")]
+
+    rotated = ansible.module(MODULE, dict(args, state="rotate", max_age_days=0))
+    second = rotated["access_key_id"]
+    assert rotated["changed"] is True and second != first
+    assert rotated["previous_access_key_ids"] == [first]
+    assert keys_of(iam) == [(first, "Active"), (second, "Active")], "the old key stays active"
+    assert json.loads(store.read_text())["access_key_id"] == second
+    assert stat.S_IMODE(store.stat().st_mode) == 0o600
+
+    refused = ansible.module(MODULE, dict(args, retire_access_keys=[second]), expect_failure=True)
+    assert "the key held in the access key store" in refused["msg"]
+    assert keys_of(iam) == [(first, "Active"), (second, "Active")]
+
+    with aws.record() as calls:
+        retired = ansible.module(MODULE, dict(args, retire_access_keys=[first]))
+    assert retired["changed"] is True
+    assert keys_of(iam) == [(second, "Active")]
+    assert writes(calls) == {"UpdateAccessKey": 1, "DeleteAccessKey": 1}
+
+
+def test_rotate_counts_the_age_of_the_oldest_active_key(aws, ansible, tmp_path):
+    """A key created now is younger than a day: max_age_days=1 leaves it; the decision is the module's,
+    made from IAM's CreateDate, so the same run a day later would rotate."""
+    iam = aws.client("iam")
+    make_user(iam)
+    args = {"user_name": USER, "access_key_store": f"file:{tmp_path / 'user.json'}"}
+    ansible.module(MODULE, args)
+    created = iam.list_access_keys(UserName=USER)["AccessKeyMetadata"][0]["CreateDate"]
+    assert datetime.datetime.now(datetime.timezone.utc) - created < datetime.timedelta(days=1)
+    assert ansible.module(MODULE, dict(args, state="rotate", max_age_days=1))["changed"] is False
+
+
+def test_absent_deletes_the_keys_and_the_record_but_keeps_the_user(aws, ansible, tmp_path):
+    iam = aws.client("iam")
+    make_user(iam)
+    store = tmp_path / "user.json"
+    args = {"user_name": USER, "access_key_store": f"file:{store}"}
+    ansible.module(MODULE, args)
+    ansible.module(MODULE, dict(args, state="rotate"))
+
+    check = ansible.module(MODULE, dict(args, state="absent"), check=True)
+    assert check["changed"] is True and check["access_keys"] == []
+    assert len(keys_of(iam)) == 2 and store.exists()
+
+    gone = ansible.module(MODULE, dict(args, state="absent"))
+    assert gone["changed"] is True
+    assert keys_of(iam) == [] and not store.exists()
+    assert iam.get_user(UserName=USER)["User"]["UserName"] == USER
+    assert ansible.module(MODULE, dict(args, state="absent"))["changed"] is False
+
+
+def test_bad_input_changes_nothing(aws, ansible, tmp_path, iam_snapshot):
+    before = iam_snapshot()
+    missing = ansible.module(MODULE, {"user_name": USER, "access_key_store": f"file:{tmp_path / 'k.json'}"}, expect_failure=True)
+    assert f"user {USER} does not exist" in missing["msg"]
+    no_store = ansible.module(MODULE, {"user_name": USER, "state": "rotate"}, expect_failure=True)
+    assert "access_key_store" in no_store["msg"]
+    bad_name = ansible.module(MODULE, {"user_name": "bad name!", "access_key_store": "ssm:/cw/k"}, expect_failure=True)
+    assert "user_name" in bad_name["msg"]
+    reserved = ansible.module(MODULE, {"user_name": USER, "access_key_store": "ssm:AmazonCloudWatch-keys"}, expect_failure=True)
+    assert "AmazonCloudWatch-" in reserved["msg"]
+    assert iam_snapshot() == before and not (tmp_path / "k.json").exists()
+    assert aws.client("ssm").describe_parameters()["Parameters"] == []
