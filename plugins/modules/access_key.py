@@ -7,18 +7,17 @@
 DOCUMENTATION = r"""
 module: access_key
 short_description: Manage an IAM user's access keys together with the store that holds the secret
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Creates, rotates and retires the access keys of an existing IAM user, such as a user made by
     M(observability.cloudwatch.agent_iam_user) or M(observability.cloudwatch.exporter_access), without
     restating the user's policies or tags.
   - A secret access key exists only once, when IAM creates it. The module writes every key it creates to
     O(access_key_store) before it returns, and checks that the store can be written before it changes anything.
-    It never returns a secret: read the key from the store with the P(observability.cloudwatch.access_key#lookup)
+    It never returns a secret; read the key from the store with the P(observability.cloudwatch.access_key#lookup)
     lookup.
-  - It follows the same rules as the O(observability.cloudwatch.agent_iam_user#module:access_key_state) and
-    O(observability.cloudwatch.agent_iam_user#module:retire_access_keys) options of
-    M(observability.cloudwatch.agent_iam_user), through the same code.
+  - Keys follow the same rules, through the same code, as the C(access_key_state) and C(retire_access_keys)
+    options of M(observability.cloudwatch.agent_iam_user).
   - A run that changes nothing makes one C(ListAccessKeys) call, plus one read of the store when it must check
     that the store holds the user's active key (one C(GetParameter) for an V(ssm:) store). When the user has no
     key at all, one C(GetUser) tells whether the user exists.
