@@ -60,3 +60,14 @@ options:
       - Defaults to the account's C(aws/ssm) key.
     type: str
 """
+
+    # The policy option worded the same in agent_iam_role and agent_iam_user.
+    AGENT_POLICIES = r"""
+options:
+  purge_policies:
+    description:
+      - Detach managed policies that neither the purpose, O(ssm_managed) nor O(managed_policies) name.
+      - The purpose policy is never detached.
+    type: bool
+    default: true
+"""

@@ -3,231 +3,136 @@
 
 """The ``metrics`` section of the agent configuration schema (definitions merged into AGENT_CONFIG_SCHEMA)."""
 
-_REF = "#/definitions/"
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_builders import any_object
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_builders import array_of
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_builders import closed_object
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_builders import non_empty_string
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_builders import one_or_many
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_builders import open_object
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_builders import ref
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_builders import required_one_of
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_builders import service_identity
 
-# What every metric plugin section accepts.
-_PLUGIN_PROPERTIES = {
-    "measurement": {"$ref": _REF + "measurement"},
-    "metrics_collection_interval": {"$ref": _REF + "interval"},
-    "append_dimensions": {"$ref": _REF + "dimensions"},
-    "drop_original_metrics": {"$ref": _REF + "string_list"},
-}
+
+def _metric_plugin(**properties):
+    """A metric plugin section: a measurement list and the keys every plugin accepts, plus ``properties``."""
+    return open_object({
+        "measurement": ref("measurement"),
+        "metrics_collection_interval": ref("interval"),
+        "append_dimensions": ref("dimensions"),
+        "drop_original_metrics": ref("string_list"),
+        **properties,
+    }, required=["measurement"])
+
+
+# The applications a JMX target section names; it must name at least one.
+_JMX_TARGETS = ("jvm", "kafka", "kafka-consumer", "kafka-producer", "tomcat")
 
 METRICS_DEFINITIONS = {
     # ---- metric plugins -------------------------------------------------------------
-    "measurement": {
-        "type": "array",
-        "minItems": 1,
-        "items": {
-            "oneOf": [
-                {"type": "string", "minLength": 1},
-                {
-                    "type": "object",
-                    "required": ["name"],
-                    "properties": {
-                        "name": {"$ref": _REF + "name"},
-                        "rename": {"$ref": _REF + "name"},
-                        "unit": {"$ref": _REF + "name"},
-                    },
-                },
-            ],
-        },
-    },
-    # procstat accepts metric names only (no rename/unit objects).
-    "measurement_names": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},
-    "metric_plugin": {"type": "object", "required": ["measurement"], "properties": {**_PLUGIN_PROPERTIES}},
-    "metric_plugin_with_resources": {
-        "type": "object",
-        "required": ["measurement"],
-        "properties": {**_PLUGIN_PROPERTIES, "resources": {"$ref": _REF + "string_list"}},
-    },
-    # ---- metrics --------------------------------------------------------------------
-    "metrics": {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["metrics_collected"],
-        "properties": {
-            "namespace": {"$ref": _REF + "name_255"},
-            # The agent honours exactly these four pairs and silently ignores anything else.
-            "append_dimensions": {
-                "type": "object",
-                "additionalProperties": False,
-                "properties": {
-                    "ImageId": {"enum": ["${aws:ImageId}"]},
-                    "InstanceId": {"enum": ["${aws:InstanceId}"]},
-                    "InstanceType": {"enum": ["${aws:InstanceType}"]},
-                    "AutoScalingGroupName": {"enum": ["${aws:AutoScalingGroupName}"]},
-                },
-            },
-            # A list of dimension lists; an empty inner list rolls up over all dimensions.
-            "aggregation_dimensions": {
-                "type": "array",
-                "minItems": 1,
-                "items": {"type": "array", "items": {"type": "string", "minLength": 1}},
-            },
-            "endpoint_override": {"$ref": _REF + "endpoint"},
-            "force_flush_interval": {"$ref": _REF + "interval"},
-            "credentials": {"$ref": _REF + "credentials"},
-            "metrics_destinations": {
-                "type": "object",
-                "additionalProperties": False,
-                "minProperties": 1,
-                "properties": {
-                    "cloudwatch": {"type": "object"},
-                    "amp": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "required": ["workspace_id"],
-                        "properties": {"workspace_id": {"$ref": _REF + "name_255"}},
-                    },
-                },
-            },
-            "service.name": {"$ref": _REF + "name"},
-            "deployment.environment": {"$ref": _REF + "name"},
-            "metrics_collected": {"$ref": _REF + "metrics_collected"},
-        },
-    },
-    "metrics_collected": {
-        "type": "object",
-        "minProperties": 1,
-        "properties": {
-            "cpu": {
-                "type": "object",
-                "required": ["measurement"],
-                "properties": {
-                    **_PLUGIN_PROPERTIES,
-                    "resources": {"type": "array", "items": {"enum": ["*"]}},
-                    "totalcpu": {"type": "boolean"},
-                },
-            },
-            "disk": {
-                "type": "object",
-                "required": ["measurement"],
-                "properties": {
-                    **_PLUGIN_PROPERTIES,
-                    "resources": {"$ref": _REF + "string_list"},
-                    "ignore_file_system_types": {"$ref": _REF + "string_list"},
-                    "drop_device": {"type": "boolean"},
-                },
-            },
-            "diskio": {"$ref": _REF + "metric_plugin_with_resources"},
-            "net": {"$ref": _REF + "metric_plugin_with_resources"},
-            "swap": {"$ref": _REF + "metric_plugin"},
-            "mem": {"$ref": _REF + "metric_plugin"},
-            "netstat": {"$ref": _REF + "metric_plugin"},
-            "processes": {"$ref": _REF + "metric_plugin"},
-            "nvidia_gpu": {"$ref": _REF + "metric_plugin"},
-            "efa": {"$ref": _REF + "metric_plugin"},
-            "procstat": {
-                "type": "array",
-                "minItems": 1,
-                "items": {
-                    "type": "object",
-                    "required": ["measurement"],
-                    # The agent uses pid_file, else exe, else pattern.
-                    "anyOf": [{"required": ["pid_file"]}, {"required": ["exe"]}, {"required": ["pattern"]}],
-                    "properties": {
-                        "pid_file": {"$ref": _REF + "name"},
-                        "exe": {"$ref": _REF + "name"},
-                        "pattern": {"$ref": _REF + "name"},
-                        "measurement": {"$ref": _REF + "measurement_names"},
-                        "metrics_collection_interval": {"$ref": _REF + "interval"},
-                        "append_dimensions": {"$ref": _REF + "dimensions"},
-                    },
-                },
-            },
-            "statsd": {
-                "type": "object",
-                "additionalProperties": False,
-                "properties": {
-                    "service_address": {"$ref": _REF + "name"},
-                    "metrics_collection_interval": {"$ref": _REF + "interval"},
-                    "metrics_aggregation_interval": {"$ref": _REF + "interval_or_zero"},
-                    "allowed_pending_messages": {"type": "integer", "minimum": 1},
-                    "metric_separator": {"$ref": _REF + "name"},
-                    "drop_original_metrics": {"$ref": _REF + "string_list"},
-                    "service.name": {"$ref": _REF + "name"},
-                    "deployment.environment": {"$ref": _REF + "name"},
-                },
-            },
-            "collectd": {
-                "type": "object",
-                "additionalProperties": False,
-                "properties": {
-                    "service_address": {"$ref": _REF + "name"},
-                    "name_prefix": {"$ref": _REF + "name_255"},
-                    "collectd_auth_file": {"$ref": _REF + "name"},
-                    "collectd_security_level": {"enum": ["none", "sign", "encrypt"]},
-                    "collectd_typesdb": {"$ref": _REF + "string_list"},
-                    "metrics_aggregation_interval": {"$ref": _REF + "interval_or_zero"},
-                    "drop_original_metrics": {"$ref": _REF + "string_list"},
-                    "append_dimensions": {"$ref": _REF + "dimensions"},
-                    "service.name": {"$ref": _REF + "name"},
-                    "deployment.environment": {"$ref": _REF + "name"},
-                },
-            },
-            "ethtool": {
-                "type": "object",
-                "additionalProperties": False,
-                "properties": {
-                    "interface_include": {"$ref": _REF + "string_list"},
-                    "interface_exclude": {"$ref": _REF + "string_list"},
-                    "metrics_include": {"$ref": _REF + "string_list"},
-                    "append_dimensions": {"$ref": _REF + "dimensions"},
-                    "drop_original_metrics": {"$ref": _REF + "string_list"},
-                },
-            },
-            "prometheus": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["prometheus_config_path"],
-                "properties": {"prometheus_config_path": {"$ref": _REF + "name"}},
-            },
-            "otlp": {"$ref": _REF + "otlp"},
-            "jmx": {
-                "oneOf": [
-                    {"$ref": _REF + "jmx_target"},
-                    {"type": "array", "minItems": 1, "items": {"$ref": _REF + "jmx_target"}},
-                ],
-            },
-        },
-        # Any other key is a Windows performance counter object such as "Processor" or "LogicalDisk".
-        "additionalProperties": {"$ref": _REF + "metric_plugin_with_resources"},
-    },
-    "jmx_metrics": {
-        "type": "object",
-        "required": ["measurement"],
-        "properties": {"measurement": {"$ref": _REF + "measurement"}},
-    },
-    "jmx_target": {
-        "type": "object",
-        "additionalProperties": False,
-        "anyOf": [
-            {"required": ["jvm"]},
-            {"required": ["kafka"]},
-            {"required": ["kafka-consumer"]},
-            {"required": ["kafka-producer"]},
-            {"required": ["tomcat"]},
+    "measurement": array_of({
+        "oneOf": [
+            non_empty_string(),
+            open_object({"name": ref("name"), "rename": ref("name"), "unit": ref("name")}, required=["name"]),
         ],
-        "properties": {
-            "endpoint": {"$ref": _REF + "endpoint"},
-            "metrics_collection_interval": {"$ref": _REF + "interval"},
-            "username": {"type": "string"},
-            "password_file": {"type": "string"},
-            "keystore_path": {"type": "string"},
-            "keystore_type": {"type": "string"},
-            "truststore_path": {"type": "string"},
-            "truststore_type": {"type": "string"},
-            "registry_ssl_enabled": {"type": "boolean"},
-            "remote_profile": {"type": "string"},
-            "realm": {"type": "string"},
-            "insecure": {"type": "boolean"},
-            "append_dimensions": {"$ref": _REF + "dimensions"},
-            "jvm": {"$ref": _REF + "jmx_metrics"},
-            "kafka": {"$ref": _REF + "jmx_metrics"},
-            "kafka-consumer": {"$ref": _REF + "jmx_metrics"},
-            "kafka-producer": {"$ref": _REF + "jmx_metrics"},
-            "tomcat": {"$ref": _REF + "jmx_metrics"},
-        },
-    },
+    }, min_items=1),
+    # procstat accepts metric names only (no rename/unit objects).
+    "measurement_names": array_of(non_empty_string(), min_items=1),
+    "metric_plugin": _metric_plugin(),
+    "metric_plugin_with_resources": _metric_plugin(resources=ref("string_list")),
+    # ---- metrics --------------------------------------------------------------------
+    "metrics": closed_object({
+        "namespace": ref("name_255"),
+        # The agent honours exactly these four pairs and silently ignores anything else.
+        "append_dimensions": closed_object({
+            "ImageId": {"enum": ["${aws:ImageId}"]},
+            "InstanceId": {"enum": ["${aws:InstanceId}"]},
+            "InstanceType": {"enum": ["${aws:InstanceType}"]},
+            "AutoScalingGroupName": {"enum": ["${aws:AutoScalingGroupName}"]},
+        }),
+        # A list of dimension lists; an empty inner list rolls up over all dimensions.
+        "aggregation_dimensions": array_of(array_of(non_empty_string()), min_items=1),
+        "endpoint_override": ref("endpoint"),
+        "force_flush_interval": ref("interval"),
+        "credentials": ref("credentials"),
+        "metrics_destinations": closed_object({
+            "cloudwatch": any_object(),
+            "amp": closed_object({"workspace_id": ref("name_255")}, required=["workspace_id"]),
+        }, minProperties=1),
+        **service_identity(),
+        "metrics_collected": ref("metrics_collected"),
+    }, required=["metrics_collected"]),
+    # Any other key than these is a Windows performance counter object such as "Processor" or "LogicalDisk".
+    "metrics_collected": open_object({
+        "cpu": _metric_plugin(resources=array_of({"enum": ["*"]}), totalcpu={"type": "boolean"}),
+        "disk": _metric_plugin(
+            resources=ref("string_list"),
+            ignore_file_system_types=ref("string_list"),
+            drop_device={"type": "boolean"},
+        ),
+        "diskio": ref("metric_plugin_with_resources"),
+        "net": ref("metric_plugin_with_resources"),
+        "swap": ref("metric_plugin"),
+        "mem": ref("metric_plugin"),
+        "netstat": ref("metric_plugin"),
+        "processes": ref("metric_plugin"),
+        "nvidia_gpu": ref("metric_plugin"),
+        "efa": ref("metric_plugin"),
+        # The agent uses pid_file, else exe, else pattern.
+        "procstat": array_of(open_object({
+            "pid_file": ref("name"),
+            "exe": ref("name"),
+            "pattern": ref("name"),
+            "measurement": ref("measurement_names"),
+            "metrics_collection_interval": ref("interval"),
+            "append_dimensions": ref("dimensions"),
+        }, required=["measurement"], anyOf=required_one_of("pid_file", "exe", "pattern")), min_items=1),
+        "statsd": closed_object({
+            "service_address": ref("name"),
+            "metrics_collection_interval": ref("interval"),
+            "metrics_aggregation_interval": ref("interval_or_zero"),
+            "allowed_pending_messages": {"type": "integer", "minimum": 1},
+            "metric_separator": ref("name"),
+            "drop_original_metrics": ref("string_list"),
+            **service_identity(),
+        }),
+        "collectd": closed_object({
+            "service_address": ref("name"),
+            "name_prefix": ref("name_255"),
+            "collectd_auth_file": ref("name"),
+            "collectd_security_level": {"enum": ["none", "sign", "encrypt"]},
+            "collectd_typesdb": ref("string_list"),
+            "metrics_aggregation_interval": ref("interval_or_zero"),
+            "drop_original_metrics": ref("string_list"),
+            "append_dimensions": ref("dimensions"),
+            **service_identity(),
+        }),
+        "ethtool": closed_object({
+            "interface_include": ref("string_list"),
+            "interface_exclude": ref("string_list"),
+            "metrics_include": ref("string_list"),
+            "append_dimensions": ref("dimensions"),
+            "drop_original_metrics": ref("string_list"),
+        }),
+        "prometheus": closed_object({"prometheus_config_path": ref("name")}, required=["prometheus_config_path"]),
+        "otlp": ref("otlp"),
+        "jmx": one_or_many(ref("jmx_target")),
+    }, minProperties=1, additionalProperties=ref("metric_plugin_with_resources")),
+    "jmx_metrics": open_object({"measurement": ref("measurement")}, required=["measurement"]),
+    "jmx_target": closed_object({
+        "endpoint": ref("endpoint"),
+        "metrics_collection_interval": ref("interval"),
+        "username": {"type": "string"},
+        "password_file": {"type": "string"},
+        "keystore_path": {"type": "string"},
+        "keystore_type": {"type": "string"},
+        "truststore_path": {"type": "string"},
+        "truststore_type": {"type": "string"},
+        "registry_ssl_enabled": {"type": "boolean"},
+        "remote_profile": {"type": "string"},
+        "realm": {"type": "string"},
+        "insecure": {"type": "boolean"},
+        "append_dimensions": ref("dimensions"),
+        **{target: ref("jmx_metrics") for target in _JMX_TARGETS},
+    }, anyOf=required_one_of(*_JMX_TARGETS)),
 }

@@ -58,12 +58,6 @@ options:
     type: list
     elements: str
     default: []
-  purge_policies:
-    description:
-      - Detach managed policies that neither the purpose, O(ssm_managed) nor O(managed_policies) name.
-      - The purpose policy is never detached.
-    type: bool
-    default: true
   instance_profile:
     description:
       - Manage an instance profile of the same name (and path) holding the role.
@@ -115,6 +109,7 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.tags
   - amazon.aws.boto3
+  - observability.cloudwatch.iam.agent_policies
 """
 
 EXAMPLES = r"""

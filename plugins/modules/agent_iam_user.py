@@ -52,12 +52,6 @@ options:
     type: list
     elements: str
     default: []
-  purge_policies:
-    description:
-      - Detach managed policies that neither the purpose, O(ssm_managed) nor O(managed_policies) name.
-      - The purpose policy is never detached.
-    type: bool
-    default: true
   path:
     description:
       - The IAM path of the user, V(/) or V(/segment/.../). Defaults to V(/) on creation.
@@ -108,6 +102,7 @@ notes:
 extends_documentation_fragment:
   - observability.cloudwatch.iam
   - observability.cloudwatch.iam.key_store
+  - observability.cloudwatch.iam.agent_policies
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags
