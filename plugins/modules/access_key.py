@@ -132,14 +132,12 @@ diff:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import KeySpec
 from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import ensure_access_keys
 from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import ensure_access_keys_absent
-from ansible_collections.observability.cloudwatch.plugins.module_utils.key_stores import open_store
-from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import Caller
-from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_module import KEY_STORE_OPTIONS
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_module import IAMModule
 
 
 def main():
@@ -148,51 +146,28 @@ def main():
         state=dict(type="str", choices=["present", "rotate", "absent"], default="present"),
         max_age_days=dict(type="int", default=0),
         retire_access_keys=dict(type="list", elements="str", default=[], no_log=False),
-        access_key_store=dict(type="str", no_log=False),
-        kms_key_id=dict(type="str", no_log=False),
-        allow_root=dict(type="bool", default=False),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=120),
+        **KEY_STORE_OPTIONS,
     )
-    module = AnsibleAWSModule(
+    module = IAMModule(
         argument_spec=argument_spec,
         required_if=[("state", "present", ["access_key_store"]), ("state", "rotate", ["access_key_store"])],
         supports_check_mode=True,
     )
     params = module.params
-    retry = jittered_backoff()
-    client = module.client("iam", retry_decorator=retry)
-    caller = Caller(module.client("sts", retry_decorator=retry), allow_root=params["allow_root"])
-
-    def key_client(access_key_id, secret_access_key):
-        return module.client(
-            "sts",
-            retry_decorator=retry,
-            aws_access_key_id=access_key_id,
-            aws_secret_access_key=secret_access_key,
-            aws_session_token=None,
-            profile_name=None,
-        )
-
+    client = module.aws_client("iam")
+    caller = module.caller()
     try:
-        store = None
-        if params["access_key_store"]:
-            store = open_store(
-                params["access_key_store"], lambda: module.client("ssm", retry_decorator=retry), params["kms_key_id"]
-            )
+        store = module.key_store()
         if params["state"] == "absent":
             result = ensure_access_keys_absent(client, caller, params["user_name"], store, module.check_mode)
         else:
             keys_spec = KeySpec(params["state"], params["retire_access_keys"], store, max_age_days=params["max_age_days"])
             result = ensure_access_keys(
-                client, caller, params["user_name"], keys_spec, module.check_mode, params["wait"], params["wait_timeout"], key_client
+                client, caller, params["user_name"], keys_spec, module.check_mode, params["wait"], params["wait_timeout"], module.key_client
             )
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
-
-    if not module._diff:
-        result.pop("diff")
-    module.exit_json(**result)
+    module.exit_result(result)
 
 
 if __name__ == "__main__":

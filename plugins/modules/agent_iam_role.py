@@ -229,13 +229,11 @@ diff:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError  # noqa: E402
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule  # noqa: E402
-from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff  # noqa: E402
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_identity import EC2_TRUST_POLICY  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_identity import agent_policies  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_identity import agent_policy_warnings  # noqa: E402
-from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import Caller  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_module import IAMModule  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import RoleSpec  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_role import ensure_role_absent  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_role import ensure_role_present  # noqa: E402
@@ -258,20 +256,16 @@ def main():
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
-        allow_root=dict(type="bool", default=False),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=120),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = IAMModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     purpose = params["purpose"]
     name = params["name"] or DEFAULT_NAMES[purpose]
     for warning in agent_policy_warnings(params["managed_policies"]):
         module.warn(warning)
 
-    retry = jittered_backoff()
-    client = module.client("iam", retry_decorator=retry)
-    caller = Caller(module.client("sts", retry_decorator=retry), allow_root=params["allow_root"])
+    client = module.aws_client("iam")
+    caller = module.caller()
     try:
         spec = RoleSpec(
             name=name,
@@ -302,11 +296,7 @@ def main():
         result["instance_profile"] = None
         for side in ("before", "after"):
             result["diff"][side]["instance_profile"] = None
-    for warning in result.pop("warnings"):
-        module.warn(warning)
-    if not module._diff:
-        result.pop("diff")
-    module.exit_json(**result)
+    module.exit_result(result)
 
 
 if __name__ == "__main__":

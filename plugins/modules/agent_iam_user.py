@@ -231,14 +231,12 @@ diff:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError  # noqa: E402
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule  # noqa: E402
-from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff  # noqa: E402
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import KeySpec  # noqa: E402
-from ansible_collections.observability.cloudwatch.plugins.module_utils.key_stores import open_store  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_identity import agent_policies  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_identity import agent_policy_warnings  # noqa: E402
-from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import Caller  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_module import KEY_STORE_OPTIONS  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_module import IAMModule  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import UserSpec  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_user import ensure_user_absent  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_user import ensure_user_present  # noqa: E402
@@ -257,38 +255,18 @@ def main():
         purge_tags=dict(type="bool", default=True),
         access_key_state=dict(type="str", choices=["none", "present", "rotate"], default="none"),
         retire_access_keys=dict(type="list", elements="str", default=[], no_log=False),
-        access_key_store=dict(type="str", no_log=False),
-        kms_key_id=dict(type="str", no_log=False),
         state=dict(type="str", choices=["present", "absent"], default="present"),
-        allow_root=dict(type="bool", default=False),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=120),
+        **KEY_STORE_OPTIONS,
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = IAMModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     for warning in agent_policy_warnings(params["managed_policies"]):
         module.warn(warning)
 
-    retry = jittered_backoff()
-    client = module.client("iam", retry_decorator=retry)
-    caller = Caller(module.client("sts", retry_decorator=retry), allow_root=params["allow_root"])
-
-    def key_client(access_key_id, secret_access_key):
-        return module.client(
-            "sts",
-            retry_decorator=retry,
-            aws_access_key_id=access_key_id,
-            aws_secret_access_key=secret_access_key,
-            aws_session_token=None,
-            profile_name=None,
-        )
-
+    client = module.aws_client("iam")
+    caller = module.caller()
     try:
-        store = None
-        if params["access_key_store"]:
-            store = open_store(
-                params["access_key_store"], lambda: module.client("ssm", retry_decorator=retry), params["kms_key_id"]
-            )
+        store = module.key_store()
         spec = UserSpec(
             name=params["name"],
             path=params["path"],
@@ -302,18 +280,13 @@ def main():
         if params["state"] == "present":
             keys_spec = KeySpec(params["access_key_state"], params["retire_access_keys"], store)
             result = ensure_user_present(
-                client, caller, spec, keys_spec, module.check_mode, params["wait"], params["wait_timeout"], key_client
+                client, caller, spec, keys_spec, module.check_mode, params["wait"], params["wait_timeout"], module.key_client
             )
         else:
             result = ensure_user_absent(client, caller, spec, store, module.check_mode)
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
-
-    for warning in result.pop("warnings"):
-        module.warn(warning)
-    if not module._diff:
-        result.pop("diff")
-    module.exit_json(**result)
+    module.exit_result(result)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ def test_region_and_endpoint_from_module_defaults(aws, ansible):
 
 def test_iam_role_connection_variables_reach_every_task_through_module_defaults(aws, ansible, tmp_path):
     """cloudwatch_iam_region and cloudwatch_iam_endpoint_url alone (no AWS_URL, no AWS_REGION) carry the iam
-    role's AWS tasks, amazon.aws ones (rotate) included; cloudwatch_iam_profile, empty, is left out."""
+    role's AWS tasks, the rotate and retire entry points included; cloudwatch_iam_profile, empty, is left out."""
     env = {name: "" for name in ("AWS_URL", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION")}
     variables = {
         "cloudwatch_iam_region": "eu-west-1",
@@ -49,6 +49,17 @@ def test_iam_role_connection_variables_reach_every_task_through_module_defaults(
         "    - {ansible.builtin.include_role: {name: observability.cloudwatch.iam, tasks_from: rotate}}\n"
     )
     run = ansible.playbook(playbook, extra_vars=variables, env=env)
-    assert run.result("observability.cloudwatch.iam : Read the current access keys")["results"][0]["access_keys"]
+    rotation = run.result("observability.cloudwatch.iam : Remember the new and old key ids of each rotated user")
+    [rotated] = rotation["ansible_facts"]["cloudwatch_iam_rotation"]
     keys = aws.client("iam").list_access_keys(UserName="defaults-user")["AccessKeyMetadata"]
     assert len(keys) == 2
+    assert {k["AccessKeyId"] for k in keys} == {rotated["new_access_key_id"], *rotated["old_access_key_ids"]}
+
+    retire = tmp_path / "retire.yml"
+    retire.write_text(
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+        "    - {ansible.builtin.include_role: {name: observability.cloudwatch.iam, tasks_from: retire}}\n"
+    )
+    ansible.playbook(retire, extra_vars=dict(variables, cloudwatch_iam_rotation=[rotated]), env=env)
+    keys = aws.client("iam").list_access_keys(UserName="defaults-user")["AccessKeyMetadata"]
+    assert [k["AccessKeyId"] for k in keys] == [rotated["new_access_key_id"]]
