@@ -75,7 +75,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff  # noqa: E402
 from ansible_collections.amazon.aws.plugins.plugin_utils.lookup import AWSLookupBase  # noqa: E402
 
-from ansible_collections.observability.cloudwatch.plugins.module_utils.keys import open_store  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import open_store  # noqa: E402
 
 
 class LookupModule(AWSLookupBase):

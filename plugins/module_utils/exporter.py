@@ -5,12 +5,15 @@
 (with its access key), and its CloudWatch Logs log groups.
 
 Helpers take clients (made with ``retry_decorator=retries.jittered_backoff()``) and plain values, never
-the module. The role and user are reconciled by the shared IAM helpers in ``iam.py``, the OIDC provider
-by ``oidc.py``, the log groups by ``logs.py``; the policy documents come from ``exporter_policies.py``.
+the module. The role and user are reconciled by the shared IAM helpers (``iam_role.py``, ``iam_user.py``),
+the OIDC provider by ``oidc.py``, the log groups by ``logs.py``; the policy documents come from
+``exporter_policies.py``.
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
+from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 
+from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import KeySpec
 from ansible_collections.observability.cloudwatch.plugins.module_utils.cloudwatch_policies import (
     PolicyInputError,
     log_group_names,
@@ -27,25 +30,17 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.exporter_
     validate_role_arns,
     validate_thumbprints,
 )
-from ansible_collections.observability.cloudwatch.plugins.module_utils.iam import (
-    AnsibleIAMError,
-    KeySpec,
-    Plan,
-    RoleSpec,
-    UserSpec,
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_api import get_user
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import RoleSpec, UserSpec, owner_tags
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_role import (
     ensure_role_absent,
-    ensure_user_absent,
-    ensure_user_present,
-    get_user,
-    owner_tags,
     plan_role_present,
     read_role_state,
-    role_view,
-    validate_name,
-    validate_tags,
     wait_for_role,
-    wait_until,
 )
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_user import ensure_user_absent, ensure_user_present
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_validate import validate_name, validate_tags
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_views import role_view
 from ansible_collections.observability.cloudwatch.plugins.module_utils.logs import (
     log_group_views,
     plan_log_group_changes,
@@ -53,13 +48,14 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.logs impo
     validate_retention,
 )
 from ansible_collections.observability.cloudwatch.plugins.module_utils.oidc import (
-    get_oidc_provider,
     plan_oidc_provider,
     plan_oidc_providers_absent,
     provider_view,
     read_provider,
     read_providers_to_remove,
+    wait_for_oidc_provider,
 )
+from ansible_collections.observability.cloudwatch.plugins.module_utils.plan import Plan
 
 AUTH_METHODS = ("iam_role", "iam_user")
 INLINE_POLICY_NAME = "cloudwatch-exporter"
@@ -286,8 +282,6 @@ def _ensure_role_present(iam, logs, caller, spec, check_mode, wait, wait_timeout
     role_spec.trust_policy = spec.trust_policy(provider_arn)
     role_spec.inline_policies = {INLINE_POLICY_NAME: spec.permission_policy(partition, account)}
     role_plan = plan_role_present(iam, caller, role_spec, state)
-    role_plan.after.pop("instance_profile", None)
-    role_plan.before.pop("instance_profile", None)
     logs_plan = _log_groups_plan(logs, spec, partition, account)
 
     plans = [provider_plan, role_plan, logs_plan]
@@ -296,7 +290,7 @@ def _ensure_role_present(iam, logs, caller, spec, check_mode, wait, wait_timeout
         if not check_mode:
             created = provider_plan.apply().get("oidc_provider")
             if created and wait:
-                wait_until(lambda: get_oidc_provider(iam, created), wait_timeout, f"OIDC provider {created}")
+                wait_for_oidc_provider(iam, created, wait_timeout)
             role = role_plan.apply().get("role")
             if role:
                 created_view = role_view(role, [])
@@ -344,9 +338,6 @@ def ensure_exporter_absent(iam, caller, spec, store=None, check_mode=False):
 
     role_spec = RoleSpec(spec.name, trust_policy=None, inline_policies={INLINE_POLICY_NAME: None})
     result = ensure_role_absent(iam, caller, role_spec, check_mode=check_mode)
-    result.pop("instance_profile", None)
-    for side in ("before", "after"):
-        result["diff"][side].pop("instance_profile", None)
 
     # Providers to consider: the one the options name, and those the role trusted.
     before_role = result["diff"]["before"].get("role") or {}

@@ -18,7 +18,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils.exporter_policies import federated_principals
-from ansible_collections.observability.cloudwatch.plugins.module_utils.iam import is_owned
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import is_owned
+from ansible_collections.observability.cloudwatch.plugins.module_utils.plan import wait_until
 
 # ---------------------------------------------------------------------------------------------------
 # Calls
@@ -66,7 +67,9 @@ def create_oidc_provider(client, url, client_ids, thumbprints, tags):
 @IAMErrorHandler.common_error_handler("add a client ID to OIDC provider")
 def add_oidc_client_id(client, arn, client_id):
     """Add ``client_id`` (a token audience) to the provider's client IDs."""
-    client.add_client_id_to_open_id_connect_provider(OpenIDConnectProviderArn=arn, ClientID=client_id, aws_retry=True)
+    client.add_client_id_to_open_id_connect_provider(
+        OpenIDConnectProviderArn=arn, ClientID=client_id, aws_retry=True
+    )
     return True
 
 
@@ -84,6 +87,11 @@ def delete_oidc_provider(client, arn):
     """Delete the provider; ``False`` when it was already gone."""
     client.delete_open_id_connect_provider(OpenIDConnectProviderArn=arn, aws_retry=True)
     return True
+
+
+def wait_for_oidc_provider(client, arn, timeout):
+    """Poll until IAM serves the provider ``arn`` (IAM is eventually consistent); return its view."""
+    return wait_until(lambda: get_oidc_provider(client, arn), timeout, f"OIDC provider {arn}", error=AnsibleIAMError)
 
 
 def roles_trusting(client, provider_arn, exclude=()):

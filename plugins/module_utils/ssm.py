@@ -255,3 +255,34 @@ def choose_tier(requested, size, current_tier=None):
     if requested in (ADVANCED, INTELLIGENT_TIERING):
         return requested
     raise TierError(f"unknown tier {requested!r}; expected one of {', '.join(TIER_CHOICES)}")
+
+
+# ---- SecureString parameters: the ssm: access key store (see access_keys.py) -----------------------
+# No requires_permission here: these errors keep the store's own wording.
+
+
+@SSMErrorHandler.list_error_handler("read the access key parameter")
+def get_secure_string(client, name):
+    """The parameter, decrypted (``Type``, ``Value``, ...), or None if it does not exist."""
+    return client.get_parameter(Name=name, WithDecryption=True, aws_retry=True)["Parameter"]
+
+
+def put_secure_string(client, name, value, description, kms_key_id=None, secret=None):
+    """Write (or overwrite) a SecureString, encrypted with ``kms_key_id`` when given. A failure is
+    raised unchained, with ``secret`` masked: an AWS validation message may quote the request's value."""
+    params = dict(Name=name, Value=value, Type="SecureString", Overwrite=True, Description=description)
+    if kms_key_id:
+        params["KeyId"] = kms_key_id
+    try:
+        client.put_parameter(aws_retry=True, **params)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        message = str(e).replace(secret or "\0", "****")
+        raise AnsibleSSMError(message=f"Cannot write ssm:{name}: {message}") from None
+    return True
+
+
+@SSMErrorHandler.deletion_error_handler("delete the access key parameter")
+def delete_secure_string(client, name):
+    """Delete the parameter; False when it was already gone."""
+    client.delete_parameter(Name=name, aws_retry=True)
+    return True

@@ -237,7 +237,13 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff  # noqa: E402
 
-from ansible_collections.observability.cloudwatch.plugins.module_utils import iam  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_identity import EC2_TRUST_POLICY  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_identity import agent_policies  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_identity import agent_policy_warnings  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import Caller  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import RoleSpec  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_role import ensure_role_absent  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_role import ensure_role_present  # noqa: E402
 
 DEFAULT_NAMES = {"server": "CloudWatchAgentServerRole", "admin": "CloudWatchAgentAdminRole"}
 
@@ -265,37 +271,42 @@ def main():
     params = module.params
     purpose = params["purpose"]
     name = params["name"] or DEFAULT_NAMES[purpose]
-    for warning in iam.agent_policy_warnings(params["managed_policies"]):
+    for warning in agent_policy_warnings(params["managed_policies"]):
         module.warn(warning)
 
     retry = jittered_backoff()
     client = module.client("iam", retry_decorator=retry)
-    caller = iam.Caller(module.client("sts", retry_decorator=retry), allow_root=params["allow_root"])
+    caller = Caller(module.client("sts", retry_decorator=retry), allow_root=params["allow_root"])
     try:
-        spec = iam.RoleSpec(
+        spec = RoleSpec(
             name=name,
-            trust_policy=iam.EC2_TRUST_POLICY,
+            trust_policy=EC2_TRUST_POLICY,
             description=params["description"],
             default_description=f"Lets EC2 instances run the Amazon CloudWatch agent ({purpose})",
             max_session_duration=params["max_session_duration"],
             instance_profile=name if params["instance_profile"] or params["state"] == "absent" else None,
             path=params["path"],
             permissions_boundary=params["permissions_boundary"],
-            required_policies=iam.agent_policies(purpose, params["ssm_managed"]),
+            required_policies=agent_policies(purpose, params["ssm_managed"]),
             managed_policies=params["managed_policies"],
             purge_policies=params["purge_policies"],
             tags=params["tags"],
             purge_tags=params["purge_tags"],
         )
         if params["state"] == "present":
-            result = iam.ensure_role_present(
+            result = ensure_role_present(
                 client, caller, spec, module.check_mode, params["wait"], params["wait_timeout"]
             )
         else:
-            result = iam.ensure_role_absent(client, caller, spec, module.check_mode)
+            result = ensure_role_absent(client, caller, spec, module.check_mode)
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
 
+    if spec.instance_profile is None:
+        # Documented as always returned: null when the role has no instance profile.
+        result["instance_profile"] = None
+        for side in ("before", "after"):
+            result["diff"][side]["instance_profile"] = None
     for warning in result.pop("warnings"):
         module.warn(warning)
     if not module._diff:

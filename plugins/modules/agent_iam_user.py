@@ -239,8 +239,14 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff  # noqa: E402
 
-from ansible_collections.observability.cloudwatch.plugins.module_utils import iam  # noqa: E402
-from ansible_collections.observability.cloudwatch.plugins.module_utils import keys  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import KeySpec  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import open_store  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_identity import agent_policies  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_identity import agent_policy_warnings  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import Caller  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import UserSpec  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_user import ensure_user_absent  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_user import ensure_user_present  # noqa: E402
 
 
 def main():
@@ -265,12 +271,12 @@ def main():
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
-    for warning in iam.agent_policy_warnings(params["managed_policies"]):
+    for warning in agent_policy_warnings(params["managed_policies"]):
         module.warn(warning)
 
     retry = jittered_backoff()
     client = module.client("iam", retry_decorator=retry)
-    caller = iam.Caller(module.client("sts", retry_decorator=retry), allow_root=params["allow_root"])
+    caller = Caller(module.client("sts", retry_decorator=retry), allow_root=params["allow_root"])
 
     def key_client(access_key_id, secret_access_key):
         return module.client(
@@ -285,26 +291,26 @@ def main():
     try:
         store = None
         if params["access_key_store"]:
-            store = keys.open_store(
+            store = open_store(
                 params["access_key_store"], lambda: module.client("ssm", retry_decorator=retry), params["kms_key_id"]
             )
-        spec = iam.UserSpec(
+        spec = UserSpec(
             name=params["name"],
             path=params["path"],
             permissions_boundary=params["permissions_boundary"],
-            required_policies=iam.agent_policies(params["purpose"], params["ssm_managed"]),
+            required_policies=agent_policies(params["purpose"], params["ssm_managed"]),
             managed_policies=params["managed_policies"],
             purge_policies=params["purge_policies"],
             tags=params["tags"],
             purge_tags=params["purge_tags"],
         )
         if params["state"] == "present":
-            keys_spec = iam.KeySpec(params["access_key_state"], params["retire_access_keys"], store)
-            result = iam.ensure_user_present(
+            keys_spec = KeySpec(params["access_key_state"], params["retire_access_keys"], store)
+            result = ensure_user_present(
                 client, caller, spec, keys_spec, module.check_mode, params["wait"], params["wait_timeout"], key_client
             )
         else:
-            result = iam.ensure_user_absent(client, caller, spec, store, module.check_mode)
+            result = ensure_user_absent(client, caller, spec, store, module.check_mode)
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
 

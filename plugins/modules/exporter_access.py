@@ -296,7 +296,11 @@ diff:
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff
-from ansible_collections.observability.cloudwatch.plugins.module_utils import exporter, iam, keys
+from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import open_store
+from ansible_collections.observability.cloudwatch.plugins.module_utils.exporter import ExporterSpec
+from ansible_collections.observability.cloudwatch.plugins.module_utils.exporter import ensure_exporter_absent
+from ansible_collections.observability.cloudwatch.plugins.module_utils.exporter import ensure_exporter_present
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import Caller
 from ansible_collections.observability.cloudwatch.plugins.module_utils.logs import LOG_RETENTION_DAYS
 
 
@@ -337,7 +341,7 @@ def main():
 
     retry = jittered_backoff()
     iam_client = module.client("iam", retry_decorator=retry)
-    caller = iam.Caller(module.client("sts", retry_decorator=retry), allow_root=params["allow_root"])
+    caller = Caller(module.client("sts", retry_decorator=retry), allow_root=params["allow_root"])
 
     def key_client(access_key_id, secret_access_key):
         return module.client(
@@ -349,7 +353,7 @@ def main():
             profile_name=None,
         )
 
-    spec = exporter.ExporterSpec(
+    spec = ExporterSpec(
         name=params["name"],
         region=module.region,
         auth_method=params["auth_method"],
@@ -371,11 +375,11 @@ def main():
     try:
         store = None
         if params["access_key_store"] and params["auth_method"] == "iam_user":
-            store = keys.open_store(
+            store = open_store(
                 params["access_key_store"], lambda: module.client("ssm", retry_decorator=retry), params["kms_key_id"]
             )
         if params["state"] == "present":
-            result = exporter.ensure_exporter_present(
+            result = ensure_exporter_present(
                 iam_client,
                 module.client("logs", retry_decorator=retry),
                 caller,
@@ -387,7 +391,7 @@ def main():
                 key_client=key_client,
             )
         else:
-            result = exporter.ensure_exporter_absent(iam_client, caller, spec, store=store, check_mode=module.check_mode)
+            result = ensure_exporter_absent(iam_client, caller, spec, store=store, check_mode=module.check_mode)
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
 

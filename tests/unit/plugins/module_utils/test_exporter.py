@@ -9,7 +9,9 @@ import pytest
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry, RetryingBotoClientWrapper
 from ansible_collections.observability.cloudwatch.plugins.module_utils import exporter_policies as policies
-from ansible_collections.observability.cloudwatch.plugins.module_utils import cloudwatch_policies, exporter, iam, logs, oidc
+from ansible_collections.observability.cloudwatch.plugins.module_utils import cloudwatch_policies, exporter, logs, oidc
+from ansible_collections.observability.cloudwatch.plugins.module_utils import iam_principal as iam
+from ansible_collections.observability.cloudwatch.plugins.module_utils.plan import Plan
 from botocore.stub import Stubber
 
 ACCOUNT = "123456789012"
@@ -345,7 +347,7 @@ def test_plan_oidc_provider_on_a_shared_provider_adds_the_audience_only():
     shared = {"arn": PROVIDER_ARN, "url": ISSUER, "client_ids": ["other"], "thumbprints": ["b" * 40], "tags": {}}
     wanted = spec(thumbprints=["a" * 40])
     wanted.validate()
-    plan = iam.Plan({"oidc_provider": dict(shared)})
+    plan = Plan({"oidc_provider": dict(shared)})
     plan_oidc_provider(plan, client, wanted, shared)
     assert plan.changes == [f"add client ID sts.amazonaws.com to OIDC provider {PROVIDER_ARN}"]
     assert plan.after["oidc_provider"]["client_ids"] == ["other", "sts.amazonaws.com"]
@@ -361,7 +363,7 @@ def test_plan_oidc_provider_sets_thumbprints_on_its_own_provider():
     owned = {"arn": PROVIDER_ARN, "url": ISSUER, "client_ids": ["sts.amazonaws.com"], "thumbprints": ["b" * 40], "tags": dict(iam.owner_tags())}
     wanted = spec(thumbprints=["a" * 40])
     wanted.validate()
-    plan = iam.Plan({"oidc_provider": dict(owned)})
+    plan = Plan({"oidc_provider": dict(owned)})
     plan_oidc_provider(plan, client, wanted, owned)
     assert plan.changes == [f"set the thumbprints of OIDC provider {PROVIDER_ARN}"]
     assert plan.warnings == []

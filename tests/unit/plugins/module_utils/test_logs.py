@@ -4,7 +4,8 @@
 import boto3
 import pytest
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry, RetryingBotoClientWrapper
-from ansible_collections.observability.cloudwatch.plugins.module_utils import iam, logs
+from ansible_collections.observability.cloudwatch.plugins.module_utils import logs
+from ansible_collections.observability.cloudwatch.plugins.module_utils.plan import Plan
 from botocore.stub import Stubber
 
 ACCOUNT = "123456789012"
@@ -26,7 +27,7 @@ def arn(name):
 def test_plan_creates_missing_groups_and_sets_retention_where_it_differs(stubbed):
     client, stub = stubbed
     current = {"/a": {"name": "/a", "arn": arn("/a"), "retention_in_days": 7}, "/b": None, "/c": {"name": "/c", "arn": arn("/c"), "retention_in_days": 30}}
-    plan = iam.Plan({"log_groups": logs.log_group_views(current, ["/a", "/b", "/c"])})
+    plan = Plan({"log_groups": logs.log_group_views(current, ["/a", "/b", "/c"])})
     logs.plan_log_group_changes(plan, client, current, ["/c", "/b", "/a"], 30, TAGS, "aws", REGION, ACCOUNT)
     assert plan.changes == ["create log group /b", "set retention of log group /b to 30 days", "set retention of log group /a to 30 days"]
     assert plan.before["log_groups"] == [current["/a"], current["/c"]], "the read state is not touched"
@@ -45,7 +46,7 @@ def test_plan_creates_missing_groups_and_sets_retention_where_it_differs(stubbed
 def test_plan_without_retention_leaves_existing_groups_alone(stubbed):
     client, _stub = stubbed  # nothing queued: any call would fail the test
     current = {"/a": {"name": "/a", "arn": arn("/a"), "retention_in_days": 7}}
-    plan = iam.Plan({"log_groups": logs.log_group_views(current, ["/a"])})
+    plan = Plan({"log_groups": logs.log_group_views(current, ["/a"])})
     logs.plan_log_group_changes(plan, client, current, ["/a"], None, TAGS, "aws", REGION, ACCOUNT)
     assert plan.changed is False
     assert plan.after["log_groups"] == [current["/a"]]

@@ -7,7 +7,8 @@ import boto3
 import pytest
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry, RetryingBotoClientWrapper
-from ansible_collections.observability.cloudwatch.plugins.module_utils import iam, oidc
+from ansible_collections.observability.cloudwatch.plugins.module_utils import oidc
+from ansible_collections.observability.cloudwatch.plugins.module_utils.plan import Plan
 from botocore.stub import Stubber
 
 ACCOUNT = "123456789012"
@@ -49,7 +50,7 @@ def test_read_provider_by_arn_must_exist_only_when_required(stubbed):
 
 def test_plan_new_provider_predicts_its_view(stubbed):
     client, stub = stubbed
-    plan = iam.Plan({"oidc_provider": None})
+    plan = Plan({"oidc_provider": None})
     oidc.plan_oidc_provider(plan, client, None, "https://" + ISSUER, ISSUER, "sts.amazonaws.com", ["a" * 40], OWNER, "aws", ACCOUNT)
     assert plan.changes == [f"create OIDC provider https://{ISSUER} (client ID sts.amazonaws.com)"]
     assert plan.after["oidc_provider"] == {
@@ -78,7 +79,7 @@ def test_providers_to_remove_reads_the_named_one_first_and_each_once(stubbed):
 def test_absent_deletes_only_owned_providers_nobody_else_trusts(stubbed):
     client, stub = stubbed
     owned, kept, foreign = provider(PROVIDER_ARN, OWNER), provider(OTHER_ARN, OWNER), provider(OTHER_ARN + "x")
-    plan = iam.Plan({"oidc_provider": dict(owned)})
+    plan = Plan({"oidc_provider": dict(owned)})
     stub.add_response("list_roles", {"Roles": [trusting("exporter", PROVIDER_ARN, OTHER_ARN)], "IsTruncated": False})
     stub.add_response("list_roles", {"Roles": [trusting("exporter", OTHER_ARN), trusting("ci", OTHER_ARN)], "IsTruncated": False})
     oidc.plan_oidc_providers_absent(plan, client, [owned, kept, foreign], "exporter")
@@ -88,3 +89,13 @@ def test_absent_deletes_only_owned_providers_nobody_else_trusts(stubbed):
     stub.add_response("delete_open_id_connect_provider", {}, {"OpenIDConnectProviderArn": PROVIDER_ARN})
     plan.apply()
     stub.assert_no_pending_responses()
+
+
+def test_wait_for_a_provider_iam_does_not_serve_yet_times_out_as_an_iam_error(stubbed):
+    client, stub = stubbed
+    stub.add_client_error("get_open_id_connect_provider", "NoSuchEntity", http_status_code=404, expected_params={"OpenIDConnectProviderArn": PROVIDER_ARN})
+    with pytest.raises(AnsibleIAMError) as e:
+        oidc.wait_for_oidc_provider(client, PROVIDER_ARN, 0)
+    assert e.value.message == f"Timed out after 0 seconds waiting for OIDC provider {PROVIDER_ARN}"
+    stub.add_response("get_open_id_connect_provider", {"Url": ISSUER, "Tags": []}, {"OpenIDConnectProviderArn": PROVIDER_ARN})
+    assert oidc.wait_for_oidc_provider(client, PROVIDER_ARN, 0)["arn"] == PROVIDER_ARN

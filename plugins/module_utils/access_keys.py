@@ -3,7 +3,8 @@
 # Copyright: Contributors to the observability.cloudwatch collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The access-key store: the one place that reads and writes a stored IAM access key.
+"""Access keys: their lifecycle (what happens to a user's keys, how a new one is created and stored)
+and the stores that keep them, the one place that reads and writes a stored IAM access key.
 
 Used by the ``agent_iam_user`` module, the ``access_key`` lookup and ``exporter_access``. A store is
 named like the agent names its configuration:
@@ -24,34 +25,25 @@ import os
 import re
 import tempfile
 
-try:
-    import botocore
-except ImportError:
-    pass  # Modules and plugins report a missing boto3 themselves.
-
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 
-from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import CONFIG_NAME_PREFIX
+from ansible_collections.observability.cloudwatch.plugins.module_utils import ssm
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_api import create_access_key
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_api import delete_access_key
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_validate import iam_error
+from ansible_collections.observability.cloudwatch.plugins.module_utils.plan import wait_until
 
 STORE_OPTION = "access_key_store"
 STORE_FORMS = "ssm:NAME (an SSM Parameter Store SecureString) or file:PATH (an absolute path on the controller)"
-RESERVED_SSM_PREFIX = CONFIG_NAME_PREFIX
+RESERVED_SSM_PREFIX = ssm.CONFIG_NAME_PREFIX
 
 _SSM_NAME_RE = re.compile(r"[a-zA-Z0-9_.\-/]{1,1011}")
 
 
 class AnsibleKeyStoreError(AnsibleAWSError):
     pass
-
-
-class KeyStoreErrorHandler(AWSErrorHandler):
-    _CUSTOM_EXCEPTION = AnsibleKeyStoreError
-
-    @classmethod
-    def _is_missing(cls):
-        return is_boto3_error_code("ParameterNotFound")
 
 
 def _error(message):
@@ -212,17 +204,6 @@ class FileKeyStore(_Store):
         return True
 
 
-@KeyStoreErrorHandler.list_error_handler("read the access key parameter")
-def _get_parameter(client, name):
-    return client.get_parameter(Name=name, WithDecryption=True, aws_retry=True)["Parameter"]
-
-
-@KeyStoreErrorHandler.deletion_error_handler("delete the access key parameter")
-def _delete_parameter(client, name):
-    client.delete_parameter(Name=name, aws_retry=True)
-    return True
-
-
 class SSMKeyStore(_Store):
     def __init__(self, client, name, kms_key_id=None):
         super().__init__()
@@ -231,8 +212,15 @@ class SSMKeyStore(_Store):
         self.kms_key_id = kms_key_id
         self.spec = f"ssm:{name}"
 
+    def _call(self, helper, *args, **kwargs):
+        """An ssm.py helper, its error raised as the store's (same message, same AWS error)."""
+        try:
+            return helper(self.client, self.name, *args, **kwargs)
+        except ssm.AnsibleSSMError as e:
+            raise AnsibleKeyStoreError(message=e.message, exception=e.exception) from e.exception
+
     def _read(self):
-        parameter = _get_parameter(self.client, self.name)
+        parameter = self._call(ssm.get_secure_string)
         if parameter is None:
             return None
         if parameter.get("Type") != "SecureString":
@@ -244,30 +232,130 @@ class SSMKeyStore(_Store):
         credentials reach SSM in this region, the caller may read and decrypt the parameter, and an
         existing parameter is a SecureString holding a record (not something else that would be
         overwritten). It cannot prove ssm:PutParameter or kms:Encrypt rights without writing: if the
-        write still fails, the caller deletes the key it created (see iam.create_and_store_access_key)."""
+        write still fails, the caller deletes the key it created (see create_and_store_access_key)."""
         self.read()
         return True
 
     def write(self, record):
-        params = dict(
-            Name=self.name,
-            Value=json.dumps(record, sort_keys=True),
-            Type="SecureString",
-            Overwrite=True,
-            Description=f"Access key of IAM user {record.get('user_name')} (observability.cloudwatch)",
+        self._call(
+            ssm.put_secure_string,
+            json.dumps(record, sort_keys=True),
+            f"Access key of IAM user {record.get('user_name')} (observability.cloudwatch)",
+            kms_key_id=self.kms_key_id,
+            secret=record.get("secret_access_key"),
         )
-        if self.kms_key_id:
-            params["KeyId"] = self.kms_key_id
-        try:
-            self.client.put_parameter(aws_retry=True, **params)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            # Not chained and scrubbed: an AWS validation message may quote the request's value.
-            message = str(e).replace(record.get("secret_access_key") or "\0", "****")
-            raise _error(f"Cannot write {self.spec}: {message}") from None
         self._remember(record)
         return True
 
     def delete(self):
-        deleted = _delete_parameter(self.client, self.name)
+        deleted = self._call(ssm.delete_secure_string)
         self._remember(None)
         return bool(deleted)
+
+
+# --- the key lifecycle ------------------------------------------------------------------------------
+
+
+class KeySpec:
+    """Access keys of a user: ``state`` is ``none``, ``present`` or ``rotate``; ``retire`` lists key
+    ids to deactivate then delete; ``store`` is an opened key store (:func:`open_store`) or ``None``."""
+
+    def __init__(self, state="none", retire=None, store=None):
+        self.state = state
+        self.retire = list(retire or [])
+        self.store = store
+
+    def validate(self):
+        if self.state in ("present", "rotate") and self.store is None:
+            raise iam_error(f"access_key_store is required with access_key_state={self.state}")
+        if self.retire and self.store is None:
+            raise iam_error(
+                "access_key_store is required with retire_access_keys, so that the key in the store is never retired"
+            )
+
+
+def plan_access_keys(keys, state, retire, stored_key_id):
+    """Decide what happens to a user's access keys (pure; raises on a state it must not touch).
+
+    ``keys`` are the user's keys oldest first; ``stored_key_id`` the key id in the store (``None``
+    when the store is empty or was not read). Returns a dict: ``retire`` (ids to deactivate then
+    delete), ``delete`` (the oldest inactive key to delete to make room, or ``None``), ``create``
+    (bool) and ``previous`` (ids of the keys that stay beside a new key).
+    """
+    ids = [k["AccessKeyId"] for k in keys]
+    if stored_key_id and stored_key_id in retire:
+        raise iam_error(
+            f"retire_access_keys lists {stored_key_id}, the key held in the access key store: rotate first "
+            "(access_key_state=rotate), then retire the old key. Nothing was changed."
+        )
+    to_retire = [key_id for key_id in ids if key_id in retire]
+    remaining = [k for k in keys if k["AccessKeyId"] not in to_retire]
+    active = [k["AccessKeyId"] for k in remaining if k["Status"] == "Active"]
+
+    create = False
+    if state == "rotate":
+        create = True
+    elif state == "present":
+        if stored_key_id in active:
+            create = False
+        elif active:
+            raise iam_error(
+                f"The user has an active access key ({', '.join(active)}) whose secret is not in the access key "
+                "store, and a secret cannot be read back from IAM. Use access_key_state=rotate to create a new key "
+                "and store it (the old key stays active until you retire it). Nothing was changed."
+            )
+        else:
+            create = True
+
+    delete = None
+    if create and len(remaining) >= 2:
+        inactive = [k["AccessKeyId"] for k in remaining if k["Status"] != "Active"]
+        if not inactive:
+            raise iam_error(
+                f"The user already has the two access keys IAM allows and both are active ({', '.join(active)}). "
+                "Retire one with retire_access_keys (it is deactivated, then deleted), then rotate. Nothing was changed."
+            )
+        delete = inactive[0]
+    previous = [k["AccessKeyId"] for k in remaining if k["AccessKeyId"] != delete] if create else []
+    return dict(retire=to_retire, delete=delete, create=create, previous=previous)
+
+
+def store_record_for(store, user_name):
+    """The store's record, refusing a store that holds another user's key (it would be overwritten)."""
+    record = store.read()
+    if record is not None and record.get("user_name") not in (None, user_name):
+        raise iam_error(
+            f"{store.spec} holds the access key of user {record.get('user_name')}, not {user_name}; refusing to "
+            "overwrite it. Use another access_key_store. Nothing was changed."
+        )
+    return record
+
+
+def create_and_store_access_key(client, user_name, store):
+    """Create a key and persist it before returning. If persisting fails, delete the new key again
+    and raise; the secret never appears in the error."""
+    key = create_access_key(client, user_name)
+    record = make_record(user_name, key["AccessKeyId"], key["SecretAccessKey"], key.get("CreateDate"))
+    try:
+        store.write(record)
+    except Exception as e:  # pylint: disable=broad-except
+        delete_access_key(client, user_name, key["AccessKeyId"])
+        raise iam_error(
+            f"Could not write the new access key of user {user_name} to {store.spec} ({getattr(e, 'message', None) or type(e).__name__}); "
+            f"the new key {key['AccessKeyId']} was deleted again, so no secret is lost. Fix the store and run again."
+        ) from None
+    return key
+
+
+def wait_for_access_key(key_client, access_key_id, secret_access_key, timeout):
+    """Poll sts:GetCallerIdentity signed with the new key until AWS accepts it (new keys take a few
+    seconds to work everywhere)."""
+    sts = key_client(access_key_id, secret_access_key)
+
+    def check():
+        try:
+            return sts.get_caller_identity(aws_retry=True)
+        except is_boto3_error_code(["InvalidClientTokenId", "SignatureDoesNotMatch", "AccessDenied"]):
+            return None
+
+    return wait_until(check, timeout, f"the new access key {access_key_id} to be accepted", error=AnsibleIAMError)

@@ -1,0 +1,370 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the observability.cloudwatch collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""What roles and users share: the caller, ownership, the specs, and one planner for both kinds.
+
+Every IAM module of the collection follows the same steps:
+
+1. validate its input (``iam_validate``), raising ``AnsibleIAMError`` before any call;
+2. read the current state once (``iam_role.read_role_state``, ``iam_user.read_user_state``);
+3. compute the difference into a ``plan.Plan``, whose ``before``/``after`` views are the ``--diff``
+   and the check-mode prediction (:func:`plan_new_principal`, :func:`plan_principal_update`, with
+   the role-only and user-only extras in ``iam_role`` and ``iam_user``);
+4. when the plan holds a change, run the pre-write checks: the root guard (one
+   ``sts:GetCallerIdentity``), the existence of the managed policies it will attach, the key store;
+5. apply the plan (unless in check mode), wait until IAM can read back what was created, and report.
+
+Ownership: every resource the collection creates carries the tag ``OWNER_TAG_KEY: OWNER_TAG_VALUE``.
+A role, user or instance profile that exists without it is not adopted silently: the modules may
+update it (a warning says so, and the tag is not added unless the user puts it in ``tags``), but
+``state=absent`` refuses to delete it.
+"""
+
+import functools
+
+from ansible.module_utils.common.text.converters import to_text
+
+from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
+from ansible_collections.amazon.aws.plugins.module_utils.iam import IAMErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+
+from ansible_collections.observability.cloudwatch.plugins.module_utils import iam_api
+from ansible_collections.observability.cloudwatch.plugins.module_utils import iam_validate as checks
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_policies import diff_attached_policies
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_views import date_text
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_views import ordered_view
+
+OWNER_TAG_KEY = "managed-by"
+OWNER_TAG_VALUE = "observability.cloudwatch"
+
+
+# --- the caller -------------------------------------------------------------------------------------
+
+
+@IAMErrorHandler.common_error_handler("read the caller identity (sts:GetCallerIdentity)")
+def get_caller_identity(sts_client):
+    return sts_client.get_caller_identity(aws_retry=True)
+
+
+class Caller:
+    """The caller identity, read at most once (``sts:GetCallerIdentity``) and only when needed.
+
+    It is needed when a write is due: for the root guard, and for the account id and partition of
+    the ARNs a plan predicts and the customer managed policies it resolves.
+    """
+
+    def __init__(self, sts_client, allow_root=False):
+        self._client = sts_client
+        self.allow_root = allow_root
+        self._identity = None
+
+    @property
+    def identity(self):
+        if self._identity is None:
+            self._identity = get_caller_identity(self._client)
+        return self._identity
+
+    @property
+    def account_id(self):
+        return self.identity["Account"]
+
+    @property
+    def partition(self):
+        return parse_aws_arn(self.identity["Arn"])["partition"]
+
+    def arn(self, resource_type, path, name):
+        return f"arn:{self.partition}:iam::{self.account_id}:{resource_type}{path or '/'}{name}"
+
+    def guard(self):
+        checks.check_root_guard(self.identity["Arn"], self.allow_root)
+
+
+# --- ownership --------------------------------------------------------------------------------------
+
+
+def owner_tags():
+    return {OWNER_TAG_KEY: OWNER_TAG_VALUE}
+
+
+def is_owned(tags):
+    """Whether a resource's tags (a dict) mark it as created by this collection."""
+    return (tags or {}).get(OWNER_TAG_KEY) == OWNER_TAG_VALUE
+
+
+def desired_tags(current_tags, tags, owned):
+    """The tags to reconcile towards; ``None`` means "leave the tags alone".
+
+    On creation (``current_tags is None``) the owner tag is added to ``tags``. A resource that carries
+    the owner tag keeps it whatever ``tags`` and ``purge_tags`` say. An existing resource without it
+    is not adopted: its tags become exactly ``tags`` (which may name the owner tag explicitly).
+    """
+    if current_tags is None:
+        return dict(tags or {}, **owner_tags())
+    if tags is None:
+        return None
+    if owned:
+        return dict(tags, **owner_tags())
+    return dict(tags)
+
+
+def ownership_warning(resource_type, name):
+    return (
+        f"{resource_type} {name} exists without the tag {OWNER_TAG_KEY}={OWNER_TAG_VALUE}: it is updated, but "
+        f"state=absent will not delete it. Add that tag to its tags to let the collection manage it fully."
+    )
+
+
+def refuse_delete(resource_type, name):
+    return checks.iam_error(
+        f"Refusing to delete {resource_type} {name}: it was not created by this collection (it lacks the tag "
+        f"{OWNER_TAG_KEY}={OWNER_TAG_VALUE}). Delete it yourself, or add that tag first if the collection "
+        "should own it. Nothing was changed."
+    )
+
+
+# --- specs ------------------------------------------------------------------------------------------
+
+
+class PrincipalSpec:
+    """What a role or user should look like; ``None`` for an attribute means "not managed".
+
+    ``required_policies`` are attached whatever ``purge_policies`` says (e.g. the agent's purpose
+    policy); ``managed_policies`` are the user's extra ARNs or names. ``inline_policies`` maps policy
+    names to documents (for exporter_access); names not listed are left alone.
+    """
+
+    kind = None
+
+    def __init__(
+        self,
+        name,
+        path=None,
+        permissions_boundary=None,
+        required_policies=(),
+        managed_policies=None,
+        purge_policies=True,
+        tags=None,
+        purge_tags=True,
+        inline_policies=None,
+    ):
+        self.name = name
+        self.path = path
+        self.permissions_boundary = permissions_boundary
+        self.required_policies = list(required_policies)
+        self.managed_policies = managed_policies
+        self.purge_policies = purge_policies
+        self.tags = tags
+        self.purge_tags = purge_tags
+        self.inline_policies = inline_policies
+
+    @property
+    def policy_references(self):
+        return self.required_policies + list(self.managed_policies or [])
+
+    def validate(self):
+        checks.validate_name(self.kind, self.name)
+        checks.validate_path(self.kind, self.path)
+        checks.validate_permissions_boundary(self.permissions_boundary)
+        for reference in self.managed_policies or []:
+            checks.validate_policy_reference(reference)
+        checks.validate_tags(self.tags)
+        for policy_name in self.inline_policies or {}:
+            checks.validate_name("policy", policy_name, option="inline policy name")
+
+
+class RoleSpec(PrincipalSpec):
+    """A role: ``trust_policy`` (a dict), ``description`` (``default_description`` is used on creation
+    when it is ``None``), ``max_session_duration`` and, with ``instance_profile`` set to a name, an
+    instance profile of that name holding the role."""
+
+    kind = "role"
+
+    def __init__(
+        self,
+        name,
+        trust_policy,
+        description=None,
+        max_session_duration=None,
+        instance_profile=None,
+        default_description=None,
+        **kwargs
+    ):
+        super().__init__(name, **kwargs)
+        self.trust_policy = trust_policy
+        self.description = description
+        self.default_description = default_description
+        self.max_session_duration = max_session_duration
+        self.instance_profile = instance_profile
+
+    def validate(self):
+        super().validate()
+        checks.validate_description(self.description)
+        checks.validate_description(self.default_description)
+        checks.validate_max_session_duration(self.max_session_duration)
+        if self.instance_profile:
+            checks.validate_name("instance profile", self.instance_profile, option="instance profile name")
+
+
+class UserSpec(PrincipalSpec):
+    kind = "user"
+
+
+# --- one planner for roles and users ----------------------------------------------------------------
+
+
+def read_inline(client, kind, name, policy_names):
+    """The documents of the inline policies ``policy_names`` that exist (one GetRolePolicy/GetUserPolicy each)."""
+    current = {}
+    for policy_name in policy_names:
+        document = iam_api.get_inline_policy(client, kind, name, policy_name)
+        if document is not None:
+            current[policy_name] = document
+    return current
+
+
+def plan_tags(plan, view, current_tags, tags, purge, tag_call, untag_call, what):
+    """Reconcile tags (``tags=None``: not managed). Returns whether a change was planned."""
+    if tags is None:
+        return False
+    to_set, to_unset = compare_aws_tags(current_tags, tags, purge_tags=purge)
+    changed = False
+    if to_set:
+        changed |= plan.add(f"tag {what}: {', '.join(sorted(to_set))}", functools.partial(tag_call, to_set))
+    if to_unset:
+        changed |= plan.add(f"untag {what}: {', '.join(sorted(to_unset))}", functools.partial(untag_call, to_unset))
+    if changed:
+        new_tags = {k: v for k, v in current_tags.items() if k not in to_unset}
+        new_tags.update({k: to_text(v) for k, v in to_set.items()})
+        view["tags"] = new_tags
+    return changed
+
+
+def _plan_policy_writes(plan, client, kind, name, arns, inline_policies, write):
+    """Attach (``write``) or detach ``arns``, then put or delete the inline policies."""
+    for arn in arns:
+        if write:
+            plan.add(f"attach {arn} to {kind} {name}", functools.partial(iam_api.attach_policy, client, kind, name, arn))
+        else:
+            plan.add(f"detach {arn} from {kind} {name}", functools.partial(iam_api.detach_policy, client, kind, name, arn))
+    for policy_name, document in (inline_policies or {}).items():
+        if write:
+            summary, call = f"put inline policy {policy_name} on {kind} {name}", iam_api.put_inline_policy
+            plan.add(summary, functools.partial(call, client, kind, name, policy_name, document))
+        else:
+            summary, call = f"delete inline policy {policy_name} of {kind} {name}", iam_api.delete_inline_policy
+            plan.add(summary, functools.partial(call, client, kind, name, policy_name))
+
+
+def plan_remove_principal_policies(plan, client, kind, name, attached, inline_policies):
+    """Before a role or user is deleted: detach its managed policies and delete the inline ones it owns."""
+    _plan_policy_writes(plan, client, kind, name, attached, inline_policies, write=False)
+
+
+def plan_new_principal(plan, client, caller, spec, resolver, create_call, extra_view=None):
+    """A new role or user: ``create_call(tags=...)`` creates it (with its boundary), then its managed
+    policies are attached and its inline ones put. ``extra_view`` holds the role-only fields of the
+    predicted view."""
+    tags = desired_tags(None, spec.tags, owned=False)
+    if spec.permissions_boundary:
+        resolver.check_exists(spec.permissions_boundary, "permissions_boundary")
+    arns = []
+    for reference in spec.policy_references:
+        arn = resolver.arn(reference)
+        if arn not in arns:
+            arns.append(arn)
+    plan.add(f"create {spec.kind} {spec.name}", functools.partial(create_call, tags=tags), key=spec.kind)
+    _plan_policy_writes(plan, client, spec.kind, spec.name, arns, spec.inline_policies, write=True)
+    view = dict(
+        name=spec.name,
+        path=spec.path or "/",
+        arn=caller.arn(spec.kind, spec.path, spec.name),
+        create_date=None,
+        permissions_boundary=spec.permissions_boundary or None,
+        attached_policies=sorted(arns),
+        tags=tags,
+        **{f"{spec.kind}_id": None},
+        **(extra_view or {}),
+    )
+    inline = dict(spec.inline_policies) if spec.inline_policies is not None else None
+    plan.after[spec.kind] = ordered_view(spec.kind, view, inline)
+
+
+def apply_plan(plan, caller, check_mode, kind=None):
+    """When the plan holds a change: the root guard (also in check mode), then, unless in check mode,
+    the steps. A ``kind`` (role, user) created by the plan gets its ARN, id and date in the view.
+    Returns the results of the keyed steps, or ``None`` when nothing was applied."""
+    results = None
+    if plan.changed:
+        caller.guard()
+        if not check_mode:
+            results = plan.apply()
+            created = results.get(kind)
+            if created:
+                key = kind.capitalize()
+                plan.after[kind].update(arn=created["Arn"], **{f"{kind}_id": created[f"{key}Id"]}, create_date=date_text(created["CreateDate"]))
+    return results
+
+
+def plan_principal_update(plan, client, spec, state, resolver, extra=None):
+    """An existing role or user brought to ``spec``: ``extra(plan, view)`` plans the kind's own
+    attributes, then the permissions boundary, managed and inline policies and tags follow."""
+    view = plan.after[spec.kind]
+    current_tags = view["tags"]
+    owned = is_owned(current_tags)
+    if not owned:
+        plan.warnings.append(ownership_warning(spec.kind.capitalize(), spec.name))
+    if extra is not None:
+        extra(plan, view)
+    _plan_permissions_boundary(plan, view, client, spec, view["permissions_boundary"], resolver)
+    _plan_attached_policies(plan, view, client, spec, state["attached"], resolver)
+    _plan_inline_policies(plan, view, client, spec, state["inline"])
+    plan_tags(
+        plan,
+        view,
+        current_tags,
+        desired_tags(current_tags, spec.tags, owned),
+        spec.purge_tags,
+        functools.partial(iam_api.tag_principal, client, spec.kind, spec.name),
+        functools.partial(iam_api.untag_principal, client, spec.kind, spec.name),
+        f"{spec.kind} {spec.name}",
+    )
+
+
+def _plan_attached_policies(plan, view, client, spec, current_arns, resolver):
+    """Attach what ``spec`` names and is missing; detach the rest when ``purge_policies``."""
+    to_attach, to_detach = diff_attached_policies(current_arns, spec.policy_references, spec.purge_policies)
+    arns = []
+    for reference in to_attach:
+        arn = resolver.arn(reference)
+        if arn not in arns and arn not in current_arns:
+            arns.append(arn)
+    _plan_policy_writes(plan, client, spec.kind, spec.name, arns, None, write=True)
+    _plan_policy_writes(plan, client, spec.kind, spec.name, to_detach, None, write=False)
+    if arns or to_detach:
+        view["attached_policies"] = sorted(set(current_arns) - set(to_detach) | set(arns))
+
+
+def _plan_inline_policies(plan, view, client, spec, current):
+    for policy_name, document in (spec.inline_policies or {}).items():
+        existing = current.get(policy_name)
+        if existing is None or compare_policies(existing, document):
+            _plan_policy_writes(plan, client, spec.kind, spec.name, (), {policy_name: document}, write=True)
+            view.setdefault("inline_policies", {})[policy_name] = document
+
+
+def _plan_permissions_boundary(plan, view, client, spec, current_arn, resolver):
+    desired = spec.permissions_boundary
+    if desired is None or (desired or None) == current_arn:
+        return
+    if desired:
+        resolver.check_exists(desired, "permissions_boundary")
+        call = functools.partial(iam_api.put_permissions_boundary, client, spec.kind, spec.name, desired)
+        summary = f"set permissions boundary of {spec.kind} {spec.name} to {desired}"
+    else:
+        call = functools.partial(iam_api.delete_permissions_boundary, client, spec.kind, spec.name)
+        summary = f"remove permissions boundary of {spec.kind} {spec.name}"
+    view["permissions_boundary"] = desired or None
+    plan.add(summary, call)
