@@ -10,6 +10,9 @@ the OIDC provider by ``oidc.py``, the log groups by ``logs.py``; the policy docu
 ``exporter_policies.py``.
 """
 
+import dataclasses
+from typing import Optional, Sequence
+
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 
@@ -66,6 +69,7 @@ def _input_error(error):
     return AnsibleIAMError(message=str(error))
 
 
+@dataclasses.dataclass
 class ExporterSpec:
     """What the exporter's access should look like (the module's options, by name).
 
@@ -73,46 +77,30 @@ class ExporterSpec:
     issuer without ``https://``), ``log_groups`` (names) and ``partition``. ``None`` means "not managed".
     """
 
-    def __init__(
-        self,
-        name,
-        region,
-        auth_method="iam_role",
-        oidc_provider_url=None,
-        oidc_provider_arn=None,
-        audience=DEFAULT_AUDIENCE,
-        thumbprints=None,
-        service_account=None,
-        trusted_role_arns=None,
-        external_id=None,
-        data_types=DEFAULT_EXPORTER_DATA_TYPES,
-        parameter_access=True,
-        log_group_names=None,
-        create_log_groups=False,
-        log_group_retention_days=None,
-        tags=None,
-        purge_tags=True,
-    ):
-        self.name = name
-        self.region = region
-        self.auth_method = auth_method
-        self.oidc_provider_url = oidc_provider_url
-        self.oidc_provider_arn = oidc_provider_arn
-        self.audience = audience
-        self.thumbprints = thumbprints
-        self.service_account = service_account
-        self.trusted_role_arns = trusted_role_arns
-        self.external_id = external_id
-        self.data_types = list(data_types) if data_types is not None else list(DEFAULT_EXPORTER_DATA_TYPES)
-        self.parameter_access = parameter_access
-        self.log_group_names = log_group_names
-        self.create_log_groups = create_log_groups
-        self.log_group_retention_days = log_group_retention_days
-        self.tags = tags
-        self.purge_tags = purge_tags
-        self.issuer = None
-        self.log_groups = []
-        self.partition = None
+    name: str
+    region: Optional[str]
+    auth_method: str = "iam_role"
+    oidc_provider_url: Optional[str] = None
+    oidc_provider_arn: Optional[str] = None
+    audience: str = DEFAULT_AUDIENCE
+    thumbprints: Optional[list] = None
+    service_account: Optional[str] = None
+    trusted_role_arns: Optional[list] = None
+    external_id: Optional[str] = None
+    data_types: Sequence[str] = DEFAULT_EXPORTER_DATA_TYPES
+    parameter_access: bool = True
+    log_group_names: Optional[list] = None
+    create_log_groups: bool = False
+    log_group_retention_days: Optional[int] = None
+    tags: Optional[dict] = None
+    purge_tags: bool = True
+    # Derived by validate().
+    issuer: Optional[str] = dataclasses.field(default=None, init=False)
+    log_groups: list = dataclasses.field(default_factory=list, init=False)
+    partition: Optional[str] = dataclasses.field(default=None, init=False)
+
+    def __post_init__(self):
+        self.data_types = list(self.data_types) if self.data_types is not None else list(DEFAULT_EXPORTER_DATA_TYPES)
 
     @property
     def kind(self):
