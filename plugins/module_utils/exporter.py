@@ -338,4 +338,3 @@ def ensure_exporter_absent(iam, caller, spec, store=None, check_mode=False):
         if not check_mode:
             plan.apply()
     return _merge([plan], result=result)
-

@@ -38,8 +38,9 @@ def trusting(name, *arns):
 
 def test_read_provider_by_arn_must_exist_only_when_required(stubbed):
     client, stub = stubbed
-    for _ in range(2):
-        stub.add_client_error("get_open_id_connect_provider", "NoSuchEntity", http_status_code=404, expected_params={"OpenIDConnectProviderArn": PROVIDER_ARN})
+    missing = dict(service_error_code="NoSuchEntity", http_status_code=404, expected_params={"OpenIDConnectProviderArn": PROVIDER_ARN})
+    stub.add_client_error("get_open_id_connect_provider", **missing)
+    stub.add_client_error("get_open_id_connect_provider", **missing)
     assert oidc.read_provider(client, PROVIDER_ARN, ISSUER) is None
     with pytest.raises(AnsibleIAMError) as e:
         oidc.read_provider(client, PROVIDER_ARN, ISSUER, required=True)
