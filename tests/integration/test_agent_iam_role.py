@@ -5,6 +5,8 @@ from pathlib import Path
 
 import yaml
 
+from local_aws import operation_counts  # from tests/tools (pytest.ini pythonpath)
+
 MODULE = "observability.cloudwatch.agent_iam_role"
 PLAYBOOK = Path(__file__).parent / "playbooks" / "iam_agent_role.yml"
 SERVER_POLICY = "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"
@@ -18,10 +20,6 @@ def attached(iam, role):
     return sorted(p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"])
 
 
-def operations(calls):
-    return [call["operation"] for call in calls]
-
-
 def test_four_step_drill_with_call_counts(aws, ansible):
     iam = aws.client("iam")
     extra = {"role_purpose": "server", "role_tags": {"team": "obs"}}
@@ -33,21 +31,20 @@ def test_four_step_drill_with_call_counts(aws, ansible):
     assert check["role"]["attached_policies"] == [SERVER_POLICY]
     assert check["instance_profile"]["roles"] == ["CloudWatchAgentServerRole"]
     assert iam.list_roles()["Roles"] == [] and iam.list_instance_profiles()["InstanceProfiles"] == []
-    assert operations(calls) == ["GetRole", "GetInstanceProfile", "GetCallerIdentity"]
+    assert operation_counts(calls) == {"GetRole": 1, "GetInstanceProfile": 1, "GetCallerIdentity": 1}
 
     with aws.record() as calls:
         created = ansible.playbook(PLAYBOOK, extra_vars=extra).result("Ensure the agent role")
     assert created["changed"] is True
-    assert operations(calls) == [
-        "GetRole",
-        "GetInstanceProfile",
-        "GetCallerIdentity",
-        "CreateRole",
-        "AttachRolePolicy",
-        "CreateInstanceProfile",
-        "AddRoleToInstanceProfile",
-        "GetInstanceProfile",
-    ]
+    assert operation_counts(calls) == {
+        "GetRole": 1,
+        "GetInstanceProfile": 2,
+        "GetCallerIdentity": 1,
+        "CreateRole": 1,
+        "AttachRolePolicy": 1,
+        "CreateInstanceProfile": 1,
+        "AddRoleToInstanceProfile": 1,
+    }
     role = iam.get_role(RoleName="CloudWatchAgentServerRole")["Role"]
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
     assert {t["Key"]: t["Value"] for t in role["Tags"]} == dict(OWNER, team="obs")
@@ -62,13 +59,13 @@ def test_four_step_drill_with_call_counts(aws, ansible):
     with aws.record() as calls:
         again = ansible.playbook(PLAYBOOK, extra_vars=extra, check=True).result("Ensure the agent role")
     assert again["changed"] is False
-    assert operations(calls) == ["GetRole", "ListAttachedRolePolicies", "GetInstanceProfile"]
+    assert operation_counts(calls) == {"GetRole": 1, "ListAttachedRolePolicies": 1, "GetInstanceProfile": 1}
 
     with aws.record() as calls:
         noop = ansible.playbook(PLAYBOOK, extra_vars=extra).result("Ensure the agent role")
     assert noop["changed"] is False
     assert noop["changes"] == []
-    assert operations(calls) == ["GetRole", "ListAttachedRolePolicies", "GetInstanceProfile"]
+    assert operation_counts(calls) == {"GetRole": 1, "ListAttachedRolePolicies": 1, "GetInstanceProfile": 1}
     assert noop["role"] == created["role"]
 
 
@@ -147,6 +144,7 @@ def test_absent_leaves_unowned_resources_alone(aws, ansible, iam_snapshot):
     # present on an unowned role: updated with a warning, not adopted (no owner tag added).
     updated = ansible.module(MODULE, {"purpose": "server", "instance_profile": False})
     assert updated["changed"] is False
+    assert updated["instance_profile"] is None, "documented as always returned"
     assert any("exists without the tag managed-by=observability.cloudwatch" in w for w in updated["warnings"])
     assert iam.list_role_tags(RoleName="CloudWatchAgentServerRole")["Tags"] == []
 
@@ -231,7 +229,7 @@ def test_instance_profile_taken_by_another_role(aws, ansible, iam_snapshot):
         failed = ansible.module(MODULE, {"purpose": "server"}, expect_failure=True)
     assert "Instance profile CloudWatchAgentServerRole already holds role Other" in failed["msg"]
     assert iam_snapshot() == before
-    assert operations(calls) == ["GetRole", "GetInstanceProfile"]
+    assert operation_counts(calls) == {"GetRole": 1, "GetInstanceProfile": 1}
 
 
 def test_path_and_settings(aws, ansible):

@@ -7,15 +7,13 @@ from pathlib import Path
 
 import yaml
 
+from local_aws import operation_counts  # from tests/tools (pytest.ini pythonpath)
+
 MODULE = "observability.cloudwatch.agent_iam_user"
 PLAYBOOK = Path(__file__).parent / "playbooks" / "iam_agent_user.yml"
 SERVER_POLICY = "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"
 OWNER = {"managed-by": "observability.cloudwatch"}
 USER = "cw-agent-onprem"
-
-
-def operations(calls):
-    return [call["operation"] for call in calls]
 
 
 def keys_of(iam, user=USER):
@@ -63,26 +61,19 @@ def test_four_step_drill_with_a_file_store(aws, ansible, tmp_path):
     assert record["secret_access_key"] not in run.output, "no_log keeps the secret out of the output"
     assert outcome["user"]["attached_policies"] == [SERVER_POLICY]
     assert outcome["user"]["tags"] == dict(OWNER, env="lab")
-    assert operations(calls) == [
-        "GetUser",
-        "GetCallerIdentity",
-        "CreateUser",
-        "AttachUserPolicy",
-        "CreateAccessKey",
-        "GetCallerIdentity",
-    ]
+    assert operation_counts(calls) == {"GetUser": 1, "GetCallerIdentity": 2, "CreateUser": 1, "AttachUserPolicy": 1, "CreateAccessKey": 1}
     assert calls[-1]["access_key_id"] == record["access_key_id"], "the wait signs with the new key"
 
     with aws.record() as calls:
         again = ansible.playbook(PLAYBOOK, extra_vars=extra, check=True).result("Report the outcome without the secret")
     assert again["msg"]["changed"] is False
-    assert operations(calls) == ["GetUser", "ListAttachedUserPolicies", "ListAccessKeys"]
+    assert operation_counts(calls) == {"GetUser": 1, "ListAttachedUserPolicies": 1, "ListAccessKeys": 1}
 
     with aws.record() as calls:
         noop = ansible.playbook(PLAYBOOK, extra_vars=extra).result("Report the outcome without the secret")
     assert noop["msg"]["changed"] is False
     assert noop["msg"]["created_key_id"] is None
-    assert operations(calls) == ["GetUser", "ListAttachedUserPolicies", "ListAccessKeys"]
+    assert operation_counts(calls) == {"GetUser": 1, "ListAttachedUserPolicies": 1, "ListAccessKeys": 1}
     assert json.loads(store.read_text()) == record
 
 
@@ -102,22 +93,21 @@ def test_ssm_store_is_a_secure_string_and_call_counts(aws, ansible):
     assert record["secret_access_key"] == created["access_key"]["secret_access_key"]
     described = aws.client("ssm").describe_parameters(ParameterFilters=[{"Key": "Name", "Values": ["/cloudwatch-agent/keys/onprem"]}])["Parameters"]
     assert described[0]["KeyId"] == "alias/agent-keys"
-    assert operations(calls) == [
-        "GetUser",
-        "GetParameter",
-        "GetCallerIdentity",
-        "CreateUser",
-        "AttachUserPolicy",
-        "CreateAccessKey",
-        "PutParameter",
-        "GetCallerIdentity",
-    ]
+    assert operation_counts(calls) == {
+        "GetUser": 1,
+        "GetParameter": 1,
+        "GetCallerIdentity": 2,
+        "CreateUser": 1,
+        "AttachUserPolicy": 1,
+        "CreateAccessKey": 1,
+        "PutParameter": 1,
+    }
     assert created["user"]["attached_policies"] == ["arn:aws:iam::aws:policy/CloudWatchAgentAdminPolicy"]
 
     with aws.record() as calls:
         noop = ansible.module(MODULE, args)
     assert noop["changed"] is False and "access_key" not in noop
-    assert operations(calls) == ["GetUser", "ListAttachedUserPolicies", "ListAccessKeys", "GetParameter"]
+    assert operation_counts(calls) == {"GetUser": 1, "ListAttachedUserPolicies": 1, "ListAccessKeys": 1, "GetParameter": 1}
 
 
 def test_rotate_keeps_the_old_key_then_retire(aws, ansible, iam_snapshot, tmp_path):

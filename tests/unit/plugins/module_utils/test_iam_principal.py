@@ -1,8 +1,6 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What roles and users share (module_utils/iam_principal.py, iam_api.py), with botocore's Stubber behind the retrying wrapper."""
 
-
-
 from ansible_collections.amazon.aws.plugins.module_utils.iam import get_iam_role
 from ansible_collections.observability.cloudwatch.plugins.module_utils import iam_api
 from ansible_collections.observability.cloudwatch.plugins.module_utils import iam_policies

@@ -7,6 +7,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMEr
 from ansible_collections.observability.cloudwatch.plugins.module_utils import agent_identity
 from ansible_collections.observability.cloudwatch.plugins.module_utils import iam_validate
 
+
 @pytest.mark.parametrize(
     "call, message",
     [
