@@ -115,10 +115,8 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.observability.cloudwatch.plugins.module_utils.cloudwatch_policies import (
-    PolicyInputError,
-    duty_policy,
-)
+from ansible_collections.observability.cloudwatch.plugins.module_utils.cloudwatch_policies import PolicyInputError
+from ansible_collections.observability.cloudwatch.plugins.module_utils.duty_policies import duty_policy
 
 
 def cloudwatch_policy(duties, log_groups=None, region="*", account_id="*", partition="aws", namespaces=None):

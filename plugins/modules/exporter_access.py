@@ -294,11 +294,12 @@ diff:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff
-from ansible_collections.observability.cloudwatch.plugins.module_utils import exporter
-from ansible_collections.observability.cloudwatch.plugins.module_utils import key_stores as keys
-from ansible_collections.observability.cloudwatch.plugins.module_utils import iam_principal as iam
+
+from ansible_collections.observability.cloudwatch.plugins.module_utils.exporter import ExporterSpec
+from ansible_collections.observability.cloudwatch.plugins.module_utils.exporter import ensure_exporter_absent
+from ansible_collections.observability.cloudwatch.plugins.module_utils.exporter import ensure_exporter_present
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_module import KEY_STORE_OPTIONS
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_module import IAMModule
 from ansible_collections.observability.cloudwatch.plugins.module_utils.logs import LOG_RETENTION_DAYS
 
 
@@ -318,16 +319,12 @@ def main():
         log_group_names=dict(type="list", elements="str"),
         create_log_groups=dict(type="bool", default=False),
         log_group_retention_days=dict(type="int", choices=list(LOG_RETENTION_DAYS)),
-        access_key_store=dict(type="str", no_log=False),
-        kms_key_id=dict(type="str", no_log=False),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
-        allow_root=dict(type="bool", default=False),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=120),
+        **KEY_STORE_OPTIONS,
     )
-    module = AnsibleAWSModule(
+    module = IAMModule(
         argument_spec=argument_spec,
         supports_check_mode=True,
         mutually_exclusive=[("oidc_provider_url", "oidc_provider_arn")],
@@ -337,21 +334,9 @@ def main():
     if params["access_key_store"] and params["auth_method"] != "iam_user":
         module.fail_json(msg="access_key_store: only with auth_method=iam_user (a role has no access key)")
 
-    retry = jittered_backoff()
-    iam_client = module.client("iam", retry_decorator=retry)
-    caller = iam.Caller(module.client("sts", retry_decorator=retry), allow_root=params["allow_root"])
-
-    def key_client(access_key_id, secret_access_key):
-        return module.client(
-            "sts",
-            retry_decorator=retry,
-            aws_access_key_id=access_key_id,
-            aws_secret_access_key=secret_access_key,
-            aws_session_token=None,
-            profile_name=None,
-        )
-
-    spec = exporter.ExporterSpec(
+    iam_client = module.aws_client("iam")
+    caller = module.caller()
+    spec = ExporterSpec(
         name=params["name"],
         region=module.region,
         auth_method=params["auth_method"],
@@ -371,33 +356,24 @@ def main():
         purge_tags=params["purge_tags"],
     )
     try:
-        store = None
-        if params["access_key_store"] and params["auth_method"] == "iam_user":
-            store = keys.open_store(
-                params["access_key_store"], lambda: module.client("ssm", retry_decorator=retry), params["kms_key_id"]
-            )
+        store = module.key_store()
         if params["state"] == "present":
-            result = exporter.ensure_exporter_present(
+            result = ensure_exporter_present(
                 iam_client,
-                module.client("logs", retry_decorator=retry),
+                module.aws_client("logs"),
                 caller,
                 spec,
                 store=store,
                 check_mode=module.check_mode,
                 wait=params["wait"],
                 wait_timeout=params["wait_timeout"],
-                key_client=key_client,
+                key_client=module.key_client,
             )
         else:
-            result = exporter.ensure_exporter_absent(iam_client, caller, spec, store=store, check_mode=module.check_mode)
+            result = ensure_exporter_absent(iam_client, caller, spec, store=store, check_mode=module.check_mode)
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
-
-    for warning in result.pop("warnings"):
-        module.warn(warning)
-    if not module._diff:
-        result.pop("diff")
-    module.exit_json(**result)
+    module.exit_result(result)
 
 
 if __name__ == "__main__":

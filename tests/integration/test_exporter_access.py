@@ -5,6 +5,8 @@ import json
 import stat
 from pathlib import Path
 
+import local_aws  # from tests/tools (pytest.ini pythonpath)
+
 MODULE = "observability.cloudwatch.exporter_access"
 PLAYBOOK = Path(__file__).parent / "playbooks" / "exporter_access.yml"
 ACCOUNT = "123456789012"
@@ -24,6 +26,8 @@ TRACE_ACTIONS = [
     "xray:PutTelemetryRecords",
     "xray:PutTraceSegments",
 ]
+# What a role run with an OIDC provider reads when nothing changes (the module's notes promise it).
+ROLE_READS = {"GetRole": 1, "GetRolePolicy": 1, "ListAttachedRolePolicies": 1, "ListOpenIDConnectProviders": 1, "GetOpenIDConnectProvider": 1}
 WRITES = {
     "CreateOpenIDConnectProvider",
     "CreateRole",
@@ -86,13 +90,20 @@ def test_role_four_step_drill(aws, ansible):
     assert check["oidc_provider"]["arn"] == PROVIDER_ARN
     assert iam.list_roles()["Roles"] == [] and iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
     assert not WRITES & set(operations(calls))
+    assert local_aws.operation_counts(calls) == {"GetRole": 1, "ListOpenIDConnectProviders": 1, "GetCallerIdentity": 1}
 
     with aws.record() as calls:
         created = ansible.module(MODULE, args)
     assert created["changed"] is True
-    ops = operations(calls)
-    assert ops.count("GetCallerIdentity") == 1
-    assert ops.index("CreateOpenIDConnectProvider") < ops.index("CreateRole") < ops.index("PutRolePolicy")
+    assert local_aws.operation_counts(calls) == {
+        "GetRole": 2,  # the read, then the wait until IAM serves the new role
+        "ListOpenIDConnectProviders": 1,
+        "GetCallerIdentity": 1,
+        "CreateOpenIDConnectProvider": 1,
+        "GetOpenIDConnectProvider": 1,  # the wait until IAM serves the new provider
+        "CreateRole": 1,
+        "PutRolePolicy": 1,
+    }
 
     role = iam.get_role(RoleName="exporter")["Role"]
     assert created["role"]["arn"] == role["Arn"] == check["role"]["arn"]
@@ -123,6 +134,7 @@ def test_role_four_step_drill(aws, ansible):
         assert again["changes"] == []
         assert "GetCallerIdentity" not in operations(calls), "a run that changes nothing does not read the identity"
         assert not WRITES & set(operations(calls))
+        assert local_aws.operation_counts(calls) == ROLE_READS
     assert again["role"]["arn"] == created["role"]["arn"]
 
 
@@ -137,6 +149,7 @@ def test_narrowing_to_log_groups_changes_only_the_policy(aws, ansible):
     assert narrowed["changed"] is True
     assert narrowed["changes"] == ["put inline policy cloudwatch-exporter on role exporter"]
     assert WRITES & set(operations(calls)) == {"PutRolePolicy"}
+    assert local_aws.operation_counts(calls) == dict(ROLE_READS, GetCallerIdentity=1, PutRolePolicy=1)
     assert iam.get_role(RoleName="exporter")["Role"]["AssumeRolePolicyDocument"] == trust_before
     arns = [f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}" for name in ("/managed-db/prod", "/managed-db/audit")]
     streams = [arn + ":*" for arn in arns]
@@ -221,7 +234,7 @@ def test_log_group_in_another_region_is_rejected(aws, ansible):
     with aws.record() as calls:
         failed = ansible.module(MODULE, oidc_args(log_group_names=[other], create_log_groups=True), expect_failure=True)
     assert "eu-west-1" in failed["msg"] and "same region" in failed["msg"]
-    assert calls == [], "bad input fails before any call"
+    assert local_aws.operation_counts(calls) == {}, "bad input fails before any call"
     iam = aws.client("iam")
     assert iam.list_roles()["Roles"] == []
     assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
@@ -239,6 +252,18 @@ def test_log_groups_created_never_recreated(aws, ansible):
     with aws.record() as calls:
         result = ansible.module(MODULE, args)
     assert "DeleteLogGroup" not in operations(calls)
+    assert local_aws.operation_counts(calls) == {
+        "GetRole": 2,
+        "ListOpenIDConnectProviders": 1,
+        "DescribeLogGroups": 2,  # one per group
+        "GetCallerIdentity": 1,
+        "CreateOpenIDConnectProvider": 1,
+        "GetOpenIDConnectProvider": 1,
+        "CreateRole": 1,
+        "PutRolePolicy": 1,
+        "CreateLogGroup": 1,
+        "PutRetentionPolicy": 2,
+    }
     groups = {g["logGroupName"]: g for g in logs.describe_log_groups()["logGroups"]}
     assert {name: g.get("retentionInDays") for name, g in groups.items()} == {"/existing": 400, "/new": 400}
     assert [s["logStreamName"] for s in logs.describe_log_streams(logGroupName="/existing")["logStreams"]] == ["kept"]
@@ -261,16 +286,36 @@ def test_absent_keeps_a_provider_another_role_trusts(aws, ansible):
     assert check["changed"] is True and check["role"] is None
     assert iam.get_role(RoleName="exporter")
 
-    kept = ansible.module(MODULE, {"name": "exporter", "state": "absent"})
+    with aws.record() as calls:
+        kept = ansible.module(MODULE, {"name": "exporter", "state": "absent"})
     assert kept["changed"] is True
+    assert local_aws.operation_counts(calls) == {
+        "GetRole": 1,
+        "ListAttachedRolePolicies": 1,
+        "ListInstanceProfilesForRole": 1,
+        "GetOpenIDConnectProvider": 1,  # the provider the role trusted
+        "ListRoles": 1,  # who else trusts it
+        "GetCallerIdentity": 1,
+        "DeleteRolePolicy": 1,
+        "DeleteRole": 1,
+    }
     assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == ["other-workload"]
     assert [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]] == [PROVIDER_ARN]
     assert any("other-workload" in w for w in kept["warnings"])
 
     # Once nobody trusts it, naming the provider removes it too; then nothing is left to do.
     iam.delete_role(RoleName="other-workload")
-    removed = ansible.module(MODULE, {"name": "exporter", "oidc_provider_url": URL, "state": "absent"})
+    with aws.record() as calls:
+        removed = ansible.module(MODULE, {"name": "exporter", "oidc_provider_url": URL, "state": "absent"})
     assert removed["changed"] is True
+    assert local_aws.operation_counts(calls) == {
+        "GetRole": 1,
+        "ListOpenIDConnectProviders": 1,
+        "GetOpenIDConnectProvider": 1,
+        "ListRoles": 1,
+        "GetCallerIdentity": 1,
+        "DeleteOpenIDConnectProvider": 1,
+    }
     assert removed["changes"] == [f"delete OIDC provider {PROVIDER_ARN}"]
     assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
     assert ansible.module(MODULE, {"name": "exporter", "oidc_provider_url": URL, "state": "absent"})["changed"] is False

@@ -8,11 +8,11 @@ import re
 import pytest
 from ansible.errors import AnsibleFilterError
 from ansible_collections.observability.cloudwatch.plugins.filter.cloudwatch_policy import FilterModule, cloudwatch_policy
-from ansible_collections.observability.cloudwatch.plugins.module_utils import cloudwatch_policies as policies
+from ansible_collections.observability.cloudwatch.plugins.module_utils import cloudwatch_policies, duty_policies, exporter_policies
 from policy_sentry.querying.actions import get_action_data
 
 ACCOUNT = "123456789012"
-ALL_DUTIES = list(policies.DUTIES)
+ALL_DUTIES = list(duty_policies.DUTIES)
 ACTION_GRAMMAR = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+$")
 
 
@@ -46,8 +46,8 @@ def every_policy():
     produced = [cloudwatch_policy(duty, log_groups=["/app"]) for duty in ALL_DUTIES]
     produced += [cloudwatch_policy(duty) for duty in ALL_DUTIES if duty != "write_logs"]
     produced += [cloudwatch_policy(ALL_DUTIES, log_groups=["/app"], region="eu-west-1", account_id=ACCOUNT, namespaces=["A"])]
-    produced.append(policies.exporter_permission_policy("aws", "eu-west-1", ACCOUNT, ["logs", "traces", "metrics"]))
-    produced.append(policies.exporter_permission_policy("aws", "eu-west-1", ACCOUNT, ["logs"], log_groups=["/app"]))
+    produced.append(exporter_policies.exporter_permission_policy("aws", "eu-west-1", ACCOUNT, ["logs", "traces", "metrics"]))
+    produced.append(exporter_policies.exporter_permission_policy("aws", "eu-west-1", ACCOUNT, ["logs"], log_groups=["/app"]))
     return produced
 
 
@@ -96,9 +96,9 @@ def test_statements_on_star_only_for_actions_without_resource_level_permissions(
 
 def test_each_duty_grants_exactly_its_documented_actions():
     expected = {
-        "read_metrics": set(policies.METRIC_READ_ACTIONS),
+        "read_metrics": set(duty_policies.METRIC_READ_ACTIONS),
         "write_metrics": {"cloudwatch:PutMetricData"},
-        "read_logs": set(policies.LOG_READ_LIST_ACTIONS + policies.LOG_READ_GROUP_ACTIONS + policies.LOG_READ_STREAM_ACTIONS),
+        "read_logs": set(duty_policies.LOG_READ_LIST_ACTIONS + duty_policies.LOG_READ_GROUP_ACTIONS + duty_policies.LOG_READ_STREAM_ACTIONS),
         "write_logs": {
             "logs:DescribeLogGroups",
             "logs:CreateLogGroup",
@@ -107,7 +107,7 @@ def test_each_duty_grants_exactly_its_documented_actions():
             "logs:CreateLogStream",
             "logs:PutLogEvents",
         },
-        "manage_alarms": set(policies.ALARM_ACTIONS + policies.ALARM_READ_ACTIONS),
+        "manage_alarms": set(duty_policies.ALARM_ACTIONS + duty_policies.ALARM_READ_ACTIONS),
         "manage_dashboards": {
             "cloudwatch:ListDashboards",
             "cloudwatch:GetDashboard",
@@ -129,7 +129,7 @@ def test_each_duty_grants_exactly_its_documented_actions():
         "logs:PutLogEvents",
         "logs:PutRetentionPolicy",
         "ssm:GetParameter",
-        *policies.TRACE_ACTIONS,
+        *cloudwatch_policies.TRACE_ACTIONS,
     }
     assert actions(cloudwatch_policy("agent_admin")) == server | {"ssm:PutParameter"}
 

@@ -8,8 +8,8 @@ import boto3
 import pytest
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry, RetryingBotoClientWrapper
-from ansible_collections.observability.cloudwatch.plugins.module_utils import cloudwatch_policies as policies
-from ansible_collections.observability.cloudwatch.plugins.module_utils import exporter
+from ansible_collections.observability.cloudwatch.plugins.module_utils import exporter_policies as policies
+from ansible_collections.observability.cloudwatch.plugins.module_utils import cloudwatch_policies, exporter, logs, oidc
 from ansible_collections.observability.cloudwatch.plugins.module_utils import iam_principal as iam
 from ansible_collections.observability.cloudwatch.plugins.module_utils.plan import Plan
 from botocore.stub import Stubber
@@ -52,7 +52,7 @@ def test_seed_policy_statement_by_statement():
         "ExporterWriteTraces": {
             "Sid": "ExporterWriteTraces",
             "Effect": "Allow",
-            "Action": sorted(policies.TRACE_ACTIONS),
+            "Action": sorted(cloudwatch_policies.TRACE_ACTIONS),
             "Resource": "*",
         },
         "ExporterReadParameters": {
@@ -113,7 +113,7 @@ def test_log_group_names_narrow_group_and_stream_actions():
     ],
 )
 def test_permission_policy_rejects(kwargs, message):
-    with pytest.raises(policies.PolicyInputError) as e:
+    with pytest.raises(cloudwatch_policies.PolicyInputError) as e:
         policies.exporter_permission_policy("aws", REGION, ACCOUNT, **kwargs)
     assert message in str(e.value)
 
@@ -154,7 +154,7 @@ def test_trust_policy_without_subject_or_external_id():
     assert roles["Statement"] == [
         {"Sid": "ExporterTrustedRoles", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::210987654321:role/a"}, "Action": "sts:AssumeRole"}
     ]
-    with pytest.raises(policies.PolicyInputError, match="nobody could assume"):
+    with pytest.raises(cloudwatch_policies.PolicyInputError, match="nobody could assume"):
         policies.exporter_trust_policy()
 
 
@@ -181,25 +181,25 @@ def test_issuer_from_url(url, issuer):
 
 @pytest.mark.parametrize("url", ["http://example.com", "example.com", "https://", "https://a.com/x?y=1", "https://a b.com"])
 def test_issuer_from_url_rejects(url):
-    with pytest.raises(policies.PolicyInputError, match="oidc_provider_url"):
+    with pytest.raises(cloudwatch_policies.PolicyInputError, match="oidc_provider_url"):
         policies.issuer_from_url(url)
 
 
 def test_provider_arn_and_thumbprints_and_role_arns():
     assert policies.parse_provider_arn(PROVIDER_ARN) == {"partition": "aws", "account": ACCOUNT, "issuer": ISSUER}
-    with pytest.raises(policies.PolicyInputError):
+    with pytest.raises(cloudwatch_policies.PolicyInputError):
         policies.parse_provider_arn("arn:aws:iam::123:oidc-provider/x")
     assert policies.validate_thumbprints(["A" * 40]) == ["a" * 40]
-    with pytest.raises(policies.PolicyInputError, match="40 hexadecimal"):
+    with pytest.raises(cloudwatch_policies.PolicyInputError, match="40 hexadecimal"):
         policies.validate_thumbprints(["abc"])
-    with pytest.raises(policies.PolicyInputError, match="at most 5"):
+    with pytest.raises(cloudwatch_policies.PolicyInputError, match="at most 5"):
         policies.validate_thumbprints(["a" * 40] * 6)
-    with pytest.raises(policies.PolicyInputError, match="trusted_role_arns"):
+    with pytest.raises(cloudwatch_policies.PolicyInputError, match="trusted_role_arns"):
         policies.validate_role_arns(["arn:aws:iam::210987654321:user/a"])
 
 
 def test_retention_accepts_the_full_list_only():
-    assert policies.LOG_RETENTION_DAYS == (
+    assert logs.LOG_RETENTION_DAYS == (
         1,
         3,
         5,
@@ -223,9 +223,10 @@ def test_retention_accepts_the_full_list_only():
         3288,
         3653,
     )
-    assert policies.validate_retention(2192) == 2192
-    with pytest.raises(policies.PolicyInputError, match="retention 2 days"):
-        policies.validate_retention(2)
+    assert logs.validate_retention(2192) == 2192
+    assert logs.validate_retention(None) is None
+    with pytest.raises(ValueError, match="retention 2 days"):
+        logs.validate_retention(2)
 
 
 # --- ExporterSpec validation ---------------------------------------------------------------------
@@ -278,8 +279,8 @@ def test_spec_derives_issuer_and_names():
 
 def test_plan_log_groups_never_recreates():
     current = {"/a": {"name": "/a", "retention_in_days": 7}, "/b": None, "/c": {"name": "/c", "retention_in_days": 30}}
-    assert exporter.plan_log_groups(current, ["/a", "/b", "/c"], 30) == (["/b"], ["/a", "/b"])
-    assert exporter.plan_log_groups(current, ["/a", "/b", "/c"], None) == (["/b"], [])
+    assert logs.plan_log_groups(current, ["/a", "/b", "/c"], 30) == (["/b"], ["/a", "/b"])
+    assert logs.plan_log_groups(current, ["/a", "/b", "/c"], None) == (["/b"], [])
 
 
 # --- AWS helpers with a stubbed client -----------------------------------------------------------
@@ -314,7 +315,7 @@ def test_find_oidc_provider_matches_the_whole_issuer():
         {"Url": ISSUER, "ClientIDList": ["sts.amazonaws.com"], "ThumbprintList": ["A" * 40], "Tags": OWNER_TAGS},
         {"OpenIDConnectProviderArn": PROVIDER_ARN},
     )
-    provider = exporter.find_oidc_provider(client, ISSUER)
+    provider = oidc.find_oidc_provider(client, ISSUER)
     assert provider == {
         "arn": PROVIDER_ARN,
         "url": ISSUER,
@@ -330,7 +331,15 @@ def test_roles_trusting_reads_trust_policies():
     trusting = policies.exporter_trust_policy(PROVIDER_ARN, issuer=ISSUER)
     other = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
     stub.add_response("list_roles", {"Roles": [role("exporter", trusting), role("ec2", other), role("other-irsa", trusting)], "IsTruncated": False})
-    assert exporter.roles_trusting(client, PROVIDER_ARN, exclude=("exporter",)) == ["other-irsa"]
+    assert oidc.roles_trusting(client, PROVIDER_ARN, exclude=("exporter",)) == ["other-irsa"]
+
+
+def plan_oidc_provider(plan, client, wanted, provider):
+    """``oidc.plan_oidc_provider`` with the values of an exporter spec, as ``exporter`` calls it."""
+    oidc.plan_oidc_provider(
+        plan, client, provider, wanted.oidc_provider_url, wanted.issuer, wanted.audience, wanted.thumbprints,
+        wanted.resource_tags(), "aws", ACCOUNT,
+    )
 
 
 def test_plan_oidc_provider_on_a_shared_provider_adds_the_audience_only():
@@ -339,7 +348,7 @@ def test_plan_oidc_provider_on_a_shared_provider_adds_the_audience_only():
     wanted = spec(thumbprints=["a" * 40])
     wanted.validate()
     plan = Plan({"oidc_provider": dict(shared)})
-    exporter.plan_oidc_provider(plan, client, wanted, shared, "aws", ACCOUNT)
+    plan_oidc_provider(plan, client, wanted, shared)
     assert plan.changes == [f"add client ID sts.amazonaws.com to OIDC provider {PROVIDER_ARN}"]
     assert plan.after["oidc_provider"]["client_ids"] == ["other", "sts.amazonaws.com"]
     assert plan.after["oidc_provider"]["thumbprints"] == ["b" * 40]
@@ -355,7 +364,7 @@ def test_plan_oidc_provider_sets_thumbprints_on_its_own_provider():
     wanted = spec(thumbprints=["a" * 40])
     wanted.validate()
     plan = Plan({"oidc_provider": dict(owned)})
-    exporter.plan_oidc_provider(plan, client, wanted, owned, "aws", ACCOUNT)
+    plan_oidc_provider(plan, client, wanted, owned)
     assert plan.changes == [f"set the thumbprints of OIDC provider {PROVIDER_ARN}"]
     assert plan.warnings == []
 
@@ -372,7 +381,7 @@ def test_get_log_group_returns_the_exact_group():
         },
         {"logGroupNamePrefix": "/app/api"},
     )
-    assert exporter.get_log_group(client, "/app/api") == {
+    assert logs.get_log_group(client, "/app/api") == {
         "name": "/app/api",
         "arn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/app/api",
         "retention_in_days": 14,

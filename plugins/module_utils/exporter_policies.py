@@ -1,0 +1,180 @@
+# Copyright: Contributors to the observability.cloudwatch collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The policy documents of the module ``exporter_access``: pure functions, no AWS calls.
+
+- ``exporter_permission_policy``: an external exporter writing logs, traces and metrics into CloudWatch.
+- ``exporter_trust_policy``: who may assume the exporter's role (an OIDC provider, roles of another account).
+- Validation of what the trust policy is built from: OIDC issuer URLs and provider ARNs, role ARNs,
+  thumbprints; ``federated_principals`` reads the providers a trust policy names.
+
+Every function raises ``PolicyInputError`` (a ``ValueError``) with a message naming the bad value.
+"""
+
+import re
+
+from ansible_collections.observability.cloudwatch.plugins.module_utils.cloudwatch_policies import (
+    LOG_GROUP_WRITE_ACTIONS, LOG_LIST_ACTIONS, LOG_STREAM_WRITE_ACTIONS, METRIC_WRITE_ACTIONS, TRACE_ACTIONS,
+    PolicyInputError, log_group_arn, log_group_names, log_group_resources, parameter_arn, policy_document,
+    statement, validate_scope,
+)
+
+DEFAULT_AUDIENCE = "sts.amazonaws.com"
+
+EXPORTER_DATA_TYPES = ("logs", "traces", "metrics")
+DEFAULT_EXPORTER_DATA_TYPES = ("logs", "traces")
+
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+_PROVIDER_ARN = re.compile(r"^arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{12}):oidc-provider/(?P<issuer>[^\s]+)$")
+_THUMBPRINT = re.compile(r"^[0-9A-Fa-f]{40}$")
+_ISSUER = re.compile(r"^[a-z0-9.-]+(:\d+)?(/[^\s?#]*)?$")
+
+
+def exporter_permission_policy(partition, region, account, data_types=DEFAULT_EXPORTER_DATA_TYPES,
+                               parameter_access=True, log_groups=None):
+    """The identity policy of an exporter writing ``data_types`` into CloudWatch in ``region``.
+
+    ``log_groups`` (names or ARNs of this region) narrows the log-group and log-stream actions from ``*``
+    to those groups. ``parameter_access`` adds ``ssm:GetParameters`` on the account's and region's
+    ``AmazonCloudWatch-*`` parameters.
+    """
+    validate_scope(partition, region, account)
+    data_types = list(data_types or [])
+    unknown = sorted(set(data_types) - set(EXPORTER_DATA_TYPES))
+    if unknown:
+        raise PolicyInputError(f"data_types {unknown}: expected some of {', '.join(EXPORTER_DATA_TYPES)}")
+    if not data_types:
+        raise PolicyInputError("data_types is empty: an exporter writes at least one of logs, traces, metrics")
+    names = log_group_names(log_groups, region, account)
+
+    statements = []
+    if "logs" in data_types:
+        groups, streams = log_group_resources([log_group_arn(partition, region, account, n) for n in names])
+        statements += [
+            statement("ExporterListLogGroups", LOG_LIST_ACTIONS, ["*"]),
+            statement("ExporterWriteLogGroups", LOG_GROUP_WRITE_ACTIONS, groups),
+            statement("ExporterWriteLogStreams", LOG_STREAM_WRITE_ACTIONS, streams),
+        ]
+    if "traces" in data_types:
+        statements.append(statement("ExporterWriteTraces", TRACE_ACTIONS, ["*"]))
+    if "metrics" in data_types:
+        statements.append(statement("ExporterWriteMetrics", METRIC_WRITE_ACTIONS, ["*"]))
+    if parameter_access:
+        statements.append(
+            statement("ExporterReadParameters", ["ssm:GetParameters"], [parameter_arn(partition, region, account)])
+        )
+    return policy_document(statements)
+
+
+# ---------------------------------------------------------------------------------------------------
+# OIDC issuers and the exporter's trust policy
+
+
+def issuer_from_url(url):
+    """The issuer as IAM names it in provider ARNs and condition keys: the URL without ``https://``.
+
+    The path is kept (``oidc.eks.us-east-1.amazonaws.com/id/ABC``); the host is lower-cased and a trailing
+    ``/`` dropped, as IAM does.
+    """
+    if not isinstance(url, str) or not url.startswith("https://"):
+        raise PolicyInputError(f"oidc_provider_url {url!r}: expected https://HOST[/PATH]")
+    rest = url[len("https://"):].rstrip("/")
+    host, sep, path = rest.partition("/")
+    issuer = host.lower() + sep + path
+    if not host or not _ISSUER.match(issuer) or len(url) > 255:
+        raise PolicyInputError(
+            f"oidc_provider_url {url!r}: expected https://HOST[/PATH], at most 255 characters, "
+            "without query or fragment"
+        )
+    return issuer
+
+
+def parse_provider_arn(arn):
+    """``dict(partition, account, issuer)`` of an IAM OIDC provider ARN."""
+    match = _PROVIDER_ARN.match(arn or "") if isinstance(arn, str) else None
+    if not match:
+        raise PolicyInputError(
+            f"OIDC provider ARN {arn!r}: expected arn:PARTITION:iam::ACCOUNT:oidc-provider/HOST[/PATH]"
+        )
+    return match.groupdict()
+
+
+def validate_thumbprints(thumbprints):
+    thumbprints = list(thumbprints or [])
+    for thumbprint in thumbprints:
+        if not isinstance(thumbprint, str) or not _THUMBPRINT.match(thumbprint):
+            raise PolicyInputError(
+                f"thumbprint {thumbprint!r}: expected the 40 hexadecimal digits of a SHA-1 certificate fingerprint"
+            )
+    if len(thumbprints) > 5:
+        raise PolicyInputError(f"thumbprints: IAM keeps at most 5 per OIDC provider, got {len(thumbprints)}")
+    return [t.lower() for t in thumbprints]
+
+
+def validate_role_arns(arns):
+    for arn in arns or []:
+        if not isinstance(arn, str) or not _ROLE_ARN.match(arn):
+            raise PolicyInputError(f"trusted_role_arns: {arn!r} is not a role ARN; expected arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME")
+    return list(dict.fromkeys(arns or []))
+
+
+def exporter_trust_policy(provider_arn=None, issuer=None, audience=DEFAULT_AUDIENCE, service_account=None,
+                          trusted_role_arns=None, external_id=None):
+    """The trust policy of the exporter's role.
+
+    - With ``provider_arn`` (and its ``issuer``): the provider as ``Federated`` principal with
+      ``sts:AssumeRoleWithWebIdentity``, on condition that the token's ``aud`` is ``audience`` and, when
+      ``service_account`` is given, its ``sub`` is ``service_account``.
+    - With ``trusted_role_arns``: those roles as ``AWS`` principals with ``sts:AssumeRole``, on condition of
+      ``sts:ExternalId`` when ``external_id`` is given.
+    """
+    statements = []
+    if provider_arn:
+        if not issuer:
+            issuer = parse_provider_arn(provider_arn)["issuer"]
+        if not audience:
+            raise PolicyInputError("audience is empty: the trust policy needs the token's audience")
+        condition = {f"{issuer}:aud": audience}
+        if service_account:
+            condition[f"{issuer}:sub"] = service_account
+        statements.append(
+            {
+                "Sid": "ExporterWebIdentity",
+                "Effect": "Allow",
+                "Principal": {"Federated": provider_arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {"StringEquals": condition},
+            }
+        )
+    arns = validate_role_arns(trusted_role_arns)
+    if arns:
+        trusted = {
+            "Sid": "ExporterTrustedRoles",
+            "Effect": "Allow",
+            "Principal": {"AWS": arns[0] if len(arns) == 1 else sorted(arns)},
+            "Action": "sts:AssumeRole",
+        }
+        if external_id:
+            trusted["Condition"] = {"StringEquals": {"sts:ExternalId": external_id}}
+        statements.append(trusted)
+    if not statements:
+        raise PolicyInputError(
+            "nobody could assume the role: give an OIDC provider (oidc_provider_url or oidc_provider_arn) "
+            "or trusted_role_arns"
+        )
+    return policy_document(statements)
+
+
+def federated_principals(trust_policy):
+    """The ``Federated`` principals of a trust policy (a dict), as a set of strings."""
+    found = set()
+    statements = (trust_policy or {}).get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    for item in statements:
+        principal = item.get("Principal") if isinstance(item, dict) else None
+        if not isinstance(principal, dict):
+            continue
+        federated = principal.get("Federated", [])
+        found.update([federated] if isinstance(federated, str) else federated)
+    return found
