@@ -218,7 +218,7 @@ def _log_groups_plan(logs, spec, partition, account):
 
 
 def _merge(plans, result=None, warnings=()):
-    """One module result from plans applied in order (``result``: a result already made by iam.py)."""
+    """One module result from plans applied in order (``result``: a result already made by ``iam_user``)."""
     merged = result or dict(changed=False, changes=[], diff=dict(before={}, after={}), warnings=[])
     for plan in plans:
         merged["changed"] = merged["changed"] or plan.changed
@@ -318,7 +318,7 @@ def _ensure_user_present(iam, logs, caller, spec, store, check_mode, wait, wait_
 def ensure_exporter_absent(iam, caller, spec, store=None, check_mode=False):
     """Remove what the module created: the role (then its OIDC provider, when the collection created it
     and no other role trusts it) or the user (with its keys and the store's record). Log groups are kept:
-    they hold the exported data. A role or user without the ownership tag is refused by iam.py."""
+    they hold the exported data. A role or user without the ownership tag is refused by ``iam_role``/``iam_user``."""
     spec.validate_identity()
     if spec.auth_method == "iam_user":
         user_spec = UserSpec(spec.name, inline_policies={INLINE_POLICY_NAME: None})
