@@ -5,8 +5,18 @@ The instance must end with the association it had before, in every path. Associa
 DescribeIamInstanceProfileAssociations: moto's DescribeInstances keeps showing the launch profile.
 """
 
+import json
+import re
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
 import pytest
+import yaml
 from local_aws import operation_counts
+
+STANDIN = Path(__file__).resolve().parents[1] / "tools" / "imds_standin.py"
 
 PLAYBOOK = "observability.cloudwatch.admin_session"
 # Role tasks are reported under the role's name.
@@ -51,6 +61,16 @@ def tags(aws, instance_id):
     return {t["Key"]: t["Value"] for t in described.get("Tags", [])}
 
 
+def failure(run):
+    """The message of the task that failed the run."""
+    messages = [
+        result.get("msg", "") for play in run.report["plays"] for task in play["tasks"]
+        for result in task["hosts"].values() if result.get("failed") and not result.get("ignore_errors")
+    ]
+    assert messages, run.output
+    return " ".join(messages[-1].split())
+
+
 def session_vars(instance, **extra):
     variables = {
         "cloudwatch_admin_session_instance": instance,
@@ -70,7 +90,7 @@ def test_publishes_with_the_admin_profile_and_restores(aws, ansible, fleet):
     assert before == [(fleet["profiles"]["CloudWatchAgentServerProfile"], "associated")]
 
     with aws.record() as calls:
-        run = ansible.playbook(PLAYBOOK, extra_vars=session_vars("config-admin"))
+        run = ansible.playbook(PLAYBOOK, extra_vars=session_vars(instance))
 
     swap = run.result(ROLE + "Give the instance the admin profile")
     assert swap["changed"]
@@ -83,7 +103,7 @@ def test_publishes_with_the_admin_profile_and_restores(aws, ansible, fleet):
     assert MARK not in tags(aws, instance)
     assert aws.client("ssm").get_parameter(Name="AmazonCloudWatch-linux")["Parameter"]["Version"] == 1
     assert operation_counts(calls) == {
-        "DescribeInstances": 1, "DescribeIamInstanceProfileAssociations": 5, "DescribeTags": 5, "CreateTags": 1,
+        "DescribeIamInstanceProfileAssociations": 5, "DescribeTags": 5, "CreateTags": 1,
         "ReplaceIamInstanceProfileAssociation": 2, "GetParameter": 2, "PutParameter": 1, "DeleteTags": 1,
     }
     operations = [c["operation"] for c in calls]
@@ -121,7 +141,7 @@ def test_instance_without_profile_ends_without_one(aws, ansible, fleet):
     instance = fleet["without_profile"]
     assert association(aws, instance) == []
     run = ansible.playbook(PLAYBOOK, extra_vars=session_vars(
-        "bare", cloudwatch_admin_session_mode="pause", cloudwatch_admin_session_pause_minutes=0.01,
+        instance, cloudwatch_admin_session_mode="pause", cloudwatch_admin_session_pause_minutes=0.01,
     ))
     assert run.result(ROLE + "Give the instance the admin profile")["changed"]
     assert run.result(ROLE + "Restore the previous instance profile")["changed"]
@@ -170,3 +190,183 @@ def test_role_entry_point_refuses_an_unknown_mode(aws, ansible, fleet):
         run = ansible.playbook(PLAYBOOK, expect_failure=True, extra_vars=session_vars(instance, cloudwatch_admin_session_mode="wizard"))
     assert "cloudwatch_admin_session_mode" in run.output and "publish, pause" in run.output
     assert calls == []
+
+
+@pytest.mark.parametrize("given", ["config-admin", "i-0123456", "i-0123456789ABCDEF0", "i-0123456789abcdef"])
+def test_takes_an_instance_id_only(aws, ansible, fleet, given):
+    """A Name tag (or anything but i- and 8 or 17 hex digits) fails before any AWS call."""
+    with aws.record() as calls:
+        run = ansible.playbook(PLAYBOOK, expect_failure=True, extra_vars=session_vars(given))
+    assert failure(run) == (
+        f'cloudwatch_admin_session_instance must be an instance ID, i- followed by 8 or 17 hexadecimal digits, not "{given}".'
+        " A Name tag is not accepted: a stopped instance's name can be taken by another instance."
+    )
+    assert calls == []
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"cloudwatch_admin_session_grant_minutes": 0}, "cloudwatch_admin_session_grant_minutes must be 1 to 720 (minutes), not 0"),
+    ({"cloudwatch_admin_session_grant_minutes": 721}, "cloudwatch_admin_session_grant_minutes must be 1 to 720 (minutes), not 721"),
+    # Association and metadata service waits of 300 seconds each: 10 minutes are not more than 600 seconds.
+    ({"cloudwatch_admin_session_grant_minutes": 10, "cloudwatch_admin_session_verify_on_instance": True},
+     "cloudwatch_admin_session_grant_minutes (10 minutes) must exceed the association wait plus the metadata service"
+     " wait: cloudwatch_admin_session_wait_timeout=300 seconds twice, 600 seconds."),
+    ({"cloudwatch_admin_session_grant_minutes": 5, "cloudwatch_admin_session_wait_timeout": 300},
+     "cloudwatch_admin_session_grant_minutes (5 minutes) must exceed the association wait:"
+     " cloudwatch_admin_session_wait_timeout=300 seconds, 300 seconds."),
+    ({"cloudwatch_admin_session_mode": "pause"},
+     "With cloudwatch_admin_session_mode=pause, cloudwatch_admin_session_pause_minutes is required, more than 0 and no"
+     " more than cloudwatch_admin_session_grant_minutes (15): the admin rights end then. It is unset."),
+    ({"cloudwatch_admin_session_mode": "pause", "cloudwatch_admin_session_pause_minutes": 16},
+     "cloudwatch_admin_session_grant_minutes (15): the admin rights end then. It is 16."),
+])
+def test_bounds_are_checked_before_the_swap(aws, ansible, fleet, extra, message):
+    instance = fleet["with_profile"]
+    before = association(aws, instance)
+    with aws.record() as calls:
+        run = ansible.playbook(PLAYBOOK, expect_failure=True, extra_vars=session_vars(instance, **extra))
+    assert message in failure(run)
+    assert calls == []
+    assert association(aws, instance) == before
+
+
+def write_inventory(path, hosts):
+    path.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
+    return str(path)
+
+
+@pytest.mark.parametrize("verify", [True, False], ids=["at the metadata wait", "at the publish"])
+def test_unreachable_publish_host_still_restores_then_fails_naming_it(aws, ansible, fleet, tmp_path, verify):
+    """Ansible skips "always" for an unreachable host: the role must restore all the same, then fail."""
+    instance = fleet["with_profile"]
+    before = association(aws, instance)
+    # Nothing listens on port 1: ssh is refused at once.
+    inventory = write_inventory(tmp_path / "hosts.yml", {"gone-instance": {
+        "ansible_host": "127.0.0.1", "ansible_port": 1, "ansible_connection": "ssh", "ansible_timeout": 3,
+    }})
+    run = ansible.playbook(PLAYBOOK, expect_failure=True, args=("-i", inventory), extra_vars=session_vars(
+        instance, cloudwatch_admin_session_publish_host="gone-instance", cloudwatch_admin_session_verify_on_instance=verify,
+    ))
+    assert run.result(ROLE + "Give the instance the admin profile")["changed"]
+    assert run.result(ROLE + "Restore the previous instance profile")["changed"]
+    assert failure(run).startswith("The publish host gone-instance is unreachable: Task failed: Failed to connect to the host via ssh")
+    assert run.stats["localhost"]["unreachable"] == 0
+    assert association(aws, instance) == before
+    assert MARK not in tags(aws, instance)
+    assert aws.client("ssm").describe_parameters()["Parameters"] == []
+
+
+@pytest.fixture
+def admin_instance_credentials(aws, fleet, tmp_path):
+    """The metadata service of the admin instance: it hands out a key of the admin role, created in moto.
+
+    Yields (metadata URL, the instance's access key id).
+    """
+    iam = aws.client("iam")
+    iam.create_user(UserName="CloudWatchAgentAdminRole-instance")
+    key = iam.create_access_key(UserName="CloudWatchAgentAdminRole-instance")["AccessKey"]
+    credentials = tmp_path / "imds-credentials.json"
+    credentials.write_text(json.dumps({
+        "access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"],
+        "role": "CloudWatchAgentAdminRole", "instance_profile_arn": fleet["profiles"]["CloudWatchAgentAdminProfile"],
+    }))
+    state = tmp_path / "imds"
+    url = subprocess.run(
+        [sys.executable, str(STANDIN), "start", str(state), str(credentials), aws.region],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    try:
+        yield url, key["AccessKeyId"]
+    finally:
+        subprocess.run([sys.executable, str(STANDIN), "stop", str(state)], check=False)
+
+
+def instance_host(tmp_path, aws, metadata_url):
+    """An inventory host standing for the instance: its Python runs with none of the controller's environment.
+
+    Only the endpoint of the emulated AWS and the instance's metadata service reach it, so botocore there finds
+    no credentials but the instance's (no key, no profile, no credentials file).
+    """
+    interpreter = tmp_path / "instance-python"
+    interpreter.write_text(
+        "#!/bin/sh\n"
+        f"exec env -i PATH=/usr/bin:/bin HOME={tmp_path} AWS_ENDPOINT_URL={aws.url} AWS_URL={aws.url}"
+        f" AWS_CONFIG_FILE=/nonexistent AWS_SHARED_CREDENTIALS_FILE=/nonexistent"
+        f" AWS_EC2_METADATA_SERVICE_ENDPOINT={metadata_url} {sys.executable} \"$@\"\n"
+    )
+    interpreter.chmod(0o755)
+    return write_inventory(tmp_path / "hosts.yml", {"admin-instance": {
+        "ansible_connection": "local", "ansible_python_interpreter": str(interpreter),
+    }})
+
+
+def test_publishes_with_the_instance_credentials_and_never_shows_the_metadata_token(
+    aws, ansible, fleet, tmp_path, admin_instance_credentials
+):
+    """PutParameter is signed by the key the instance's metadata service hands out, not by the controller's key,
+    also when the calling play gives the controller's key in module_defaults, for the group and for the module.
+
+    At -vvv with the human-readable output and the task arguments shown, the metadata session token is in no
+    line of the output.
+    """
+    metadata_url, instance_key_id = admin_instance_credentials
+    instance = fleet["with_profile"]
+    before = association(aws, instance)
+    inventory = instance_host(tmp_path, aws, metadata_url)
+    env = {"ANSIBLE_STDOUT_CALLBACK": "default", "ANSIBLE_DISPLAY_ARGS_TO_STDOUT": "true", "ANSIBLE_NOCOLOR": "true"}
+    controller_key = {"access_key": aws.env["AWS_ACCESS_KEY_ID"], "secret_key": aws.env["AWS_SECRET_ACCESS_KEY"]}
+    playbook = tmp_path / "session.yml"
+    playbook.write_text(yaml.safe_dump([{
+        "hosts": "localhost", "gather_facts": False,
+        "module_defaults": {"group/observability.cloudwatch.aws": controller_key, "observability.cloudwatch.agent_config": controller_key},
+        "tasks": [{"ansible.builtin.include_role": {"name": "observability.cloudwatch.config", "tasks_from": "admin_session"}}],
+    }]))
+    with aws.record() as calls:
+        run = ansible.playbook(playbook, env=env, args=("-vvv", "-i", inventory), extra_vars=session_vars(
+            instance, cloudwatch_admin_session_publish_host="admin-instance",
+            cloudwatch_admin_session_verify_on_instance=True, cloudwatch_admin_session_imds_url=metadata_url,
+        ))
+
+    controller_key_id = aws.env["AWS_ACCESS_KEY_ID"]
+    puts = [c for c in calls if c["operation"] == "PutParameter"]
+    assert [c["access_key_id"] for c in puts] == [instance_key_id]
+    assert instance_key_id != controller_key_id
+    # Reads on the instance too; the swap and the restore by the controller.
+    assert {c["access_key_id"] for c in calls if c["operation"] == "GetParameter"} == {instance_key_id}
+    assert {c["access_key_id"] for c in calls if c["operation"].endswith("IamInstanceProfileAssociation")} == {controller_key_id}
+    assert aws.client("ssm").get_parameter(Name="AmazonCloudWatch-linux")["Parameter"]["Version"] == 1
+    assert association(aws, instance) == before
+
+    # The stand-in's token is one per start: ask for it the way the role does.
+    request = urllib.request.Request(
+        metadata_url + "/latest/api/token", method="PUT", headers={"X-aws-ec2-metadata-token-ttl-seconds": "60"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        token = response.read().decode()
+    assert len(token) >= 32
+    assert token not in run.output
+    # The token was used: the wait on the instance succeeded.
+    waited = run.output.split("Wait until the instance sees the admin role", 1)[1].split("\nTASK [", 1)[0]
+    assert re.search(r"^ok: \[localhost -> admin-instance\]", waited, re.MULTILINE), waited
+
+
+def test_metadata_service_without_the_admin_profile_fails_readably_and_restores(
+    aws, ansible, fleet, tmp_path, admin_instance_credentials
+):
+    """The metadata tasks are under no_log; the failure still says what the instance showed, without the token."""
+    metadata_url, _ = admin_instance_credentials
+    server = fleet["profiles"]["CloudWatchAgentServerProfile"]
+    credentials = tmp_path / "imds-credentials.json"
+    credentials.write_text(json.dumps(dict(json.loads(credentials.read_text()), instance_profile_arn=server)))
+    instance = fleet["with_profile"]
+    run = ansible.playbook(PLAYBOOK, expect_failure=True, args=("-i", instance_host(tmp_path, aws, metadata_url)), extra_vars=session_vars(
+        instance, cloudwatch_admin_session_publish_host="admin-instance", cloudwatch_admin_session_verify_on_instance=True,
+        cloudwatch_admin_session_imds_url=metadata_url, cloudwatch_admin_session_wait_timeout=5,
+    ))
+    admin = fleet["profiles"]["CloudWatchAgentAdminProfile"]
+    assert failure(run) == (
+        f"After 5 seconds the metadata service {metadata_url} on admin-instance does not show the admin profile {admin}: {server}"
+    )
+    assert run.result(ROLE + "Restore the previous instance profile")["changed"]
+    assert association(aws, instance) == [(server, "associated")]
+    assert aws.client("ssm").describe_parameters()["Parameters"] == []

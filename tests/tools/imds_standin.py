@@ -2,9 +2,12 @@
 """A stand-in for the EC2 instance metadata service, on loopback, for the role's Molecule tests.
 
 The test containers share the host's network, so they cannot reach real instance metadata. This serves the
-few IMDSv2 paths an agent uses on EC2: a session token, the instance identity document (region, instance id)
-and the credentials of an "instance profile role", read at each request from a JSON file with access_key_id
-and secret_access_key (a key the test created in the moto server). Until that file exists, credentials are 404.
+few IMDSv2 paths an agent uses on EC2: a session token, the instance identity document (region, instance id),
+``iam/info`` and the credentials of an "instance profile role", read at each request from a JSON file with
+access_key_id and secret_access_key (a key the test created in the moto server), and optionally role (the role
+name) and instance_profile_arn (for ``iam/info``). Until that file exists, credentials are 404.
+
+The session token is random, one per start; a request that sends another token gets 401, as on EC2.
 
     imds_standin.py start STATE_DIR CREDENTIALS_JSON [REGION]   # prints the URL; writes STATE_DIR/{pid,url}
     imds_standin.py stop STATE_DIR
@@ -14,6 +17,7 @@ import datetime
 import http.server
 import json
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -25,6 +29,8 @@ INSTANCE_ID = "i-0123456789abcdef0"
 
 
 def handler_for(credentials_file, region):
+    token = secrets.token_urlsafe(32)
+
     class Handler(http.server.BaseHTTPRequestHandler):
         def log_message(self, *args):
             pass
@@ -39,13 +45,24 @@ def handler_for(credentials_file, region):
 
         def do_PUT(self):
             if self.path == "/latest/api/token":
-                self._send(200, "standin-imds-token")
+                self._send(200, token)
             else:
                 self._send(404, "not found")
 
+        def _key(self):
+            try:
+                return json.loads(Path(credentials_file).read_text())
+            except (OSError, ValueError):
+                return None
+
         def do_GET(self):
             path = self.path.rstrip("/")
-            if path == "/latest/dynamic/instance-identity/document":
+            sent = self.headers.get("X-aws-ec2-metadata-token")
+            key = self._key()
+            role = (key or {}).get("role", ROLE)
+            if sent is not None and sent != token:
+                self._send(401, "Unauthorized")
+            elif path == "/latest/dynamic/instance-identity/document":
                 document = {
                     "region": region,
                     "instanceId": INSTANCE_ID,
@@ -60,12 +77,15 @@ def handler_for(credentials_file, region):
                 self._send(200, INSTANCE_ID)
             elif path == "/latest/meta-data/placement/region":
                 self._send(200, region)
+            elif path == "/latest/meta-data/iam/info" and key and key.get("instance_profile_arn"):
+                now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+                body = {"Code": "Success", "LastUpdated": now, "InstanceProfileArn": key["instance_profile_arn"],
+                        "InstanceProfileId": "AIPAEXAMPLESTANDIN000"}
+                self._send(200, json.dumps(body), "application/json")
             elif path == "/latest/meta-data/iam/security-credentials":
-                self._send(200, ROLE)
-            elif path == "/latest/meta-data/iam/security-credentials/" + ROLE:
-                try:
-                    key = json.loads(Path(credentials_file).read_text())
-                except (OSError, ValueError):
+                self._send(200, role)
+            elif path == "/latest/meta-data/iam/security-credentials/" + role:
+                if key is None:
                     self._send(404, "no credentials yet")
                     return
                 now = datetime.datetime.now(datetime.timezone.utc)
