@@ -115,11 +115,16 @@ def parse_lease(value):
 # --- reading the state ---------------------------------------------------------------------------
 
 
+def _missing(kind, name):
+    return iam_error(f"The admin {kind} {name} does not exist: create it first (role observability.cloudwatch.iam).")
+
+
 def read_grant(client, kind, name):
-    """The lease, the end of the last grant, the revocation time and (for a user) the access keys."""
+    """The lease, the end of the last grant, the revocation time and (for a user) the access keys;
+    ``None`` when the role or user does not exist."""
     principal = get_iam_role(client, name) if kind == "role" else iam_api.get_user(client, name)
     if not principal:
-        raise iam_error(f"The admin {kind} {name} does not exist: create it first (role observability.cloudwatch.iam).")
+        return None
     tags = {t["Key"]: t["Value"] for t in principal.get("Tags") or []}
     expiry = iam_api.get_inline_policy(client, kind, name, EXPIRY_POLICY_NAME)
     state = {
@@ -163,14 +168,26 @@ def _held_error(state, lease, waited):
     )
 
 
-def acquire_grant(client, kind, name, holder, minutes, wait_timeout, check_mode=False, clock=utc_now, sleep=time.sleep):
-    """Take the grant for ``holder`` for ``minutes``, waiting up to ``wait_timeout`` seconds for another's."""
+def _no_guard():
+    return None
+
+
+def acquire_grant(client, kind, name, holder, minutes, wait_timeout, check_mode=False, clock=utc_now, sleep=time.sleep, guard=_no_guard):
+    """Take the grant for ``holder`` for ``minutes``, waiting up to ``wait_timeout`` seconds for another's;
+    ``guard()`` runs before the first write (the root guard)."""
     started = clock()
+    waited_for = None
     while True:
         state = read_grant(client, kind, name)
+        if state is None:
+            raise _missing(kind, name)
         now = clock()
         other = live_lease_of_another(state, holder, now)
         if other is None and not check_mode:
+            guard()
+            if state["lease"] and state["lease"]["holder"] != holder:
+                # The grant of a run that died (or overran) expired: finish it before taking a new one.
+                plan_release(client, state, now).apply()
             ends = now + datetime.timedelta(minutes=minutes)
             iam_api.put_inline_policy(client, kind, name, EXPIRY_POLICY_NAME, expiry_policy(ends))
             iam_api.tag_principal(client, kind, name, {GRANT_TAG_KEY: lease_value(holder, ends)})
@@ -180,20 +197,22 @@ def acquire_grant(client, kind, name, holder, minutes, wait_timeout, check_mode=
             if other is None:
                 if state["ends"] != ends:  # a run that lost the race wrote its end after ours
                     iam_api.put_inline_policy(client, kind, name, EXPIRY_POLICY_NAME, expiry_policy(ends))
-                return _grant_result(state, holder, ends)
+                return _grant_result(state, holder, ends, waited_for)
         elif other is None:
-            return _grant_result(state, holder, now + datetime.timedelta(minutes=minutes))
+            return _grant_result(state, holder, now + datetime.timedelta(minutes=minutes), waited_for)
         waited = (clock() - started).total_seconds()
         if check_mode or waited + POLL_SECONDS > wait_timeout:
             raise _held_error(state, other, waited)
+        waited_for = lease_view(other)
         sleep(POLL_SECONDS)
 
 
-def _grant_result(state, holder, ends):
+def _grant_result(state, holder, ends, waited_for):
     return dict(
         changed=True,
         changes=[f"grant admin rights on {state['kind']} {state['name']} to {holder} until {iso(ends)}"],
         grant={"holder": holder, "expires": iso(ends), "arn": state["arn"]},
+        waited_for=waited_for,
     )
 
 
@@ -223,15 +242,20 @@ def plan_release(client, state, now):
     return plan
 
 
-def release_grant(client, kind, name, holder=None, check_mode=False, clock=utc_now):
+def release_grant(client, kind, name, holder=None, check_mode=False, clock=utc_now, guard=_no_guard):
     """Release ``holder``'s grant, or (no holder) recover one whose lease expired; a live grant of another run stays."""
     state = read_grant(client, kind, name)
+    if state is None and check_mode:  # check mode of a run that would create it first
+        return dict(changed=True, changes=[f"end the admin grant on new {kind} {name}"])
+    if state is None:
+        raise _missing(kind, name)
     now = clock()
     other = live_lease_of_another(state, holder, now)
     if other is not None:
         warnings = [f"The admin grant on {kind} {name} is held by {other['holder']}, not {holder}: left alone."] if holder else []
         return Plan({}).result(held_by=lease_view(other), warnings=warnings)
     plan = plan_release(client, state, now)
-    if not check_mode:
+    if plan.changed and not check_mode:
+        guard()
         plan.apply()
     return plan.result()

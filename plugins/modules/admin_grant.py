@@ -21,6 +21,7 @@ description:
     C(aws:TokenIssueTime), as IAM's "revoke active sessions" does), so credentials an instance received during the
     grant do not come back with the next one. For a user it deletes every access key, since an admin user has keys only
     during a publish. Then it removes the tag.
+  - O(state=present) over an expired grant of another run first does that cleanup.
   - O(state=absent) without O(holder) recovers a grant whose run ended without releasing it, once the grant has
     expired. It does the same cleanup, and it also sets up the deny on a new admin principal. A grant another run
     still holds is left alone and reported in RV(held_by).
@@ -114,6 +115,17 @@ grant:
     arn:
       description: The ARN of the role or user.
       type: str
+waited_for:
+  description: The grant of another run this one waited for before it got its own (the last one seen), or V(null).
+  returned: when O(state=present)
+  type: dict
+  contains:
+    holder:
+      description: The holder written in the tag.
+      type: str
+    expires:
+      description: When that grant was due to end, ISO 8601 UTC.
+      type: str
 held_by:
   description: The live grant of another run, which O(state=absent) left alone.
   returned: when another run holds a grant that has not expired
@@ -169,12 +181,12 @@ def main():
         validate_duration(params["duration_minutes"])
         if params["wait_timeout"] < 0:
             module.fail_json(msg=f"wait_timeout must be 0 or more seconds; got {params['wait_timeout']}")
-        if not module.check_mode:
-            Caller(module.client("sts", retry_decorator=jittered_backoff())).guard()
+        # Never the root user; asked only when a write is due.
+        guard = Caller(module.client("sts", retry_decorator=jittered_backoff())).guard
         if params["state"] == "present":
-            result = acquire_grant(client, kind, name, params["holder"], params["duration_minutes"], params["wait_timeout"], module.check_mode)
+            result = acquire_grant(client, kind, name, params["holder"], params["duration_minutes"], params["wait_timeout"], module.check_mode, guard=guard)
         else:
-            result = release_grant(client, kind, name, params["holder"], module.check_mode)
+            result = release_grant(client, kind, name, params["holder"], module.check_mode, guard=guard)
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
     for warning in result.pop("warnings", []):

@@ -181,6 +181,7 @@ def test_a_waiting_run_takes_the_grant_once_the_other_is_released(iam, clock):
     clock.on_sleep = release_on_second_poll
     result = acquire(iam, clock, "role", holder="run-b", wait=60)
     assert result["grant"]["holder"] == "run-b"
+    assert result["waited_for"] == {"holder": "run-a", "expires": "2026-11-30T10:15:00Z"}
     assert iam.tags("role")["cloudwatch-admin-grant"].startswith("run-b until ")
 
 
@@ -288,3 +289,12 @@ def test_a_holder_that_cannot_be_a_tag_value_is_refused(holder):
 def test_the_bound_is_limited(minutes):
     with pytest.raises(AnsibleAWSError, match="duration_minutes must be between 1 and 720"):
         admin_grant.validate_duration(minutes)
+
+
+def test_a_new_grant_first_finishes_a_dead_runs_grant(iam, clock):
+    acquire(iam, clock, "user", holder="run-a")
+    iam.principals[("user", NAMES["user"])]["keys"] = [{"AccessKeyId": "AKIALEFTOVER", "Status": "Active", "CreateDate": T0}]
+    clock.now += datetime.timedelta(minutes=16)
+    result = acquire(iam, clock, "user", holder="run-b")
+    assert ("delete key", "AKIALEFTOVER") in iam.writes
+    assert result["grant"]["holder"] == "run-b" and result["waited_for"] is None
