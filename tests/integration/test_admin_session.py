@@ -9,6 +9,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -24,6 +25,8 @@ ROLE = "observability.cloudwatch.config : "
 LINUX = {"metrics": {"metrics_collected": {"mem": {"measurement": ["mem_used_percent"]}}}}
 INVALID = {"agent": {"metrics_collection_interval": 0}}
 MARK = "cloudwatch-admin-session-restore-profile"
+ADMIN_ROLE = "CloudWatchAgentAdminRole"
+GRANT_TAG = "cloudwatch-admin-grant"
 
 
 @pytest.fixture
@@ -96,22 +99,26 @@ def test_publishes_with_the_admin_profile_and_restores(aws, ansible, fleet):
     assert swap["changed"]
     assert swap["association"]["iam_instance_profile"]["arn"] == fleet["profiles"]["CloudWatchAgentAdminProfile"]
     assert swap["previous_association"]["iam_instance_profile"]["arn"] == fleet["profiles"]["CloudWatchAgentServerProfile"]
-    assert run.result(ROLE + "Publish every configuration from the instance")["results"][0]["changed"]
+    assert run.result(ROLE + "Publish every changed configuration from the instance")["results"][0]["changed"]
     assert run.result(ROLE + "Restore the previous instance profile")["changed"]
 
     assert association(aws, instance) == before
     assert MARK not in tags(aws, instance)
     assert aws.client("ssm").get_parameter(Name="AmazonCloudWatch-linux")["Parameter"]["Version"] == 1
     assert operation_counts(calls) == {
+        # The admin role from the admin profile; the grant: recovered, taken, released (admin_grant).
+        "GetInstanceProfile": 1, "GetRole": 4, "GetRolePolicy": 8, "GetCallerIdentity": 3, "PutRolePolicy": 6,
+        "TagRole": 1, "UntagRole": 1,
+        # No instance carries the restore tag: nothing to finish.
+        "DescribeInstances": 1,
         "DescribeIamInstanceProfileAssociations": 5, "DescribeTags": 5, "CreateTags": 1,
         "ReplaceIamInstanceProfileAssociation": 2, "GetParameter": 2, "PutParameter": 1, "DeleteTags": 1,
     }
     operations = [c["operation"] for c in calls]
-    assert operations.count("ReplaceIamInstanceProfileAssociation") == 2
-    # The swap comes before the publish, the restore after it.
-    first_put = operations.index("PutParameter")
+    # The grant comes before the swap, the publish between the swap and the restore, the release after the restore.
     replaces = [i for i, op in enumerate(operations) if op == "ReplaceIamInstanceProfileAssociation"]
-    assert replaces[0] < first_put < replaces[1]
+    assert operations.index("TagRole") < replaces[0] < operations.index("PutParameter") < replaces[1] < operations.index("UntagRole")
+    assert grant_lease(aws) is None
 
 
 def test_failing_publish_still_restores(aws, ansible, fleet):
@@ -125,6 +132,7 @@ def test_failing_publish_still_restores(aws, ansible, fleet):
     assert association(aws, instance) == before
     assert MARK not in tags(aws, instance)
     assert aws.client("ssm").describe_parameters()["Parameters"] == []
+    assert grant_lease(aws) is None
 
 
 def test_failing_swap_leaves_the_association(aws, ansible, fleet):
@@ -149,25 +157,95 @@ def test_instance_without_profile_ends_without_one(aws, ansible, fleet):
     assert aws.client("ssm").describe_parameters()["Parameters"] == []
 
 
-def test_unfinished_session_is_not_taken_for_the_original(aws, ansible, fleet):
-    """An instance left with the admin profile: refuse, unless told what to restore."""
-    instance = fleet["with_profile"]
+def give_admin_profile(aws, instance_id):
+    """What a session does before it publishes: the admin profile, in place of the one the instance had."""
     ec2 = aws.client("ec2")
     current = ec2.describe_iam_instance_profile_associations(
-        Filters=[{"Name": "instance-id", "Values": [instance]}]
-    )["IamInstanceProfileAssociations"][0]
-    ec2.replace_iam_instance_profile_association(
-        AssociationId=current["AssociationId"], IamInstanceProfile={"Name": "CloudWatchAgentAdminProfile"}
-    )
+        Filters=[{"Name": "instance-id", "Values": [instance_id]}]
+    )["IamInstanceProfileAssociations"]
+    if current:
+        ec2.replace_iam_instance_profile_association(
+            AssociationId=current[0]["AssociationId"], IamInstanceProfile={"Name": "CloudWatchAgentAdminProfile"}
+        )
+    else:
+        ec2.associate_iam_instance_profile(InstanceId=instance_id, IamInstanceProfile={"Name": "CloudWatchAgentAdminProfile"})
+
+
+def grant_lease(aws):
+    tags = aws.client("iam").list_role_tags(RoleName=ADMIN_ROLE)["Tags"]
+    return {t["Key"]: t["Value"] for t in tags}.get(GRANT_TAG)
+
+
+def test_interrupted_session_is_finished_by_the_next_run(aws, ansible, fleet):
+    """A run killed mid-session left two instances with the admin profile and the restore tag, and its grant, now
+    expired. The next run gives both back what they had, ends the old grant, then runs its own session."""
+    server = fleet["profiles"]["CloudWatchAgentServerProfile"]
+    ec2 = aws.client("ec2")
+    for instance, previous in ((fleet["with_profile"], server), (fleet["without_profile"], "none")):
+        ec2.create_tags(Resources=[instance], Tags=[{"Key": MARK, "Value": previous}])
+        give_admin_profile(aws, instance)
+    aws.client("iam").tag_role(RoleName=ADMIN_ROLE, Tags=[{"Key": GRANT_TAG, "Value": "ops@dead-controller 1 until 2026-01-01T00:00:00Z"}])
 
     with aws.record() as calls:
-        run = ansible.playbook(PLAYBOOK, expect_failure=True, extra_vars=session_vars(instance))
-    assert "an earlier session did not finish" in run.output
-    assert not any(c["operation"].startswith(("Replace", "Associate", "Disassociate", "CreateTags")) for c in calls)
+        run = ansible.playbook(PLAYBOOK, extra_vars=session_vars(fleet["with_profile"]))
 
+    restored = run.result(ROLE + "Restore the instances an interrupted session left")
+    assert restored is not None
+    assert association(aws, fleet["with_profile"]) == [(server, "associated")]
+    assert association(aws, fleet["without_profile"]) == []
+    assert MARK not in tags(aws, fleet["with_profile"]) and MARK not in tags(aws, fleet["without_profile"])
+    assert grant_lease(aws) is None
+    # Then it published, from an instance that had its own profile back: the restore target was not the admin one.
+    assert aws.client("ssm").get_parameter(Name="AmazonCloudWatch-linux")["Parameter"]["Version"] == 1
+    operations = [c["operation"] for c in calls]
+    assert operations.index("DisassociateIamInstanceProfile") < operations.index("CreateTags") < operations.index("PutParameter")
+
+
+def test_failed_restore_still_ends_the_admin_rights(aws, ansible, fleet):
+    """The profile to restore disappears during the session: the restore fails, the tag stays on the instance for
+    the next run, the admin role's rights end all the same, and the run fails naming the instance."""
+    instance = fleet["with_profile"]
     server = fleet["profiles"]["CloudWatchAgentServerProfile"]
-    ansible.playbook(PLAYBOOK, extra_vars=session_vars(instance, cloudwatch_admin_session_restore_profile=server))
-    assert association(aws, instance) == [(server, "associated")]
+    process = ansible.start(PLAYBOOK, extra_vars=session_vars(
+        instance, cloudwatch_admin_session_mode="pause", cloudwatch_admin_session_pause_minutes=0.2,
+        cloudwatch_admin_session_wait_timeout=5,
+    ))
+    deadline = time.monotonic() + 120
+    while association(aws, instance) != [(fleet["profiles"]["CloudWatchAgentAdminProfile"], "associated")]:
+        assert time.monotonic() < deadline and process.poll() is None, "the session never gave the admin profile"
+        time.sleep(0.5)
+    iam = aws.client("iam")
+    iam.remove_role_from_instance_profile(InstanceProfileName="CloudWatchAgentServerProfile", RoleName="CloudWatchAgentServerRole")
+    iam.delete_instance_profile(InstanceProfileName="CloudWatchAgentServerProfile")
+
+    run = ansible.finish(process, expect_failure=True)
+
+    assert failure(run).startswith(f"{instance} could not get back {server}: ")
+    assert tags(aws, instance)[MARK] == server
+    assert grant_lease(aws) is None
+    assert run.result(ROLE + "End the admin role's rights")["changed"]
+
+
+def test_live_grant_of_another_run_is_left_alone_and_named(aws, ansible, fleet):
+    """Another run holds the admin role's grant and has an instance in its session: this run does not touch it,
+    and with no wait it fails naming the holder, having changed no instance."""
+    busy = fleet["without_profile"]
+    aws.client("ec2").create_tags(Resources=[busy], Tags=[{"Key": MARK, "Value": "none"}])
+    give_admin_profile(aws, busy)
+    other = ansible.module("observability.cloudwatch.admin_grant", {"role_name": ADMIN_ROLE, "holder": "ops@other-controller 1"})
+    instance = fleet["with_profile"]
+    before = association(aws, instance)
+
+    run = ansible.playbook(PLAYBOOK, expect_failure=True, extra_vars=session_vars(
+        instance, cloudwatch_admin_session_grant_wait_seconds=0,
+    ))
+
+    assert run.result(ROLE + "Finish the grant of an interrupted session on the admin role")["held_by"]["holder"] == "ops@other-controller 1"
+    assert "ops@other-controller 1" in failure(run)
+    assert association(aws, instance) == before and MARK not in tags(aws, instance)
+    assert association(aws, busy) == [(fleet["profiles"]["CloudWatchAgentAdminProfile"], "associated")]
+    assert tags(aws, busy)[MARK] == "none"
+    assert grant_lease(aws) == f"ops@other-controller 1 until {other['grant']['expires']}"
 
 
 @pytest.mark.parametrize("missing", ["cloudwatch_admin_session_instance", "cloudwatch_admin_session_admin_profile"])
@@ -252,6 +330,7 @@ def test_unreachable_publish_host_still_restores_then_fails_naming_it(aws, ansib
     assert failure(run).startswith("The publish host gone-instance is unreachable: Task failed: Failed to connect to the host via ssh")
     assert run.stats["localhost"]["unreachable"] == 0
     assert association(aws, instance) == before
+    assert grant_lease(aws) is None
     assert MARK not in tags(aws, instance)
     assert aws.client("ssm").describe_parameters()["Parameters"] == []
 

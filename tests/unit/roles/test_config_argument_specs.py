@@ -20,8 +20,8 @@ PYTHON_TYPES = {"str": str, "path": str, "bool": bool, "int": int, "float": (int
 INTERFACE = {
     "main": [
         "cloudwatch_publish_configs", "cloudwatch_publish_regions", "cloudwatch_publish_credentials",
-        "cloudwatch_publish_admin_key_store", "cloudwatch_publish_admin_key_store_region", "cloudwatch_publish_admin_user",
-        "cloudwatch_publish_key_wait_retries", "cloudwatch_publish_validate", "cloudwatch_publish_schema",
+        "cloudwatch_publish_admin_user", "cloudwatch_publish_grant_minutes", "cloudwatch_publish_grant_wait_seconds",
+        "cloudwatch_publish_validate", "cloudwatch_publish_schema", "cloudwatch_publish_on_conflict",
     ],
     "admin_session": [
         "cloudwatch_admin_session_instance", "cloudwatch_admin_session_admin_profile", "cloudwatch_admin_session_region",
@@ -29,7 +29,8 @@ INTERFACE = {
         "cloudwatch_admin_session_regions", "cloudwatch_admin_session_validate", "cloudwatch_admin_session_schema",
         "cloudwatch_admin_session_pause_minutes", "cloudwatch_admin_session_verify_on_instance",
         "cloudwatch_admin_session_imds_url", "cloudwatch_admin_session_wait_timeout",
-        "cloudwatch_admin_session_restore_profile", "cloudwatch_admin_session_grant_minutes",
+        "cloudwatch_admin_session_on_conflict", "cloudwatch_admin_session_grant_minutes",
+        "cloudwatch_admin_session_grant_wait_seconds",
     ],
 }
 
@@ -67,11 +68,22 @@ def test_internal_variables_are_prefixed():
     assert all(name.startswith(("__cloudwatch_publish_", "__cloudwatch_admin_session_", "__cloudwatch_config_")) for name in internal)
 
 
-def test_one_task_file_calls_agent_config():
-    # A call has its arguments on the next lines; a module_defaults entry for the module is no call.
-    call = re.compile(r"^\s+observability\.cloudwatch\.agent_config:\n", re.MULTILINE)
-    callers = [p.name for p in (ROLE / "tasks").glob("*.yml") if call.search(p.read_text())]
-    assert callers == ["publish.yml"]
+def _tasks(items):
+    for task in items or []:
+        yield task
+        for section in ("block", "rescue", "always"):
+            yield from _tasks(task.get(section))
+
+
+def test_one_task_file_writes_with_agent_config():
+    writers, probes = [], []
+    for path in sorted((ROLE / "tasks").glob("*.yml")):
+        for task in _tasks(yaml.safe_load(path.read_text())):
+            if "observability.cloudwatch.agent_config" in task:
+                (probes if task.get("check_mode") is True else writers).append(path.name)
+    # agent_config.yml is the one loop that validates and publishes; elsewhere agent_config only reads.
+    assert writers == ["agent_config.yml"]
+    assert probes == ["main.yml"]
 
 
 AWS_GROUP = set(yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())["action_groups"]["aws"])
