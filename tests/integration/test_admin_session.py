@@ -135,14 +135,29 @@ def test_failing_publish_still_restores(aws, ansible, fleet):
     assert grant_lease(aws) is None
 
 
-def test_failing_swap_leaves_the_association(aws, ansible, fleet):
+def test_unknown_admin_profile_fails_naming_it_and_leaves_the_association(aws, ansible, fleet):
     instance = fleet["with_profile"]
     before = association(aws, instance)
-    ansible.playbook(PLAYBOOK, expect_failure=True, extra_vars=session_vars(
+    run = ansible.playbook(PLAYBOOK, expect_failure=True, extra_vars=session_vars(
         instance, cloudwatch_admin_session_admin_profile="NoSuchProfile",
     ))
+    assert failure(run) == "The admin instance profile NoSuchProfile (cloudwatch_admin_session_admin_profile) does not exist in this account."
     assert association(aws, instance) == before
     assert MARK not in tags(aws, instance)
+
+
+def test_admin_profile_given_by_hand_is_not_taken_for_the_one_to_restore(aws, ansible, fleet):
+    """Without the restore tag, what the instance had before the admin profile is unknown: fail before the swap."""
+    instance = fleet["with_profile"]
+    give_admin_profile(aws, instance)
+    with aws.record() as calls:
+        run = ansible.playbook(PLAYBOOK, expect_failure=True, extra_vars=session_vars(instance))
+    assert failure(run).startswith(
+        f"{instance} has the admin profile CloudWatchAgentAdminProfile without the tag {MARK} that a session writes"
+    )
+    assert not any(c["operation"].startswith(("Replace", "Associate", "Disassociate", "CreateTags")) for c in calls)
+    assert association(aws, instance) == [(fleet["profiles"]["CloudWatchAgentAdminProfile"], "associated")]
+    assert grant_lease(aws) is None
 
 
 def test_instance_without_profile_ends_without_one(aws, ansible, fleet):
