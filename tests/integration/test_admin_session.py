@@ -450,7 +450,7 @@ def test_metadata_service_without_the_admin_profile_fails_readably_and_restores(
     aws, ansible, fleet, tmp_path, admin_instance_credentials
 ):
     """The metadata tasks are under no_log; the failure still says what the instance showed, without the token."""
-    metadata_url, _ = admin_instance_credentials
+    metadata_url = admin_instance_credentials[0]
     server = fleet["profiles"]["CloudWatchAgentServerProfile"]
     credentials = tmp_path / "imds-credentials.json"
     credentials.write_text(json.dumps(dict(json.loads(credentials.read_text()), instance_profile_arn=server)))
