@@ -87,6 +87,7 @@ def test_a_killed_publish_loses_its_rights_at_the_bound_and_the_next_run_finishe
 
 def test_two_publishers_at_once_take_turns(aws, ansible):
     admin_user(aws)
+
     # The first publisher's write is held back a while, so that the second certainly meets its grant.
     def slow_writes(request):
         if request.operation == "PutParameter":
