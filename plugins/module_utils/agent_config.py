@@ -25,6 +25,7 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_sch
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_validator import AgentConfigError
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import ADVANCED
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import AUTO
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import AnsibleSSMError
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import CONFIG_NAME_PREFIX
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import INTELLIGENT_TIERING
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import PARAMETER_TYPE
@@ -38,6 +39,13 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm impor
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import list_parameter_tags
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import put_parameter
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import update_parameter_tags
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm_conflict import FAIL
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm_conflict import MAX_ATTEMPTS
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm_conflict import attempt
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm_conflict import conflict_error
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm_conflict import conflict_warning
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm_conflict import is_conflict
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm_conflict import lost_create_race
 
 
 class AgentConfigInputError(AgentConfigError):
@@ -210,6 +218,56 @@ def write_value(client, name, compact, tier, requested_tier, current, descriptio
     return put_parameter(client, name, compact, keep_advanced=requested_tier == AUTO, **kwargs)
 
 
+def read_and_plan(client, name, config, size, tier, description):
+    """Read the parameter (and its metadata when needed); return ``(current, plan)``."""
+    current = get_parameter(client, name)
+    described = describe_parameter(client, name) if needs_description(current, tier, description) else None
+    return current, plan_parameter(name, current, described, config, size, tier, description)
+
+
+def publish(client, name, wanted, current, plan, on_conflict=FAIL):
+    """Write as planned, and find out whether another writer wrote in between (see ``ssm_conflict``).
+
+    ``wanted`` is ``(config, compact, size, requested tier, description, tags)``. Returns a dict:
+    ``current`` (the read the last write was planned on), the parameter's ``version`` and ``tier``
+    holding the value, ``wrote`` (a write of this run made a version) and ``warnings``. With
+    ``on_conflict=retry``, after a conflict the parameter is read again: the value there is accepted, or
+    written again, up to MAX_ATTEMPTS writes in all.
+    """
+    config, compact, size, tier, description, tags = wanted
+    region = client.meta.region_name
+    attempts, landed = [], None
+    while True:
+        read = current["Version"] if current else 0
+        try:
+            written = landed = write_value(client, name, compact, plan["tier"], tier, current, description, tags)
+        except AnsibleSSMError as e:
+            if not lost_create_race(e):
+                raise
+            written = None
+        attempts.append(attempt(read, written and written["version"]))
+        if not is_conflict(attempts[-1]):
+            break
+        if on_conflict == FAIL:
+            raise conflict_error(name, region, attempts)
+        current, plan = read_and_plan(client, name, config, size, tier, description)
+        attempts[-1]["after"] = current["Version"] if current else 0
+        if not plan["write"]:
+            # This run's write stands (its tier is the one reported), or another writer wrote the same configuration.
+            stands = landed and landed["version"] == plan["version"]
+            written = landed if stands else {"version": plan["version"], "tier": plan["result_tier"]}
+            break
+        if len(attempts) == MAX_ATTEMPTS:
+            raise conflict_error(name, region, attempts)
+    return {
+        "current": current,
+        "version": written["version"],
+        "tier": written["tier"],
+        "wrote": any(entry["wrote"] is not None for entry in attempts),
+        "warnings": [conflict_warning(name, region, attempts)] if any(map(is_conflict, attempts)) else [],
+    }
+
+
 def ensure_tags(client, name, current, desired, purge_tags=True, check_mode=False):
     """Return ``(tags, changed)``."""
     if current is None:
@@ -245,22 +303,25 @@ def ensure_present(
     description=None,
     tags=None,
     purge_tags=True,
+    on_conflict=FAIL,
     check_mode=False,
     diff=False,
 ):
-    """Publish the configuration; return the module result (``changed``, ``parameter``, ``config``, ``size``)."""
+    """Publish the configuration; return the module result (``changed``, ``parameter``, ``config``, ``size``,
+    and ``warnings`` when another writer wrote meanwhile). Raises ``AnsibleSSMConflictError`` on a conflict
+    that ``on_conflict`` does not resolve."""
     config, compact, size = desired_value(client, name, config, content, restore_version, validation)
     # A size no tier (or the tier asked for) can hold fails before the current state is even read.
     tier_for(name, tier, size)
 
-    current = get_parameter(client, name)
-    described = describe_parameter(client, name) if needs_description(current, tier, description) else None
-    plan = plan_parameter(name, current, described, config, size, tier, description)
+    first, plan = read_and_plan(client, name, config, size, tier, description)
 
+    current, changed, warnings = first, plan["write"], []
     version, result_tier = plan["version"], plan["result_tier"]
     if plan["write"] and not check_mode:
-        written = write_value(client, name, compact, plan["tier"], tier, current, description, tags)
-        version, result_tier = written["version"], written["tier"]
+        published = publish(client, name, (config, compact, size, tier, description, tags), first, plan, on_conflict)
+        current, changed, warnings = published["current"], published["wrote"], published["warnings"]
+        version, result_tier = published["version"], published["tier"]
 
     tags_changed = False
     if tags is not None:
@@ -271,9 +332,11 @@ def ensure_present(
         parameter["description"] = description
     if tags is not None:
         parameter["tags"] = tags
-    result = {"changed": plan["write"] or tags_changed, "parameter": parameter, "config": config, "size": size}
+    result = {"changed": changed or tags_changed, "parameter": parameter, "config": config, "size": size}
+    if warnings:
+        result["warnings"] = warnings
     if diff:
-        result["diff"] = diff_of(name, current, f"{name} (version {version})", pretty(config))
+        result["diff"] = diff_of(name, first, f"{name} (version {version})", pretty(config))
     return result
 
 

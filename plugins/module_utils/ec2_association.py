@@ -10,7 +10,13 @@ never a module, and raise ``AnsibleEC2Error``. The describe, associate and repla
 helpers; amazon.aws has none for DisassociateIamInstanceProfile.
 """
 
+import functools
 import time
+
+try:
+    import botocore
+except ImportError:
+    pass  # Modules are responsible for handling this.
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
@@ -23,6 +29,14 @@ from ansible_collections.amazon.aws.plugins.module_utils.transformation import s
 
 LIVE_STATES = ["associating", "associated", "disassociating"]
 POLL_SECONDS = 2
+
+# EC2 refuses an instance profile IAM has just created ("Invalid IAM Instance Profile name" or "... ARN")
+# until IAM's change reaches it; only this refusal is retried, every other error is final.
+PROPAGATION_CODE = "InvalidParameterValue"
+PROPAGATION_MESSAGE = "Invalid IAM Instance Profile"
+# Seconds to retry that refusal when the module does not wait (wait=false); with wait, wait_timeout.
+PROPAGATION_SECONDS = 60
+PROPAGATION_MAX_DELAY = 10
 
 
 @EC2InstanceErrorHandler.common_error_handler("disassociate iam instance profile")
@@ -76,7 +90,40 @@ def wait_for(client, instance_id, done, timeout, sleep=time.sleep, clock=time.mo
         sleep(POLL_SECONDS)
 
 
-def ensure_present(client, instance_id, profile, current, wait=True, wait_timeout=120, check_mode=False):
+def not_propagated(error):
+    """Whether an AnsibleEC2Error is EC2 not knowing the instance profile (yet)."""
+    exception = getattr(error, "exception", None)
+    if not isinstance(exception, botocore.exceptions.ClientError):
+        return False
+    details = exception.response.get("Error", {})
+    return details.get("Code") == PROPAGATION_CODE and PROPAGATION_MESSAGE in details.get("Message", "")
+
+
+def until_propagated(call, profile, timeout, sleep=time.sleep, clock=time.monotonic):
+    """Return ``call()``, calling it again with backoff while EC2 does not know ``profile``, for ``timeout`` seconds."""
+    deadline = clock() + timeout
+    delay = 1
+    while True:
+        try:
+            return call()
+        except AnsibleEC2Error as e:
+            left = deadline - clock()
+            if not not_propagated(e):
+                raise
+            if left <= 0:
+                refusal = e.exception.response["Error"].get("Message", "")
+                raise AnsibleEC2Error(
+                    message=f"EC2 still refuses the instance profile {profile} after {timeout} seconds ({refusal}):"
+                    " the instance profile may not exist, or IAM has not propagated it to EC2 yet",
+                    exception=e.exception,
+                ) from e
+            sleep(min(delay, left))
+            delay = min(delay * 2, PROPAGATION_MAX_DELAY)
+
+
+def ensure_present(
+    client, instance_id, profile, current, wait=True, wait_timeout=120, check_mode=False, sleep=time.sleep, clock=time.monotonic
+):
     """Associate the instance with ``profile``; ``current`` is its association read before. Returns ``(changed, association)``."""
     if has_profile(current, profile):
         if wait and current.get("State") != "associated" and not check_mode:
@@ -88,11 +135,15 @@ def ensure_present(client, instance_id, profile, current, wait=True, wait_timeou
             predicted["AssociationId"] = current.get("AssociationId")
         return True, scrub_none_parameters(predicted)
     if current:
-        association = replace_iam_instance_profile_association(client, profile_spec(profile), current["AssociationId"])
+        swap = functools.partial(replace_iam_instance_profile_association, client, profile_spec(profile), current["AssociationId"])
     else:
-        association = associate_iam_instance_profile(client, profile_spec(profile), instance_id)
+        swap = functools.partial(associate_iam_instance_profile, client, profile_spec(profile), instance_id)
+    started = clock()
+    association = until_propagated(swap, profile, wait_timeout if wait else PROPAGATION_SECONDS, sleep, clock)
     if wait:
-        association = wait_for(client, instance_id, associated_with(profile), wait_timeout)
+        # One wait_timeout for both waits.
+        left = max(wait_timeout - (clock() - started), 0)
+        association = wait_for(client, instance_id, associated_with(profile), left, sleep, clock)
     return True, association
 
 

@@ -29,6 +29,7 @@ _PRINCIPALS = {
         "detach": "detach_role_policy",
         "tag": "tag_role",
         "untag": "untag_role",
+        "list_inline": "list_role_policies",
         "get_inline": "get_role_policy",
         "put_inline": "put_role_policy",
         "delete_inline": "delete_role_policy",
@@ -42,6 +43,7 @@ _PRINCIPALS = {
         "detach": "detach_user_policy",
         "tag": "tag_user",
         "untag": "untag_user",
+        "list_inline": "list_user_policies",
         "get_inline": "get_user_policy",
         "put_inline": "put_user_policy",
         "delete_inline": "delete_user_policy",
@@ -101,6 +103,12 @@ def list_attached_policy_arns(client, kind, name):
     api = _PRINCIPALS[kind]
     attached = _paginate(getattr(client, api["list_attached"]), "AttachedPolicies", **{api["key"]: name})
     return sorted(p["PolicyArn"] for p in attached)
+
+
+@IAMErrorHandler.list_error_handler("list inline policies", [])
+def list_inline_policy_names(client, kind, name):
+    api = _PRINCIPALS[kind]
+    return _paginate(getattr(client, api["list_inline"]), "PolicyNames", **{api["key"]: name})
 
 
 @IAMErrorHandler.list_error_handler("get inline policy")

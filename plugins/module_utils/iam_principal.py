@@ -32,6 +32,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_p
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils import iam_api
+from ansible_collections.observability.cloudwatch.plugins.module_utils.admin_grant import GRANT_POLICY_NAMES
+from ansible_collections.observability.cloudwatch.plugins.module_utils.admin_grant import GRANT_TAG_KEY
 from ansible_collections.observability.cloudwatch.plugins.module_utils import iam_validate as checks
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_policies import diff_attached_policies
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_views import date_text
@@ -98,16 +100,19 @@ def desired_tags(current_tags, tags, owned):
     """The tags to reconcile towards; ``None`` means "leave the tags alone".
 
     On creation (``current_tags is None``) the owner tag is added to ``tags``. A resource that carries
-    the owner tag keeps it whatever ``tags`` and ``purge_tags`` say. An existing resource without it
-    is not adopted: its tags become exactly ``tags`` (which may name the owner tag explicitly).
+    the owner tag keeps it whatever ``tags`` and ``purge_tags`` say, and so does an admin grant's lease
+    tag. An existing resource without the owner tag is not adopted: its tags become exactly ``tags``
+    (which may name the owner tag explicitly), plus the lease.
     """
     if current_tags is None:
         return dict(tags or {}, **owner_tags())
     if tags is None:
         return None
+    # The lease of a running admin grant (module admin_grant) is never the tags' business.
+    lease = {k: v for k, v in current_tags.items() if k == GRANT_TAG_KEY}
     if owned:
-        return dict(tags, **owner_tags())
-    return dict(tags)
+        return dict(tags, **owner_tags(), **lease)
+    return dict(tags, **lease)
 
 
 def ownership_warning(resource_type, name):
@@ -259,8 +264,11 @@ def _plan_policy_writes(plan, client, kind, name, arns, inline_policies, write):
 
 
 def plan_remove_principal_policies(plan, client, kind, name, attached, inline_policies):
-    """Before a role or user is deleted: detach its managed policies and delete the inline ones it owns."""
-    _plan_policy_writes(plan, client, kind, name, attached, inline_policies, write=False)
+    """Before a role or user is deleted: detach its managed policies and delete the inline ones it owns,
+    and those of admin grants (IAM refuses to delete a principal that still has inline policies)."""
+    grant_policies = [n for n in iam_api.list_inline_policy_names(client, kind, name) if n in GRANT_POLICY_NAMES]
+    owned = dict(inline_policies or {}, **dict.fromkeys(grant_policies))
+    _plan_policy_writes(plan, client, kind, name, attached, owned, write=False)
 
 
 def plan_new_principal(plan, client, caller, spec, resolver, create_call, extra_view=None):

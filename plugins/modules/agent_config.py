@@ -92,6 +92,25 @@ options:
         C(CloudWatchAgentServerPolicy) cannot read the parameter.
     type: bool
     default: false
+  on_conflict:
+    description:
+      - What to do when another writer wrote the parameter between this module's read and its write, for example
+        two playbooks publishing at once.
+      - Parameter Store has no conditional write, so a conflict is found after the write. Every write makes one new
+        version, and C(ssm:PutParameter) returns it. A write planned on version N that gets a version other than
+        N+1 had another writer in between. The other writer's value is not lost; it stays in the parameter's
+        history (see O(restore_version)). A create refused because the parameter exists meanwhile
+        (C(ParameterAlreadyExists)) is a conflict too; this module wrote nothing then.
+      - V(fail) fails, naming the parameter, the region, the version read, the version this module's write got, and
+        whose value is current. RV(parameter) still tells the version this module wrote.
+      - V(retry) reads the parameter again. When it holds this configuration (this module's write, or another
+        writer's with the same configuration), the module succeeds with a warning that names the other writer's
+        versions. When another writer wrote after this module, it writes again, up to 3 writes in all, then fails
+        as with V(fail).
+      - Runs without a conflict make no extra call. V(retry) needs no permission beyond publishing.
+    type: str
+    choices: ['fail', 'retry']
+    default: fail
   state:
     description:
       - V(present) publishes the configuration, V(absent) deletes the parameter and all its versions.
@@ -159,7 +178,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 parameter:
-  description: The parameter, as published (or, in check mode, as it would be). Empty after O(state=absent).
+  description:
+    - The parameter, as published (or, in check mode, as it would be). Empty after O(state=absent).
+    - When the module fails on a conflict (O(on_conflict)), C(name) and the C(version) this module's last write
+      got, without C(version) when none of its writes was made.
   returned: always
   type: dict
   contains:
@@ -226,6 +248,9 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.retries i
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import AUTO
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import TIER_CHOICES
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import AnsibleSSMError
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm_conflict import FAIL
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm_conflict import ON_CONFLICT_CHOICES
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm_conflict import AnsibleSSMConflictError
 
 
 def main():
@@ -239,6 +264,7 @@ def main():
         validate=dict(type="bool", default=True),
         schema=dict(type="path"),
         allow_any_name=dict(type="bool", default=False),
+        on_conflict=dict(type="str", choices=ON_CONFLICT_CHOICES, default=FAIL),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
@@ -277,6 +303,7 @@ def main():
                 description=params["description"],
                 tags=params["tags"],
                 purge_tags=params["purge_tags"],
+                on_conflict=params["on_conflict"],
                 check_mode=module.check_mode,
                 diff=module._diff,
             )
@@ -284,9 +311,13 @@ def main():
             result = ensure_absent(client, params["name"], check_mode=module.check_mode, diff=module._diff)
     except AgentConfigInputError as e:
         module.fail_json(msg=e.message, **e.details)
+    except AnsibleSSMConflictError as e:
+        module.fail_json(msg=e.message, parameter=e.parameter)
     except AnsibleSSMError as e:
         module.fail_json_aws_error(e)
 
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
     module.exit_json(**result)
 
 

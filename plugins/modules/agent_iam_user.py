@@ -72,6 +72,8 @@ options:
         When the user already has the two keys IAM allows, the oldest inactive one is deleted first; when both are
         active the module fails and changes nothing.
       - A new key can take a few seconds before AWS accepts it; with O(wait=true) the module waits for that.
+      - With O(purpose=admin) only V(none) is allowed. An admin user has a key only while a publish runs, made and
+        deleted by the role C(observability.cloudwatch.config).
     type: str
     choices: [none, present, rotate]
     default: none
@@ -136,14 +138,10 @@ EXAMPLES = r"""
     access_key_store: ssm:/cloudwatch-agent/keys/onprem
     retire_access_keys: "{{ rotated.previous_access_key_ids }}"
 
-- name: Admin user with its key in a file on the controller
+- name: Admin user, with no access key (each publish makes its own)
   observability.cloudwatch.agent_iam_user:
     name: cloudwatch-agent-admin
     purpose: admin
-    access_key_state: present
-    access_key_store: file:/etc/ansible/secrets/cloudwatch-agent-admin.json
-  delegate_to: localhost
-  no_log: true
 
 - name: Delete the user, its keys and its stored key
   observability.cloudwatch.agent_iam_user:
@@ -263,6 +261,12 @@ def main():
     for warning in agent_policy_warnings(params["managed_policies"]):
         module.warn(warning)
 
+    if params["purpose"] == "admin" and params["access_key_state"] != "none" and params["state"] == "present":
+        module.fail_json(
+            msg=f"access_key_state={params['access_key_state']} is not allowed with purpose=admin: an admin user has no "
+            "access key between publishes. The role observability.cloudwatch.config creates one for each publish and "
+            "deletes it afterwards (see module observability.cloudwatch.admin_grant). Nothing was changed."
+        )
     client = module.aws_client("iam")
     caller = module.caller()
     try:

@@ -19,6 +19,10 @@ description:
   - Used by the C(observability.cloudwatch.admin_session) playbook to give an instance the agent's administrator
     role only while it publishes the agent configuration.
   - Replacing the association also needs C(iam:PassRole) on the role of the new instance profile.
+  - Right after IAM creates an instance profile, EC2 refuses it (C(InvalidParameterValue), C(Invalid IAM Instance
+    Profile name) or C(ARN)) until the change reaches EC2; the module retries exactly that refusal with backoff, within
+    O(wait_timeout) (60 seconds with O(wait=false)), then fails saying the profile may not exist or has not propagated
+    yet. Other errors are not retried.
 author:
   - observability.cloudwatch maintainers (@observability-collections)
 options:
@@ -47,7 +51,7 @@ options:
     default: true
   wait_timeout:
     description:
-      - How many seconds to wait.
+      - How many seconds to wait, in all, for EC2 to accept a new instance profile and for the association.
     type: int
     default: 120
 notes:

@@ -119,7 +119,8 @@ class Ansible:
         env.update(extra or {})
         return env
 
-    def playbook(self, playbook, extra_vars=None, check=False, diff=False, expect_failure=False, env=None, args=()):
+    @staticmethod
+    def _command(playbook, extra_vars, check, diff, args):
         command = ["ansible-playbook", "-i", "localhost,", "-c", "local", str(playbook)]
         if extra_vars:
             command += ["-e", json.dumps(extra_vars)]
@@ -127,14 +128,34 @@ class Ansible:
             command.append("--check")
         if diff:
             command.append("--diff")
-        command += list(args)
+        return command + list(args)
+
+    def start(self, playbook, extra_vars=None, env=None, diff=False, args=()):
+        """Start ansible-playbook in its own process group, to run alongside another or to be killed."""
+        command = self._command(playbook, extra_vars, False, diff, args)
+        return subprocess.Popen(
+            command, env=self.environment(env), cwd=self.workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, start_new_session=True,
+        )
+
+    def finish(self, process, expect_failure=False, timeout=600):
+        """Wait for a started run and return its PlaybookRun."""
+        stdout, stderr = process.communicate(timeout=timeout)
+        return self._outcome(process.returncode, stdout, stderr, expect_failure)
+
+    def playbook(self, playbook, extra_vars=None, check=False, diff=False, expect_failure=False, env=None, args=()):
+        command = self._command(playbook, extra_vars, check, diff, args)
         completed = subprocess.run(command, env=self.environment(env), cwd=self.workdir, capture_output=True, text=True, check=False)
-        output = completed.stdout + completed.stderr
+        return self._outcome(completed.returncode, completed.stdout, completed.stderr, expect_failure)
+
+    @staticmethod
+    def _outcome(rc, stdout, stderr, expect_failure):
+        output = stdout + stderr
         try:
-            report = json.loads(completed.stdout[completed.stdout.index("{"):])
+            report = json.loads(stdout[stdout.index("{"):])
         except ValueError:
             report = {}
-        run = PlaybookRun(completed.returncode, output, report)
+        run = PlaybookRun(rc, output, report)
         if expect_failure:
             assert run.rc != 0, f"playbook succeeded but should have failed:\n{output}"
         else:

@@ -1,11 +1,13 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """observability.cloudwatch.agent_config against the moto server."""
 
+import collections
 import json
 from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
+from fault_proxy import FaultProxy
 from local_aws import operation_counts
 
 REPO = Path(__file__).resolve().parents[2]
@@ -237,6 +239,68 @@ def test_description_and_tags(aws, ansible):
     assert tags == [{"Key": "team", "Value": "platform"}]
     # The description change made one new version, with the same configuration.
     assert [v["Version"] for v in history(aws, name)] == [1, 2]
+
+
+def test_another_writer_between_read_and_write(aws, ansible):
+    """A second writer writes right before the module's PutParameter (or its read again), through a proxy
+    that calls it, so the race happens every time. moto numbers versions as Parameter Store does."""
+    prefix = "AmazonCloudWatch-race"
+    ssm = aws.client("ssm")
+    other = compact(CONFIG_V1)
+    for suffix in ("fail", "retry", "busy"):
+        ssm.put_parameter(Name=f"{prefix}-{suffix}", Value=compact(CONFIG_V1), Type="String")
+    calls = collections.Counter()
+
+    def other_writer(request):
+        if request.service != "ssm" or request.operation not in ("GetParameter", "PutParameter"):
+            return
+        name = json.loads(request.body)["Name"]
+        key = (name.rsplit("-", 1)[-1], request.operation)
+        calls[key] += 1
+        first_write = request.operation == "PutParameter" and calls[key] == 1
+        # "busy": another write before each of the module's writes, and before each of its reads after one.
+        busy = key[0] == "busy" and (request.operation == "PutParameter" or calls[key] > 1)
+        if first_write or busy:
+            ssm.put_parameter(Name=name, Value=other.replace("60", str(calls[key])), Type="String", Overwrite=True)
+
+    with FaultProxy(aws.url, before_forward=other_writer) as proxy:
+        run = ansible.playbook(
+            PLAYBOOKS / "agent_config_conflict.yml",
+            extra_vars={"prefix": prefix, "config": CONFIG_V2},
+            env={"AWS_URL": proxy.url, "AWS_ENDPOINT_URL": proxy.url},
+        )
+
+    failed = run.result("Overwritten meanwhile, on_conflict fail")
+    assert refused(failed) and failed["parameter"] == {"name": f"{prefix}-fail", "version": 3}
+    assert f"parameter {prefix}-fail in us-east-1" in failed["msg"]
+    assert "this run read version 1 and its write got version 3" in failed["msg"]
+    assert "This run's value is current (version 3)" in failed["msg"] and "history as version 2" in failed["msg"]
+    versions = history(aws, f"{prefix}-fail")
+    assert [v["Version"] for v in versions] == [1, 2, 3] and versions[2]["Value"] == compact(CONFIG_V2)
+    assert versions[1]["Value"] == other.replace("60", "1"), "the other writer's value is kept in the history"
+
+    retried = run.result("Overwritten meanwhile, on_conflict retry")
+    assert retried["changed"] and retried["parameter"]["version"] == 3
+    assert any("(version 2)" in w and f"{prefix}-retry" in w for w in retried["warnings"])
+    assert ssm.get_parameter(Name=f"{prefix}-retry")["Parameter"]["Value"] == compact(CONFIG_V2)
+
+    created = run.result("Created meanwhile, on_conflict retry")
+    assert created["changed"] and created["parameter"]["version"] == 2
+    assert any("(version 1)" in w for w in created["warnings"])
+    assert ssm.get_parameter(Name=f"{prefix}-create")["Parameter"]["Value"] == compact(CONFIG_V2)
+
+    busy = run.result("Overwritten after every write, on_conflict retry")
+    assert refused(busy) and "3 writes, each overtaken" in busy["msg"]
+    assert busy["parameter"] == {"name": f"{prefix}-busy", "version": 9}
+    assert "The other writer's value is current (version 10)" in busy["msg"]
+
+    # A conflict costs a read again and, when needed, a write again; nothing else.
+    assert dict(calls) == {
+        ("fail", "GetParameter"): 1, ("fail", "PutParameter"): 1,
+        ("retry", "GetParameter"): 2, ("retry", "PutParameter"): 1,
+        ("create", "GetParameter"): 2, ("create", "PutParameter"): 2,
+        ("busy", "GetParameter"): 4, ("busy", "PutParameter"): 3,
+    }
 
 
 @pytest.mark.parametrize("args, message", [

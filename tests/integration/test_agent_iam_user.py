@@ -80,7 +80,7 @@ def test_four_step_drill_with_a_file_store(aws, ansible, tmp_path):
 def test_ssm_store_is_a_secure_string_and_call_counts(aws, ansible):
     args = {
         "name": USER,
-        "purpose": "admin",
+        "purpose": "server",
         "access_key_state": "present",
         "access_key_store": "ssm:/cloudwatch-agent/keys/onprem",
         "kms_key_id": "alias/agent-keys",
@@ -102,7 +102,7 @@ def test_ssm_store_is_a_secure_string_and_call_counts(aws, ansible):
         "CreateAccessKey": 1,
         "PutParameter": 1,
     }
-    assert created["user"]["attached_policies"] == ["arn:aws:iam::aws:policy/CloudWatchAgentAdminPolicy"]
+    assert created["user"]["attached_policies"] == ["arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"]
 
     with aws.record() as calls:
         noop = ansible.module(MODULE, args)
@@ -254,3 +254,10 @@ def test_absent_refuses_an_unowned_user(aws, ansible, iam_snapshot):
     failed = ansible.module(MODULE, {"name": USER, "purpose": "server", "state": "absent"}, expect_failure=True)
     assert "Refusing to delete user cw-agent-onprem" in failed["msg"]
     assert iam_snapshot() == before
+
+
+def test_an_admin_user_is_refused_a_standing_key(aws, ansible):
+    for state in ("present", "rotate"):
+        failed = ansible.module(MODULE, {"name": USER, "purpose": "admin", "access_key_state": state, "access_key_store": "ssm:/k"}, expect_failure=True)
+        assert f"access_key_state={state} is not allowed with purpose=admin" in failed["msg"]
+    assert aws.client("iam").list_users()["Users"] == []

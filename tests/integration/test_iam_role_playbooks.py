@@ -36,7 +36,8 @@ def fleet_vars(tmp_path):
         "cloudwatch_iam_roles": [{"purpose": "server"}, {"purpose": "admin", "instance_profile": False}],
         "cloudwatch_iam_users": [
             {"name": "cw-onprem", "access_key_store": f"file:{tmp_path}/cw-onprem.json"},
-            {"name": "cw-admin", "purpose": "admin", "access_key_state": "none"},
+            # No key and no store: an admin user gets a key only during a publish.
+            {"name": "cw-admin", "purpose": "admin"},
         ],
         "cloudwatch_iam_exporters": [
             {"name": "db-exporter", "trusted_role_arns": ["arn:aws:iam::210987654321:role/exporter"], "external_id": "x-123"},
@@ -48,7 +49,13 @@ def fleet_vars(tmp_path):
 def test_iam_playbook_with_users_and_exporters_stores_keys_and_is_idempotent(ansible, aws, tmp_path, iam_snapshot):
     variables = fleet_vars(tmp_path)
     first = ansible.playbook("observability.cloudwatch.iam", extra_vars=variables)
-    assert first.stats["localhost"]["changed"] == 3
+    # Roles, users, exporters; and the deny that holds the admin role's and user's rights outside a publish.
+    assert first.stats["localhost"]["changed"] == 5
+    iam = aws.client("iam")
+    assert iam.list_role_policies(RoleName="CloudWatchAgentAdminRole")["PolicyNames"] == [
+        "CloudWatchAgentAdminGrantExpiry", "CloudWatchAgentAdminRevokeOlderSessions",
+    ]
+    assert iam.list_user_policies(UserName="cw-admin")["PolicyNames"] == ["CloudWatchAgentAdminGrantExpiry"]
     assert role_names(aws) == ["CloudWatchAgentAdminRole", SERVER_ROLE, "db-exporter"]
     state = iam_snapshot()
     assert state["instance_profiles"] == {SERVER_ROLE: [SERVER_ROLE]}

@@ -12,6 +12,7 @@ Authorization Reference), not a hand-picked few. Every action the policies grant
 moto's own enforcement is not used: it only checks ``Resource: *`` and gets CloudWatch's action prefix wrong.
 """
 
+import datetime
 import json
 from pathlib import Path
 
@@ -108,7 +109,7 @@ def _iam_vars(store_dir):
         "cloudwatch_iam_roles": [{"purpose": "server"}, {"purpose": "admin"}],
         "cloudwatch_iam_users": [
             {"name": "cw-onprem-server", "purpose": "server", "access_key_store": f"file:{store_dir}/server.json"},
-            {"name": "cw-onprem-admin", "purpose": "admin", "access_key_store": f"file:{store_dir}/admin.json"},
+            {"name": "cw-onprem-admin", "purpose": "admin"},
         ],
         "cloudwatch_iam_exporters": [
             {
@@ -236,6 +237,16 @@ def test_every_identity_the_collection_creates_grants_only_what_the_table_allows
             owned.add(("user", user["UserName"]))
     assert owned == set(IDENTITIES), "the table must cover every identity the collection creates"
 
+    # The admin role and user hold their rights only during a grant (module admin_grant): the table is what
+    # they may do one second before it ends. One second after, and outside any grant, every action is denied.
+    now = datetime.datetime.now(datetime.timezone.utc)
+    grant_ends = {}
+    for (kind, name), roles in IDENTITIES.items():
+        if "admin" in roles:
+            grant = ansible.module("observability.cloudwatch.admin_grant", {f"{kind}_name": name, "holder": "least-privilege test"})
+            grant_ends[(kind, name)] = datetime.datetime.fromisoformat(grant["grant"]["expires"].replace("Z", "+00:00"))
+    issued = datetime.datetime.now(datetime.timezone.utc)  # a role session issued during the grant
+
     catalogue = iam_eval.catalogue()
     wrong, checked, unknown = [], 0, {}
     for (kind, name), roles in IDENTITIES.items():
@@ -244,13 +255,56 @@ def test_every_identity_the_collection_creates_grants_only_what_the_table_allows
         for pattern in evaluator.granted_actions():
             if not catalogue.expand(pattern):
                 unknown.setdefault(f"{kind} {name}", []).append(pattern)
+        token = issued if kind == "role" else None
+        ends = grant_ends.get((kind, name))
+        during = iam_eval.request_context(ends - datetime.timedelta(seconds=1) if ends else now, token_issued=token)
         for action, resource, allowed in _rows_for(roles):
             checked += 1
-            if evaluator.allowed(action, resource) != allowed:
+            if evaluator.allowed(action, resource, context=during) != allowed:
                 wrong.append(f"{kind} {name}: {action} on {resource} should be {'allowed' if allowed else 'denied'}")
+            if ends and allowed:
+                after = iam_eval.request_context(ends + datetime.timedelta(seconds=1), token_issued=token)
+                if evaluator.decide(action, resource, context=after) != iam_eval.EXPLICIT_DENY:
+                    wrong.append(f"{kind} {name}: {action} on {resource} should be explicitly denied once the grant ended")
     assert not unknown, f"actions that IAM does not have: {unknown}"
     assert not wrong, "\n".join(wrong)
     _record(checked, len(IDENTITIES))
+
+
+def test_admin_rights_end_at_the_bound_and_sessions_of_an_earlier_grant_stay_revoked(aws, ansible):
+    """Proven with the evaluator: moto enforces neither the time bound nor the revocation."""
+    iam = aws.client("iam")
+    ansible.playbook(REPO / "playbooks" / "iam.yml", extra_vars={
+        "cloudwatch_iam_roles": [{"purpose": "admin", "instance_profile": False}],
+        "cloudwatch_iam_users": [{"name": "cw-admin", "purpose": "admin"}],
+    })
+    put = ("ssm:PutParameter", parameter("AmazonCloudWatch-linux"))
+    outside = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=1)
+    for kind, name in (("role", "CloudWatchAgentAdminRole"), ("user", "cw-admin")):
+        token = outside if kind == "role" else None
+        # Between publishes: denied, whatever the time.
+        before = iam_eval.evaluator_for(iam, kind, name)
+        assert before.decide(*put, context=iam_eval.request_context(outside, token_issued=token)) == iam_eval.EXPLICIT_DENY
+        grant = ansible.module("observability.cloudwatch.admin_grant", {f"{kind}_name": name, "holder": "bound test", "duration_minutes": 15})
+        ends = datetime.datetime.fromisoformat(grant["grant"]["expires"].replace("Z", "+00:00"))
+        issued = datetime.datetime.now(datetime.timezone.utc) if kind == "role" else None
+        evaluator = iam_eval.evaluator_for(iam, kind, name)
+        one_second = datetime.timedelta(seconds=1)
+        assert evaluator.decide(*put, context=iam_eval.request_context(ends - one_second, token_issued=issued)) == iam_eval.ALLOW
+        assert evaluator.decide(*put, context=iam_eval.request_context(ends + one_second, token_issued=issued)) == iam_eval.EXPLICIT_DENY
+        released = ansible.module("observability.cloudwatch.admin_grant", {f"{kind}_name": name, "holder": "bound test", "state": "absent"})
+        assert released["changed"]
+        after = iam_eval.evaluator_for(iam, kind, name)
+        if kind == "role":
+            # The next grant does not bring back a session handed out during this one.
+            ansible.module("observability.cloudwatch.admin_grant", {"role_name": name, "holder": "next grant"})
+            again = iam_eval.evaluator_for(iam, kind, name)
+            inside = datetime.datetime.now(datetime.timezone.utc)
+            assert again.decide(*put, context=iam_eval.request_context(inside, token_issued=issued)) == iam_eval.EXPLICIT_DENY
+            fresh = inside + one_second * 2
+            assert again.decide(*put, context=iam_eval.request_context(fresh, token_issued=fresh)) == iam_eval.ALLOW
+        else:
+            assert after.decide(*put, context=iam_eval.request_context(datetime.datetime.now(datetime.timezone.utc))) == iam_eval.EXPLICIT_DENY
 
 
 def _record(checked, identities):

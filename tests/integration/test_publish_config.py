@@ -2,7 +2,9 @@
 """The observability.cloudwatch.publish_config playbook against the moto server."""
 
 import json
+import os
 
+import fault_proxy  # from tests/tools (pytest.ini pythonpath)
 from local_aws import operation_counts
 
 PLAYBOOK = "observability.cloudwatch.publish_config"
@@ -22,25 +24,34 @@ def parameters(aws, region):
     return {p["Name"]: p["Version"] for p in ssm.describe_parameters()["Parameters"]}
 
 
-def admin_user(aws, tmp_path, status="Inactive"):
-    """The on-premises admin user as agent_iam_user leaves it: admin policy, a key kept in a file store."""
+ADMIN = "cloudwatch-admin"
+GRANT_TAG = "cloudwatch-admin-grant"
+
+
+def admin_user(aws):
+    """The on-premises admin user as agent_iam_user leaves it: the admin policy, no access key."""
     iam = aws.client("iam")
-    iam.create_user(UserName="cloudwatch-admin")
-    iam.attach_user_policy(UserName="cloudwatch-admin", PolicyArn=ADMIN_POLICY)
-    key = iam.create_access_key(UserName="cloudwatch-admin")["AccessKey"]
-    iam.update_access_key(UserName="cloudwatch-admin", AccessKeyId=key["AccessKeyId"], Status=status)
-    store = tmp_path / "admin-key.json"
-    store.write_text(json.dumps({
-        "access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"],
-        "user_name": "cloudwatch-admin", "created": "2026-01-01T00:00:00+00:00",
-    }))
-    store.chmod(0o600)
-    return key["AccessKeyId"], f"file:{store}"
+    iam.create_user(UserName=ADMIN)
+    iam.attach_user_policy(UserName=ADMIN, PolicyArn=ADMIN_POLICY)
 
 
-def key_status(aws, key_id):
-    keys = aws.client("iam").list_access_keys(UserName="cloudwatch-admin")["AccessKeyMetadata"]
-    return {k["AccessKeyId"]: k["Status"] for k in keys}[key_id]
+def admin_keys(aws):
+    return [k["AccessKeyId"] for k in aws.client("iam").list_access_keys(UserName=ADMIN)["AccessKeyMetadata"]]
+
+
+def admin_tags(aws):
+    return {t["Key"]: t["Value"] for t in aws.client("iam").list_user_tags(UserName=ADMIN)["Tags"]}
+
+
+def admin_vars(*configs, **extra):
+    variables = {
+        "cloudwatch_publish_regions": REGIONS,
+        "cloudwatch_publish_credentials": "admin_user",
+        "cloudwatch_publish_admin_user": ADMIN,
+        "cloudwatch_publish_configs": list(configs) or [{"name": "AmazonCloudWatch-linux", "config": LINUX}],
+    }
+    variables.update(extra)
+    return variables
 
 
 def test_publishes_every_configuration_to_every_region(aws, ansible, tmp_path):
@@ -59,14 +70,14 @@ def test_publishes_every_configuration_to_every_region(aws, ansible, tmp_path):
         assert parameters(aws, region) == {"AmazonCloudWatch-linux": 1, "AmazonCloudWatch-windows": 1}
     ssm = aws.client("ssm", region_name="eu-west-1")
     assert json.loads(ssm.get_parameter(Name="AmazonCloudWatch-windows")["Parameter"]["Value"]) == WINDOWS
-    published = run.result(ROLE + "Publish every configuration to every region")["results"]
+    published = run.result(ROLE + "Publish every changed configuration to every region")["results"]
     assert [r["changed"] for r in published] == [True] * 4
     assert all(c["access_key_id"] == aws.env["AWS_ACCESS_KEY_ID"] for c in calls)
-    # One read per configuration to validate, one read and one write per configuration and region.
-    assert operation_counts(calls) == {"GetParameter": 6, "PutParameter": 4}
+    # Every configuration validated and compared in every region first, then read and written.
+    assert operation_counts(calls) == {"GetParameter": 8, "PutParameter": 4}
 
     again = ansible.playbook(PLAYBOOK, extra_vars=extra_vars)
-    assert not any(r["changed"] for r in again.result(ROLE + "Publish every configuration to every region")["results"])
+    assert again.stats["localhost"]["changed"] == 0
     assert parameters(aws, "us-east-1") == {"AmazonCloudWatch-linux": 1, "AmazonCloudWatch-windows": 1}
 
 
@@ -83,44 +94,77 @@ def test_one_invalid_configuration_publishes_nothing(aws, ansible):
         assert parameters(aws, region) == {}
 
 
-def test_admin_user_key_is_active_only_while_publishing(aws, ansible, tmp_path):
-    key_id, store = admin_user(aws, tmp_path)
+def test_admin_user_has_a_key_only_while_publishing(aws, ansible):
+    admin_user(aws)
+    controller = aws.env["AWS_ACCESS_KEY_ID"]
     with aws.record() as calls:
-        run = ansible.playbook(PLAYBOOK, extra_vars={
-            "cloudwatch_publish_regions": REGIONS,
-            "cloudwatch_publish_credentials": "admin_user",
-            "cloudwatch_publish_admin_key_store": store,
-            "cloudwatch_publish_configs": [{"name": "AmazonCloudWatch-linux", "config": LINUX}],
-        })
-    assert run.result(ROLE + "Activate the admin user's access key")["changed"]
-    assert run.result(ROLE + "Deactivate the admin user's access key")["changed"]
-    assert key_status(aws, key_id) == "Inactive"
+        run = ansible.playbook(PLAYBOOK, extra_vars=admin_vars())
     for region in REGIONS:
         assert parameters(aws, region) == {"AmazonCloudWatch-linux": 1}
+    # Published with a key made for this publish, which no longer exists.
+    created = [c for c in calls if c["operation"] == "CreateAccessKey"]
+    writes = [c for c in calls if c["operation"] == "PutParameter"]
+    assert len(created) == 1 and len(writes) == 2
+    (publish_key,) = {c["access_key_id"] for c in writes}
+    assert publish_key != controller
+    assert admin_keys(aws) == [] and GRANT_TAG not in admin_tags(aws)
+    # The controller reads and compares, grants, makes and deletes the key: every IAM call is its own.
+    assert {c["access_key_id"] for c in calls if c["operation"] in ("CreateAccessKey", "DeleteAccessKey", "PutUserPolicy")} == {controller}
+    assert {c["access_key_id"] for c in calls if c["operation"] == "GetParameter"} == {controller, publish_key}
+    # The key lived in a private directory, removed in the same run.
+    key_dir = run.result(ROLE + "Make a private directory for this publish's admin key")
+    assert key_dir["mode"] == "0700" and not os.path.exists(key_dir["path"])
+    assert run.result(ROLE + "Take the admin user's rights, for a bounded time")["grant"]["holder"]
 
-    assert operation_counts(calls) == {
-        "ListAccessKeys": 4, "UpdateAccessKey": 2, "GetCallerIdentity": 1, "ListAccountAliases": 1,
-        "GetParameter": 3, "PutParameter": 2,
-    }
-    ssm_calls = [c for c in calls if c["operation"] in ("GetParameter", "PutParameter")]
-    assert [c["operation"] for c in ssm_calls].count("PutParameter") == 2
-    assert {c["access_key_id"] for c in ssm_calls} == {key_id}
-    # The controller's credentials only switch the key on and off.
-    iam_calls = [c for c in calls if c["operation"] == "UpdateAccessKey"]
-    assert len(iam_calls) == 2 and {c["access_key_id"] for c in iam_calls} == {aws.env["AWS_ACCESS_KEY_ID"]}
+
+def test_nothing_to_publish_takes_no_admin_rights(aws, ansible):
+    admin_user(aws)
+    ansible.playbook(PLAYBOOK, extra_vars=admin_vars())
+    with aws.record() as calls:
+        again = ansible.playbook(PLAYBOOK, extra_vars=admin_vars())
+    assert again.stats["localhost"]["changed"] == 0
+    # Reads only, all with the controller's credentials: the grant's state, then each parameter.
+    assert operation_counts(calls) == {"GetUser": 1, "GetUserPolicy": 1, "ListAccessKeys": 1, "GetParameter": 2}
+    assert {c["access_key_id"] for c in calls} == {aws.env["AWS_ACCESS_KEY_ID"]}
+    assert "no admin rights were taken" in again.result(ROLE + "Report that nothing had to be published")["msg"]
 
 
-def test_admin_user_key_is_deactivated_when_the_publish_fails(aws, ansible, tmp_path):
-    # Left active by mistake before the run: the run still ends with it inactive.
-    key_id, store = admin_user(aws, tmp_path, status="Active")
-    ansible.playbook(PLAYBOOK, expect_failure=True, extra_vars={
-        "cloudwatch_publish_regions": REGIONS,
-        "cloudwatch_publish_credentials": "admin_user",
-        "cloudwatch_publish_admin_key_store": store,
-        "cloudwatch_publish_configs": [{"name": "AmazonCloudWatch-broken", "config": INVALID}],
-    })
-    assert key_status(aws, key_id) == "Inactive"
+def test_an_invalid_configuration_takes_no_admin_rights(aws, ansible):
+    admin_user(aws)
+    with aws.record() as calls:
+        ansible.playbook(PLAYBOOK, expect_failure=True, extra_vars=admin_vars({"name": "AmazonCloudWatch-broken", "config": INVALID}))
+    assert not {"CreateAccessKey", "TagUser", "PutParameter"} & set(operation_counts(calls))
     assert parameters(aws, "us-east-1") == {}
+
+
+def test_a_publish_that_fails_still_ends_the_rights_and_deletes_the_key(aws, ansible):
+    admin_user(aws)
+    # AWS refuses the write (the admin user's rights did not arrive, say): the run fails, and cleans up.
+    refused = fault_proxy.Burst("error", count=2, operations=("PutParameter",), code="AccessDeniedException")
+    with fault_proxy.FaultProxy(aws.url, [refused]) as proxy:
+        run = ansible.playbook(PLAYBOOK, expect_failure=True, extra_vars=admin_vars(), env={"AWS_URL": proxy.url, "AWS_ENDPOINT_URL": proxy.url})
+    assert proxy.injected_total("error") >= 1
+    assert run.result(ROLE + "Take the admin user's rights, for a bounded time")["changed"]
+    assert run.result(ROLE + "End the admin user's rights and delete its key")["changed"]
+    assert admin_keys(aws) == [] and GRANT_TAG not in admin_tags(aws)
+    assert not os.path.exists(run.result(ROLE + "Make a private directory for this publish's admin key")["path"])
+
+
+def test_a_live_grant_of_another_run_is_named_and_left_alone(aws, ansible):
+    admin_user(aws)
+    other = ansible.module("observability.cloudwatch.admin_grant", {"user_name": ADMIN, "holder": "ops@other-controller 1"})
+    run = ansible.playbook(PLAYBOOK, expect_failure=True, extra_vars=admin_vars(cloudwatch_publish_grant_wait_seconds=0))
+    assert f"granted to ops@other-controller 1 until {other['grant']['expires']}" in run.output
+    assert admin_tags(aws)[GRANT_TAG] == f"ops@other-controller 1 until {other['grant']['expires']}"
+    assert parameters(aws, "us-east-1") == {}
+
+
+def test_the_old_stored_key_variables_are_refused_with_what_to_do(aws, ansible):
+    admin_user(aws)
+    with aws.record() as calls:
+        run = ansible.playbook(PLAYBOOK, expect_failure=True, extra_vars=admin_vars(cloudwatch_publish_admin_key_store="ssm:/old"))
+    assert "cloudwatch_publish_admin_key_store and cloudwatch_publish_key_wait_retries are no longer used" in run.output
+    assert calls == []
 
 
 def test_refuses_incomplete_variables(aws, ansible):
@@ -171,7 +215,7 @@ def test_role_entry_point_from_a_users_playbook(aws, ansible, tmp_path):
     )
     with aws.record() as calls:
         run = ansible.playbook(playbook)
-    assert run.result(ROLE + "Publish every configuration to every region")["results"][0]["changed"]
+    assert run.result(ROLE + "Publish every changed configuration to every region")["results"][0]["changed"]
     assert parameters(aws, "eu-west-1") == {"AmazonCloudWatch-linux": 1}
     assert parameters(aws, "us-east-1") == {}
     assert operation_counts(calls) == {"GetParameter": 2, "PutParameter": 1}

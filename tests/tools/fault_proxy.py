@@ -26,6 +26,10 @@ requests pass before the next burst starts. Faults stop for good after ``max_fau
 emulator answering; the proxy itself shuts down after ``lifetime`` seconds if nobody stops it.
 ``injected`` counts what was broken, by kind, service and operation.
 
+``before_forward``, when given, is called with each request (a ``Request``: ``service``, ``operation``,
+``body``) before the proxy decides on it: a test's other client can write right between two calls of a
+module, deterministically.
+
     with FaultProxy(upstream, [Burst("Throttling", 4), Burst("reset", 2)]) as proxy:
         run_something(endpoint_url=proxy.url)
     assert proxy.injected_total("Throttling") == 4
@@ -160,8 +164,9 @@ def _error_answer(status, code, message, request):
 class FaultProxy:
     """A reverse proxy to ``upstream`` on a free loopback port that breaks requests as planned."""
 
-    def __init__(self, upstream, plan=(), max_faults=100, max_requests=2000, window=300.0, lifetime=900.0, gap=1):
+    def __init__(self, upstream, plan=(), max_faults=100, max_requests=2000, window=300.0, lifetime=900.0, gap=1, before_forward=None):
         self.upstream = urllib.parse.urlsplit(upstream)
+        self.before_forward = before_forward
         self.plan = list(plan)
         self.max_faults = max_faults
         self.max_requests = max_requests
@@ -282,6 +287,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         headers = dict(self.headers.items())
         request = Request.parse(self.command, self.path, headers, body)
+        if self.fault_proxy.before_forward is not None:
+            self.fault_proxy.before_forward(request)
         burst = self.fault_proxy.decide(request)
         if burst is not None and burst.kind == "reset":
             # Close without an answer; SO_LINGER 0 sends a TCP reset instead of a clean FIN.

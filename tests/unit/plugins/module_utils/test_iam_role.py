@@ -176,9 +176,13 @@ def test_absent_deletes_in_order(stubs):
     stub.add_response("get_role", {"Role": role()})
     stub.add_response("get_instance_profile", {"InstanceProfile": profile()})
     stub.add_response("list_attached_role_policies", {"AttachedPolicies": [{"PolicyArn": SERVER}]})
+    # An admin grant's deny policy goes with the role; an inline policy of someone else's stays (IAM then refuses).
+    grant_policies = ["CloudWatchAgentAdminGrantExpiry", "SomeoneElses"]
+    stub.add_response("list_role_policies", {"PolicyNames": grant_policies, "IsTruncated": False}, {"RoleName": name})
     stub.add_response("list_instance_profiles_for_role", {"InstanceProfiles": [profile()]})
     sts_stub.add_response("get_caller_identity", USER_IDENTITY)
     stub.add_response("detach_role_policy", {}, {"RoleName": name, "PolicyArn": SERVER})
+    stub.add_response("delete_role_policy", {}, {"RoleName": name, "PolicyName": "CloudWatchAgentAdminGrantExpiry"})
     stub.add_response("remove_role_from_instance_profile", {}, {"InstanceProfileName": name, "RoleName": name})
     stub.add_response("delete_instance_profile", {}, {"InstanceProfileName": name})
     stub.add_response("delete_role", {}, {"RoleName": name})
