@@ -68,9 +68,22 @@ def test_internal_variables_are_prefixed():
     assert all(name.startswith(("__cloudwatch_publish_", "__cloudwatch_admin_session_", "__cloudwatch_config_")) for name in internal)
 
 
-def test_one_task_file_calls_agent_config():
-    callers = [p.name for p in (ROLE / "tasks").glob("*.yml") if "observability.cloudwatch.agent_config:" in p.read_text()]
-    assert callers == ["publish.yml"]
+def _tasks(items):
+    for task in items or []:
+        yield task
+        for section in ("block", "rescue", "always"):
+            yield from _tasks(task.get(section))
+
+
+def test_one_task_file_writes_with_agent_config():
+    writers, probes = [], []
+    for path in sorted((ROLE / "tasks").glob("*.yml")):
+        for task in _tasks(yaml.safe_load(path.read_text())):
+            if "observability.cloudwatch.agent_config" in task:
+                (probes if task.get("check_mode") is True else writers).append(path.name)
+    # agent_config.yml is the one loop that validates and publishes; elsewhere agent_config only reads.
+    assert writers == ["agent_config.yml"]
+    assert probes == ["main.yml"]
 
 
 AWS_GROUP = set(yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())["action_groups"]["aws"])
