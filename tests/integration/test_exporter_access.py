@@ -295,6 +295,7 @@ def test_absent_keeps_a_provider_another_role_trusts(aws, ansible):
         "ListInstanceProfilesForRole": 1,
         "GetOpenIDConnectProvider": 1,  # the provider the role trusted
         "ListRoles": 1,  # who else trusts it
+        "ListRolePolicies": 1,  # an admin grant's policies would have to go first
         "GetCallerIdentity": 1,
         "DeleteRolePolicy": 1,
         "DeleteRole": 1,

@@ -17,7 +17,6 @@ import json
 import re
 import os
 import stat
-import tempfile
 import time
 import urllib.parse
 from pathlib import Path
@@ -62,11 +61,11 @@ def _read_secrets(aws, store):
     return found
 
 
-def _watch_publish_key_store(process):
+def _watch_publish_key_store(process, temporary):
     """The secret of the key a running publish keeps in its private directory (``*.cloudwatch-publish``)."""
     found = {}
     while process.poll() is None and not found:
-        for path in Path(tempfile.gettempdir()).glob("*.cloudwatch-publish/admin-key.json"):
+        for path in temporary.glob("*.cloudwatch-publish/admin-key.json"):
             try:
                 found[json.loads(path.read_text())["secret_access_key"]] = str(path)
             except (OSError, ValueError):
@@ -125,8 +124,11 @@ def test_no_secret_leaves_its_store(aws, ansible, tmp_path):
         args = ("-vvvv", "-e", f"@{variables}")
         if playbook == "publish_config.yml":
             # The admin user's key of this publish lives only during the run: read it from its store meanwhile.
-            process = ansible.start(REPO / "playbooks" / playbook, env=env, diff=True, args=args)
-            secrets.update(_watch_publish_key_store(process))
+            # Its own temporary directory: other tests may publish at the same time.
+            private_tmp = tmp_path / "publish-tmp"
+            private_tmp.mkdir(mode=0o700)
+            process = ansible.start(REPO / "playbooks" / playbook, env=dict(env, TMPDIR=str(private_tmp)), diff=True, args=args)
+            secrets.update(_watch_publish_key_store(process, private_tmp))
             run = ansible.finish(process)
         else:
             run = ansible.playbook(REPO / "playbooks" / playbook, env=env, diff=True, args=args)

@@ -230,7 +230,7 @@ def _condition_holds(condition, context):
     have = {k.lower(): v for k, v in (context or {}).items()}
     results = []
     for operator, tests in (condition or {}).items():
-        qualifier, _, base = operator.rpartition(":")
+        qualifier, _sep, base = operator.rpartition(":")
         if_exists = base.endswith("IfExists")
         base = base[: -len("IfExists")] if if_exists else base
         if qualifier not in ("", "ForAllValues", "ForAnyValue") or (base not in _DATE_TESTS and base not in _CONDITION_TESTS):
