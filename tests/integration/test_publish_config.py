@@ -139,8 +139,8 @@ def test_an_invalid_configuration_takes_no_admin_rights(aws, ansible):
 
 def test_a_publish_that_fails_still_ends_the_rights_and_deletes_the_key(aws, ansible):
     admin_user(aws)
-    # AWS refuses the write (the admin user's rights did not arrive, say): the run fails, and cleans up.
-    refused = fault_proxy.Burst("error", count=2, operations=("PutParameter",), code="AccessDeniedException")
+    # AWS refuses the write for good: the run fails, and cleans up.
+    refused = fault_proxy.Burst("error", count=2, operations=("PutParameter",), code="ValidationException")
     with fault_proxy.FaultProxy(aws.url, [refused]) as proxy:
         run = ansible.playbook(PLAYBOOK, expect_failure=True, extra_vars=admin_vars(), env={"AWS_URL": proxy.url, "AWS_ENDPOINT_URL": proxy.url})
     assert proxy.injected_total("error") >= 1
@@ -148,6 +148,18 @@ def test_a_publish_that_fails_still_ends_the_rights_and_deletes_the_key(aws, ans
     assert run.result(ROLE + "End the admin user's rights and delete its key")["changed"]
     assert admin_keys(aws) == [] and GRANT_TAG not in admin_tags(aws)
     assert not os.path.exists(run.result(ROLE + "Make a private directory for this publish's admin key")["path"])
+
+
+def test_a_publish_waits_while_iam_applies_the_grant(aws, ansible):
+    admin_user(aws)
+    # The deny of the last grant still holds for the first write with the new key.
+    denied = fault_proxy.Burst("error", count=1, operations=("PutParameter",), code="AccessDeniedException")
+    with fault_proxy.FaultProxy(aws.url, [denied]) as proxy:
+        run = ansible.playbook(PLAYBOOK, extra_vars=admin_vars(), env={"AWS_URL": proxy.url, "AWS_ENDPOINT_URL": proxy.url})
+    assert proxy.injected_total("error") == 1
+    published = run.result(ROLE + "Publish every changed configuration to every region")["results"]
+    assert [r["changed"] for r in published] == [True, True]
+    assert admin_keys(aws) == []
 
 
 def test_a_live_grant_of_another_run_is_named_and_left_alone(aws, ansible):
