@@ -121,6 +121,18 @@ def test_publishes_with_the_admin_profile_and_restores(aws, ansible, fleet):
     assert grant_lease(aws) is None
 
 
+def test_check_mode_changes_nothing(aws, ansible, fleet):
+    instance = fleet["with_profile"]
+    before = association(aws, instance)
+    with aws.record() as calls:
+        run = ansible.playbook(PLAYBOOK, extra_vars=session_vars(instance), check=True)
+    assert run.result(ROLE + "Validate every configuration in every region on the instance")["results"][0]["changed"]
+    writes = {"PutParameter", "ReplaceIamInstanceProfileAssociation", "AssociateIamInstanceProfile", "CreateTags",
+              "DeleteTags", "PutRolePolicy", "TagRole", "UntagRole"}
+    assert not writes & set(operation_counts(calls))
+    assert association(aws, instance) == before and MARK not in tags(aws, instance)
+
+
 def test_failing_publish_still_restores(aws, ansible, fleet):
     instance = fleet["with_profile"]
     before = association(aws, instance)

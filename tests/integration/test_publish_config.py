@@ -162,6 +162,16 @@ def test_a_publish_waits_while_iam_applies_the_grant(aws, ansible):
     assert admin_keys(aws) == []
 
 
+def test_check_mode_says_what_would_change_and_takes_no_admin_rights(aws, ansible):
+    admin_user(aws)
+    with aws.record() as calls:
+        run = ansible.playbook(PLAYBOOK, extra_vars=admin_vars(), check=True)
+    checked = run.result(ROLE + "Validate every configuration in every region")["results"]
+    assert [r["changed"] for r in checked] == [True, True]
+    assert set(operation_counts(calls)) <= {"GetUser", "GetUserPolicy", "ListAccessKeys", "GetParameter"}
+    assert admin_keys(aws) == [] and parameters(aws, "us-east-1") == {}
+
+
 def test_a_live_grant_of_another_run_is_named_and_left_alone(aws, ansible):
     admin_user(aws)
     other = ansible.module("observability.cloudwatch.admin_grant", {"user_name": ADMIN, "holder": "ops@other-controller 1"})
