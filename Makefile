@@ -66,7 +66,7 @@ integration: env
 	$(PYTEST) -n 2 --dist loadfile --durations=15 tests/integration
 
 # The agent role's Molecule scenarios (podman containers, as root; tests/tools/molecule.sh prepares podman,
-# the test packages and the local AWS). SCENARIOS="onprem ec2" runs a subset.
+# the test packages and the local AWS). SCENARIOS="onprem site" runs a subset.
 molecule: env
 	tests/tools/molecule.sh $(SCENARIOS)
 

@@ -91,7 +91,7 @@ def test_two_publishers_at_once_take_turns(aws, ansible):
     # The first publisher's write is held back a while, so that the second certainly meets its grant.
     def slow_writes(request):
         if request.operation == "PutParameter":
-            time.sleep(20)
+            time.sleep(15)
 
     with fault_proxy.FaultProxy(aws.url, before_forward=slow_writes) as proxy:
         slow_env = {"AWS_URL": proxy.url, "AWS_ENDPOINT_URL": proxy.url}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the role's Molecule scenarios (extensions/molecule/) against podman containers and a local AWS.
 #
-#   tests/tools/molecule.sh [SCENARIO...]     # default: onprem ec2 upgrade absent rotation rollout site real_package
+#   tests/tools/molecule.sh [SCENARIO...]     # default: onprem upgrade absent rotation rollout site real_package
 #   tests/tools/molecule.sh rotation rollout  # key rotation with rotate_keys; rollout, rollback and a host lost mid-run
 #
 # It prepares the host (tests/tools/podman-setup.sh: podman, runc, the cached Debian image), builds the test
@@ -17,7 +17,7 @@ STATE="$ROOT/build/molecule"
 OLD_VERSION=1.300064.0b1337
 NEW_VERSION=1.300069.0b1529
 SCENARIOS=("$@")
-[ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=(onprem ec2 upgrade absent rotation rollout site real_package)
+[ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=(onprem upgrade absent rotation rollout site real_package)
 
 log() { printf '[molecule.sh] %s\n' "$*"; }
 started=$(date +%s)
