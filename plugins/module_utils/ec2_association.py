@@ -11,6 +11,7 @@ helpers; amazon.aws has none for DisassociateIamInstanceProfile.
 """
 
 import functools
+import re
 import time
 
 try:
@@ -57,6 +58,23 @@ def read_association(client, instance_id):
 def profile_spec(profile):
     """The IamInstanceProfile argument for a name or an ARN."""
     return {"Arn": profile} if profile.startswith("arn:") else {"Name": profile}
+
+
+# An instance profile ARN: partition, account, optional path, name.
+PROFILE_ARN = re.compile(r"arn:(aws[a-z-]*):iam::(\d{12}):instance-profile/(?:[\w+=,.@-]+/)*([\w+=,.@-]{1,128})")
+
+
+def restore_target(recorded, admin_profile_arn):
+    """The profile to give back for a restore tag's value ``recorded``: the ARN it holds when that is another
+    instance profile of the admin profile's partition and account, else ``"none"`` (remove the admin profile, give
+    none). Anyone who may tag instances can write the tag; an admin session writes only ARNs it read from EC2."""
+    admin = PROFILE_ARN.fullmatch(admin_profile_arn or "")
+    found = PROFILE_ARN.fullmatch(recorded or "")
+    if not admin or not found:
+        return "none"
+    if found.group(1, 2) != admin.group(1, 2) or found.group(3) == admin.group(3):
+        return "none"
+    return recorded
 
 
 def has_profile(association, profile):

@@ -42,6 +42,14 @@ options:
     type: str
     choices: ['present', 'absent']
     default: present
+  only_from_profile:
+    description:
+      - Change the association only when the instance is associated with this instance profile (name or ARN) now.
+        When it is not, the module changes nothing and returns RV(from_profile_matched=false).
+      - Used to give back an instance's previous profile only while it still has the admin profile, so that a tag
+        written by someone else cannot steer the change of another instance's profile.
+    type: str
+    version_added: 0.2.0
   wait:
     description:
       - Wait until the association reads back as V(associated) (or, with O(state=absent), until it is gone).
@@ -103,6 +111,11 @@ previous_association:
     - Also returned when the module fails after reading it.
   returned: always
   type: dict
+from_profile_matched:
+  description: Whether the instance had O(only_from_profile); when V(false), nothing was changed.
+  returned: when O(only_from_profile) is set
+  type: bool
+  version_added: 0.2.0
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
@@ -110,6 +123,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ec2_association import ensure_absent
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ec2_association import ensure_present
+from ansible_collections.observability.cloudwatch.plugins.module_utils.ec2_association import has_profile
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ec2_association import read_association
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ec2_association import to_ansible
 from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff
@@ -119,6 +133,7 @@ def main():
     argument_spec = dict(
         instance_id=dict(type="str", required=True),
         instance_profile=dict(type="str"),
+        only_from_profile=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=120),
@@ -137,6 +152,9 @@ def main():
     try:
         current = read_association(client, instance_id)
         previous = to_ansible(current)
+        only_from = params["only_from_profile"]
+        if only_from and not has_profile(current, only_from):
+            module.exit_json(changed=False, association=previous, previous_association=previous, from_profile_matched=False)
         if params["state"] == "present":
             changed, association = ensure_present(client, instance_id, params["instance_profile"], current, **options)
         else:
@@ -149,7 +167,8 @@ def main():
             module.fail_json_aws(e.exception, msg=e.message, previous_association=previous)
         module.fail_json(msg=e.message, previous_association=previous)
 
-    module.exit_json(changed=changed, association=to_ansible(association), previous_association=previous)
+    matched = {"from_profile_matched": True} if params["only_from_profile"] else {}
+    module.exit_json(changed=changed, association=to_ansible(association), previous_association=previous, **matched)
 
 
 if __name__ == "__main__":

@@ -277,6 +277,49 @@ def test_live_grant_of_another_run_is_left_alone_and_named(aws, ansible, fleet):
     assert grant_lease(aws) == f"ops@other-controller 1 until {other['grant']['expires']}"
 
 
+def test_restore_tag_on_an_instance_without_the_admin_profile_changes_nothing(aws, ansible, fleet):
+    """Anyone who may tag instances can write the restore tag: on an instance that does not have the admin profile,
+    it steers nothing. The tag is removed, the instance keeps its profile."""
+    iam = aws.client("iam")
+    iam.create_role(RoleName="PowerRole", AssumeRolePolicyDocument="{}")
+    power = iam.create_instance_profile(InstanceProfileName="PowerProfile")["InstanceProfile"]["Arn"]
+    iam.add_role_to_instance_profile(InstanceProfileName="PowerProfile", RoleName="PowerRole")
+    victim = fleet["with_profile"]
+    before = association(aws, victim)
+    aws.client("ec2").create_tags(Resources=[victim], Tags=[{"Key": MARK, "Value": power}])
+
+    run = ansible.playbook(PLAYBOOK, extra_vars=session_vars(fleet["without_profile"]))
+
+    # The first restore is the recovery's; the last one, the run's own instance.
+    restored = run.results(ROLE + "Restore the previous instance profile")[0]["results"][0]
+    assert restored["item"]["instance_id"] == victim
+    assert restored["from_profile_matched"] is False and not restored["changed"]
+    assert association(aws, victim) == before
+    assert MARK not in tags(aws, victim)
+
+
+@pytest.mark.parametrize("recorded", [
+    "arn:aws:iam::999999999999:instance-profile/Elsewhere",
+    "arn:aws:iam::123456789012:instance-profile/CloudWatchAgentAdminProfile",
+    "CloudWatchAgentServerProfile",
+], ids=["another account", "the admin profile", "a name"])
+def test_restore_tag_naming_no_other_profile_of_this_account_removes_the_admin_profile_and_fails(aws, ansible, fleet, recorded):
+    """An instance left with the admin profile whose tag names a profile of another account, the admin profile itself
+    or anything but an ARN a session writes: it gets no profile, the tag goes, the admin rights end, and the run
+    fails naming the instance and the tag."""
+    victim = fleet["with_profile"]
+    give_admin_profile(aws, victim)
+    aws.client("ec2").create_tags(Resources=[victim], Tags=[{"Key": MARK, "Value": recorded}])
+
+    run = ansible.playbook(PLAYBOOK, expect_failure=True, extra_vars=session_vars(fleet["without_profile"]))
+
+    assert failure(run).startswith(f"{victim} carried the restore tag {MARK}={json.dumps(recorded)}, which is not another")
+    assert association(aws, victim) == []
+    assert MARK not in tags(aws, victim)
+    assert grant_lease(aws) is None
+    assert aws.client("ssm").describe_parameters()["Parameters"] == []
+
+
 @pytest.mark.parametrize("missing", ["cloudwatch_admin_session_instance", "cloudwatch_admin_session_admin_profile"])
 def test_role_entry_point_names_a_missing_required_option_and_changes_nothing(aws, ansible, fleet, missing):
     instance = fleet["with_profile"]

@@ -50,6 +50,27 @@ def test_has_profile(current, profile, expected):
     assert assoc.has_profile(current, profile) is expected
 
 
+@pytest.mark.parametrize("recorded, expected", [
+    (SERVER_ARN, SERVER_ARN),
+    ("arn:aws:iam::123456789012:instance-profile/team/Server", "arn:aws:iam::123456789012:instance-profile/team/Server"),
+    ("none", "none"),
+    # Whoever can tag an instance must not be able to choose its profile outside what a session writes.
+    (ADMIN_ARN, "none"),
+    ("arn:aws:iam::123456789012:instance-profile/team/Admin", "none"),
+    ("arn:aws:iam::999999999999:instance-profile/Server", "none"),
+    ("arn:aws-cn:iam::123456789012:instance-profile/Server", "none"),
+    ("Server", "none"),
+    (SERVER_ARN + "\n", "none"),
+    ("", "none"),
+])
+def test_restore_target_is_another_profile_of_the_admin_profile_account_or_none(recorded, expected):
+    assert assoc.restore_target(recorded, ADMIN_ARN) == expected
+
+
+def test_restore_target_without_a_readable_admin_arn_gives_none():
+    assert assoc.restore_target(SERVER_ARN, "Admin") == "none"
+
+
 def test_to_ansible():
     assert assoc.to_ansible(None) == {}
     assert assoc.to_ansible(association()) == {
