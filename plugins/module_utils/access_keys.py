@@ -15,12 +15,14 @@ import functools
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils import iam_api
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import apply_plan
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_validate import iam_error
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_validate import validate_name
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_views import key_view
+from ansible_collections.observability.cloudwatch.plugins.module_utils import key_rotation
 from ansible_collections.observability.cloudwatch.plugins.module_utils.key_stores import make_record
 from ansible_collections.observability.cloudwatch.plugins.module_utils.plan import Plan
 from ansible_collections.observability.cloudwatch.plugins.module_utils.plan import wait_until
@@ -50,12 +52,18 @@ class KeySpec:
 
 
 def rotation_due(keys, max_age_days, now=None):
-    """Whether one of the active ``keys`` is at least ``max_age_days`` whole days old (``None``: always;
-    0: when the user has an active key)."""
+    """Whether one of ``keys``, active or not, is at least ``max_age_days`` whole days old (``None``: always;
+    0: when the user has a key). An inactive key counts: a user whose only key was deactivated needs a new one."""
     if max_age_days is None:
         return True
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    return any((now - k["CreateDate"]).days >= max_age_days for k in keys if k["Status"] == "Active")
+    return any((now - k["CreateDate"]).days >= max_age_days for k in keys)
+
+
+def rotation_in_progress(keys, stored_key_id):
+    """Whether an earlier rotation is unfinished: the store holds the user's newest key and older ones remain.
+    Such a rotation goes on to delivery and retirement; it never makes another key."""
+    return len(keys) > 1 and stored_key_id is not None and keys[-1]["AccessKeyId"] == stored_key_id
 
 
 def plan_access_keys(keys, state, retire, stored_key_id):
@@ -150,25 +158,32 @@ def wait_for_access_key(key_client, access_key_id, secret_access_key, timeout):
 
 def decide_keys(user_name, keys, keys_spec):
     """What ``keys_spec`` asks for the user's ``keys``: the decision of :func:`plan_access_keys`, after
-    the store checks. Raises before anything is written."""
+    the store checks, with ``stored`` (the key id in the store, when it was read) and ``in_progress``
+    (:func:`rotation_in_progress`). Raises before anything is written."""
     state = keys_spec.state
-    if state == "rotate" and not rotation_due(keys, keys_spec.max_age_days):
-        state = "none"
-    # Read the store only when its content matters: to know which key it holds (present with an
+    # Read the store only when its content matters: to know which key it holds (rotate, present with an
     # active key, or a retire list naming an existing key).
     store = keys_spec.store
     stored_key_id = None
     key_ids = [k["AccessKeyId"] for k in keys]
-    needs_store = (state == "present" and any(k["Status"] == "Active" for k in keys)) or any(
-        key_id in key_ids for key_id in keys_spec.retire
+    needs_store = (
+        state == "rotate"
+        or (state == "present" and any(k["Status"] == "Active" for k in keys))
+        or any(key_id in key_ids for key_id in keys_spec.retire)
     )
     if store is not None and needs_store:
         record = store_record_for(store, user_name)
         stored_key_id = record.get("access_key_id") if record else None
+    in_progress = state == "rotate" and rotation_in_progress(keys, stored_key_id)
+    if state == "rotate" and (in_progress or not rotation_due(keys, keys_spec.max_age_days)):
+        state = "none"
     decision = plan_access_keys(keys, state, keys_spec.retire, stored_key_id)
     if decision["create"]:
         store_record_for(store, user_name)
         store.check_writable()
+    decision.update(stored=stored_key_id, in_progress=in_progress)
+    if in_progress:
+        decision["previous"] = [key_id for key_id in key_ids if key_id != stored_key_id]
     return decision
 
 
@@ -232,8 +247,9 @@ def read_user_keys(client, user_name):
 
 def ensure_access_keys(client, caller, user_name, keys_spec, check_mode=False, wait=True, wait_timeout=120, key_client=None):
     """Bring an existing user's keys to ``keys_spec``. Returns the module result: ``changed``,
-    ``access_keys``, ``previous_access_key_ids``, ``changes``, ``diff`` and, when a key was created,
-    ``access_key_id`` (never a secret: the secret is in the store)."""
+    ``access_keys``, ``previous_access_key_ids``, ``changes``, ``diff``, when a key was created,
+    ``access_key_id`` (never a secret: the secret is in the store) and, with ``rotate``,
+    ``stored_access_key_id`` and ``rotation_in_progress``."""
     validate_name("user", user_name, option="user_name")
     keys_spec.validate()
     keys = read_user_keys(client, user_name)
@@ -245,6 +261,10 @@ def ensure_access_keys(client, caller, user_name, keys_spec, check_mode=False, w
     key = record_new_key(plan, results, wait, wait_timeout, key_client)
     if key:
         extra["access_key_id"] = key["AccessKeyId"]
+    if keys_spec.state == "rotate":
+        # In check mode a key that would be created has no id yet.
+        extra["stored_access_key_id"] = key["AccessKeyId"] if key else (None if decision["create"] else decision["stored"])
+        extra["rotation_in_progress"] = decision["in_progress"]
     return plan.result(**extra)
 
 
@@ -258,3 +278,44 @@ def ensure_access_keys_absent(client, caller, user_name, store=None, check_mode=
     plan.after["access_keys"] = []
     apply_plan(plan, caller, check_mode)
     return plan.result(previous_access_key_ids=[])
+
+
+def ensure_old_keys_retired(client, caller, user_name, store, retirement, check_mode=False, now=None):
+    """The end of a rotation (:mod:`key_rotation`): deactivate the user's old keys nothing uses any more,
+    delete those inactive for the grace period, keep the journal on the user. ``retirement`` holds
+    ``switched``, ``margin_minutes`` and ``grace_days``. The key in the store is never touched. Returns the
+    module result with ``stored_access_key_id``, ``waiting`` and ``warnings``."""
+    validate_name("user", user_name, option="user_name")
+    user = iam_api.get_user(client, user_name)
+    if user is None:
+        raise iam_error(f"user {user_name} does not exist. Nothing was changed.")
+    keys = iam_api.list_access_keys(client, user_name)
+    record = store_record_for(store, user_name)
+    stored = record.get("access_key_id") if record else None
+    if stored not in [k["AccessKeyId"] for k in keys]:
+        raise iam_error(
+            f"{store.spec} holds no key of user {user_name} that IAM knows ({stored or 'it is empty'}): no key is retired, "
+            "since the one in use is unknown. Rotate first (state=rotate). Nothing was changed."
+        )
+    last_used = {k["AccessKeyId"]: iam_api.get_access_key_last_used(client, k["AccessKeyId"]) for k in keys}  # (date, service)
+    tags = boto3_tag_list_to_ansible_dict(user.get("Tags") or [])
+    journal = key_rotation.parse_journal(tags.get(key_rotation.ROTATION_TAG_KEY))
+    now = now or key_rotation.utc_now()
+    decision = key_rotation.plan_retirement(keys, stored, last_used, journal, now, **retirement)
+
+    plan = Plan(dict(access_keys=[key_view(k) for k in keys]))
+    for key_id in decision["deactivate"]:
+        plan.add(f"deactivate access key {key_id}", functools.partial(iam_api.deactivate_access_key, client, user_name, key_id))
+    for key_id in decision["delete"]:
+        plan.add(f"delete access key {key_id}", functools.partial(iam_api.delete_access_key, client, user_name, key_id))
+    value = key_rotation.format_journal(decision["journal"])
+    if value != tags.get(key_rotation.ROTATION_TAG_KEY):
+        if value:
+            tag = functools.partial(iam_api.tag_principal, client, "user", user_name, {key_rotation.ROTATION_TAG_KEY: value})
+        else:
+            tag = functools.partial(iam_api.untag_principal, client, "user", user_name, [key_rotation.ROTATION_TAG_KEY])
+        plan.add(f"record the rotation on user {user_name}: {value or 'done'}", tag)
+    after = [dict(v, status="Inactive") if v["access_key_id"] in decision["deactivate"] else v for v in plan.after["access_keys"]]
+    plan.after["access_keys"] = [v for v in after if v["access_key_id"] not in decision["delete"]]
+    apply_plan(plan, caller, check_mode)
+    return plan.result(stored_access_key_id=stored, waiting=decision["waiting"], warnings=decision["warnings"])

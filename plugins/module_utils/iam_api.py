@@ -250,6 +250,13 @@ def create_access_key(client, user_name):
     return client.create_access_key(UserName=user_name, aws_retry=True)["AccessKey"]
 
 
+@IAMErrorHandler.common_error_handler("get access key last used")
+def get_access_key_last_used(client, key_id):
+    """``(LastUsedDate, ServiceName)`` of the key's last use; the date is ``None`` when never (AWS updates it with a delay)."""
+    used = client.get_access_key_last_used(AccessKeyId=key_id, aws_retry=True)["AccessKeyLastUsed"]
+    return used.get("LastUsedDate"), used.get("ServiceName")
+
+
 @IAMErrorHandler.common_error_handler("deactivate access key")
 def deactivate_access_key(client, user_name, key_id):
     client.update_access_key(UserName=user_name, AccessKeyId=key_id, Status="Inactive", aws_retry=True)

@@ -34,6 +34,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_
 from ansible_collections.observability.cloudwatch.plugins.module_utils import iam_api
 from ansible_collections.observability.cloudwatch.plugins.module_utils.admin_grant import GRANT_POLICY_NAMES
 from ansible_collections.observability.cloudwatch.plugins.module_utils.admin_grant import GRANT_TAG_KEY
+from ansible_collections.observability.cloudwatch.plugins.module_utils.key_rotation import ROTATION_TAG_KEY
 from ansible_collections.observability.cloudwatch.plugins.module_utils import iam_validate as checks
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_policies import diff_attached_policies
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_views import date_text
@@ -100,16 +101,16 @@ def desired_tags(current_tags, tags, owned):
     """The tags to reconcile towards; ``None`` means "leave the tags alone".
 
     On creation (``current_tags is None``) the owner tag is added to ``tags``. A resource that carries
-    the owner tag keeps it whatever ``tags`` and ``purge_tags`` say, and so does an admin grant's lease
-    tag. An existing resource without the owner tag is not adopted: its tags become exactly ``tags``
-    (which may name the owner tag explicitly), plus the lease.
+    the owner tag keeps it whatever ``tags`` and ``purge_tags`` say, and so do the collection's state tags
+    (an admin grant's lease, a key rotation's journal). An existing resource without the owner tag is not
+    adopted: its tags become exactly ``tags`` (which may name the owner tag explicitly), plus the state tags.
     """
     if current_tags is None:
         return dict(tags or {}, **owner_tags())
     if tags is None:
         return None
-    # The lease of a running admin grant (module admin_grant) is never the tags' business.
-    lease = {k: v for k, v in current_tags.items() if k == GRANT_TAG_KEY}
+    # The lease of a running admin grant (module admin_grant) and a rotation's journal are never the tags' business.
+    lease = {k: v for k, v in current_tags.items() if k in (GRANT_TAG_KEY, ROTATION_TAG_KEY)}
     if owned:
         return dict(tags, **owner_tags(), **lease)
     return dict(tags, **lease)

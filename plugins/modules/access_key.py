@@ -18,6 +18,9 @@ description:
     lookup.
   - Keys follow the same rules, through the same code, as the C(access_key_state) and C(retire_access_keys)
     options of M(observability.cloudwatch.agent_iam_user).
+  - V(rotate) and V(retire) together rotate a key without a moment where a consumer holds an inactive key.
+    V(rotate) makes the new key, the consumers get it from the store, then V(retire) ends the old keys once
+    nothing uses them. A rotation spans several runs; each picks up where the last one stopped.
   - A run that changes nothing makes one C(ListAccessKeys) call, plus one read of the store when it must check
     that the store holds the user's active key (one C(GetParameter) for an V(ssm:) store). When the user has no
     key at all, one C(GetUser) tells whether the user exists.
@@ -34,16 +37,47 @@ options:
       - V(present) ensures the user has an active key whose secret is in O(access_key_store), creating one when
         the user has no active key. An active key whose secret is not in the store is never replaced silently;
         the module fails and says to use V(rotate).
-      - V(rotate) creates a new key and writes it to the store when one of the user's active keys is at least
-        O(max_age_days) days old. The older keys stay active, so running agents keep working until you retire
-        them with O(retire_access_keys); RV(previous_access_key_ids) lists them. When the user already has the
-        two keys IAM allows, the oldest inactive one is deleted first; when both are active the module fails and
-        changes nothing.
+      - V(rotate) creates a new key and writes it to the store when one of the user's keys, active or not, is at
+        least O(max_age_days) days old. The older keys stay active, so running agents keep working until
+        V(retire) ends them, and RV(previous_access_key_ids) lists them. When the store already holds the user's
+        newest key and older keys remain (a rotation that stopped before its end), no key is made; the run
+        returns RV(rotation_in_progress=true), the stored key and the old ones, and the rotation goes on. When the
+        user already has the two keys IAM allows and the store holds neither the newest, the oldest inactive one
+        is deleted first; when both are active the module fails and changes nothing.
+      - V(retire) ends the user's keys other than the one in O(access_key_store). An active one is deactivated
+        only when C(GetAccessKeyLastUsed) shows no use since every consumer had the stored key
+        (O(all_consumers_switched)), and O(last_used_margin_minutes) have passed since then; without a recorded
+        switch, once the stored key has been used and the old one has not, for O(last_used_margin_minutes). An
+        inactive one is deleted once it stayed inactive for O(retire_grace_days). What a run learns (when every
+        consumer switched, since when a key is inactive) is kept on the user in the tag C(cloudwatch-key-rotation),
+        which the other modules never purge. RV(waiting) says why each remaining old key stays.
       - V(absent) deletes every access key of the user, and the record in O(access_key_store) when it holds this
         user's key. The user stays.
     type: str
-    choices: [present, rotate, absent]
+    choices: [present, rotate, retire, absent]
     default: present
+  all_consumers_switched:
+    description:
+      - With O(state=retire), every consumer of the user's key (every host) runs with the key in the store now.
+        The first run that says so records the moment on the user; old keys used after it stay active, with a
+        warning.
+    type: bool
+    default: false
+    version_added: 0.2.0
+  last_used_margin_minutes:
+    description:
+      - With O(state=retire), how long after the switch (or, without one, how long unused) an old key stays
+        active, because AWS updates a key's last use with a delay.
+    type: int
+    default: 240
+    version_added: 0.2.0
+  retire_grace_days:
+    description:
+      - With O(state=retire), how many days an old key stays inactive before it is deleted. Until then it can be
+        turned back on if something turns out to need it.
+    type: int
+    default: 7
+    version_added: 0.2.0
   max_age_days:
     description:
       - With O(state=rotate), rotate only when one of the user's active keys is at least this many days old.
@@ -53,7 +87,9 @@ options:
     default: 0
   retire_access_keys:
     description:
-      - Ids of access keys to deactivate and then delete. Ids the user no longer has are ignored.
+      - Ids of access keys to deactivate and then delete, at once, without looking at their last use; for a key
+        you know is unused. A rotation ends its old keys with O(state=retire). Ids the user no longer has are
+        ignored.
       - The key held in O(access_key_store) is never retired (the module fails instead).
     type: list
     elements: str
@@ -80,12 +116,13 @@ EXAMPLES = r"""
     access_key_store: ssm:/cloudwatch-agent/keys/onprem
   register: rotated
 
-- name: Once every host uses the new key, retire the old one
+- name: Once every host uses the new key, retire the old one when nothing uses it any more
   observability.cloudwatch.access_key:
     user_name: cloudwatch-agent-onprem
     access_key_store: ssm:/cloudwatch-agent/keys/onprem
-    retire_access_keys: "{{ rotated.previous_access_key_ids }}"
-  when: rotated is changed
+    state: retire
+    all_consumers_switched: true
+  when: rotated.previous_access_key_ids | length > 0
 
 - name: Delete the user's keys and the stored record
   observability.cloudwatch.access_key:
@@ -116,10 +153,28 @@ access_key_id:
   type: str
   sample: AKIAIOSFODNN7EXAMPLE
 previous_access_key_ids:
-  description: When a key was created, the ids of the user's older keys, which stay as they were (retire them later).
+  description:
+    - When a key was created, or with RV(rotation_in_progress), the ids of the user's older keys, which stay as they
+      were (O(state=retire) ends them).
   returned: always
   type: list
   elements: str
+stored_access_key_id:
+  description: The id of the key in O(access_key_store) after the run (V(null) in check mode when a key would be made).
+  returned: with O(state=rotate) or O(state=retire)
+  type: str
+  version_added: 0.2.0
+rotation_in_progress:
+  description: Whether an earlier rotation was found unfinished (the store holds the newest key, older ones remain).
+  returned: with O(state=rotate)
+  type: bool
+  version_added: 0.2.0
+waiting:
+  description: With O(state=retire), one line per old key that stays, saying why or until when.
+  returned: with O(state=retire)
+  type: list
+  elements: str
+  version_added: 0.2.0
 changes:
   description: One line per change made (or, in check mode, that would be made); never a secret.
   returned: always
@@ -136,6 +191,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import KeySpec
 from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import ensure_access_keys
 from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import ensure_access_keys_absent
+from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import ensure_old_keys_retired
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_module import KEY_STORE_OPTIONS
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_module import IAMModule
 
@@ -143,23 +199,36 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_modul
 def main():
     argument_spec = dict(
         user_name=dict(type="str", required=True),
-        state=dict(type="str", choices=["present", "rotate", "absent"], default="present"),
+        state=dict(type="str", choices=["present", "rotate", "retire", "absent"], default="present"),
         max_age_days=dict(type="int", default=0),
         retire_access_keys=dict(type="list", elements="str", default=[], no_log=False),
+        all_consumers_switched=dict(type="bool", default=False),
+        last_used_margin_minutes=dict(type="int", default=240),
+        retire_grace_days=dict(type="int", default=7),
         **KEY_STORE_OPTIONS,
     )
     module = IAMModule(
         argument_spec=argument_spec,
-        required_if=[("state", "present", ["access_key_store"]), ("state", "rotate", ["access_key_store"])],
+        required_if=[("state", state, ["access_key_store"]) for state in ("present", "rotate", "retire")],
         supports_check_mode=True,
     )
     params = module.params
+    for option in ("last_used_margin_minutes", "retire_grace_days"):
+        if params[option] < 0:
+            module.fail_json(msg=f"{option} must be 0 or more, got {params[option]}")
     client = module.aws_client("iam")
     caller = module.caller()
     try:
         store = module.key_store()
         if params["state"] == "absent":
             result = ensure_access_keys_absent(client, caller, params["user_name"], store, module.check_mode)
+        elif params["state"] == "retire":
+            retirement = dict(
+                switched=params["all_consumers_switched"],
+                margin_minutes=params["last_used_margin_minutes"],
+                grace_days=params["retire_grace_days"],
+            )
+            result = ensure_old_keys_retired(client, caller, params["user_name"], store, retirement, module.check_mode)
         else:
             keys_spec = KeySpec(params["state"], params["retire_access_keys"], store, max_age_days=params["max_age_days"])
             result = ensure_access_keys(

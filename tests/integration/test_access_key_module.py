@@ -4,12 +4,13 @@
 import datetime
 import json
 import stat
+import time
 
 from local_aws import operation_counts
 
 MODULE = "observability.cloudwatch.access_key"
 USER = "cw-key-user"
-READS = {"ListAccessKeys", "GetUser", "GetParameter", "GetCallerIdentity"}
+READS = {"ListAccessKeys", "GetUser", "GetParameter", "GetCallerIdentity", "GetAccessKeyLastUsed"}
 
 
 def keys_of(iam, user=USER):
@@ -90,6 +91,102 @@ def test_rotate_honours_the_age_and_retire_needs_only_the_user_and_the_store(aws
     assert retired["changed"] is True
     assert keys_of(iam) == [(second, "Active")]
     assert writes(calls) == {"UpdateAccessKey": 1, "DeleteAccessKey": 1}
+
+
+def use_key(aws, store_text):
+    """One CloudWatch call signed with the key a store held: what an agent or an exporter does with it."""
+    record = json.loads(store_text)
+    credentials = dict(aws_access_key_id=record["access_key_id"], aws_secret_access_key=record["secret_access_key"])
+    aws.client("cloudwatch", **credentials).list_metrics()
+
+
+def rotation_tag(iam):
+    tags = {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName=USER)["Tags"]}
+    return tags.get("cloudwatch-key-rotation")
+
+
+def rotated_user(aws, ansible, tmp_path):
+    """A user whose first key an agent used, then rotated: the store holds the second key. Returns the module
+    arguments, the first key id and record, the second key id."""
+    make_user(aws.client("iam"))
+    store = tmp_path / "user.json"
+    args = {"user_name": USER, "access_key_store": f"file:{store}"}
+    first = ansible.module(MODULE, args)["access_key_id"]
+    first_record = store.read_text()
+    use_key(aws, first_record)
+    second = ansible.module(MODULE, dict(args, state="rotate", max_age_days=0))["access_key_id"]
+    return args, first, first_record, second
+
+
+def test_a_stopped_rotation_is_picked_up_and_retired_only_when_unused_then_after_the_grace(aws, ansible, tmp_path):
+    iam = aws.client("iam")
+    args, first, _record, second = rotated_user(aws, ansible, tmp_path)
+
+    # A rerun of the rotation, whatever the age, makes no key: it reports the rotation under way.
+    with aws.record() as calls:
+        again = ansible.module(MODULE, dict(args, state="rotate", max_age_days=0))
+    assert again["changed"] is False and again["rotation_in_progress"] is True
+    assert again["stored_access_key_id"] == second and again["previous_access_key_ids"] == [first]
+    assert writes(calls) == {}
+
+    # Every host has the new key now; AWS may still report an earlier use: nothing is deactivated yet.
+    waiting = ansible.module(MODULE, dict(args, state="retire", all_consumers_switched=True))
+    assert keys_of(iam) == [(first, "Active"), (second, "Active")]
+    assert waiting["waiting"][0].startswith(f"{first} stays active until ")
+    switched = rotation_tag(iam)
+    assert switched.startswith(f"switched {second} ")
+
+    # Past the margin, unused since the switch: deactivated, kept for the grace period.
+    with aws.record() as calls:
+        deactivated = ansible.module(MODULE, dict(args, state="retire", all_consumers_switched=True, last_used_margin_minutes=0))
+    assert keys_of(iam) == [(first, "Inactive"), (second, "Active")]
+    assert deactivated["waiting"][0].startswith(f"{first} is inactive since ")
+    assert rotation_tag(iam).startswith(switched + f" inactive {first} ")
+    assert writes(calls) == {"UpdateAccessKey": 1, "TagUser": 1}
+
+    # Within the grace period a rerun changes nothing; after it the key goes and so does the journal.
+    assert ansible.module(MODULE, dict(args, state="retire", last_used_margin_minutes=0))["changed"] is False
+    deleted = ansible.module(MODULE, dict(args, state="retire", retire_grace_days=0))
+    assert deleted["changed"] is True and deleted["waiting"] == []
+    assert keys_of(iam) == [(second, "Active")] and rotation_tag(iam) is None
+
+
+def test_an_old_key_used_after_the_switch_stays_active_with_a_warning(aws, ansible, tmp_path):
+    iam = aws.client("iam")
+    args, first, first_record, second = rotated_user(aws, ansible, tmp_path)
+    ansible.module(MODULE, dict(args, state="retire", all_consumers_switched=True))
+    time.sleep(1)
+    use_key(aws, first_record)
+
+    kept = ansible.module(MODULE, dict(args, state="retire", all_consumers_switched=True, last_used_margin_minutes=0, retire_grace_days=0))
+
+    assert keys_of(iam) == [(first, "Active"), (second, "Active")]
+    assert any(f"{first} was used at" in w and "something outside the inventory still uses it" in w for w in kept["warnings"])
+
+
+def test_without_a_switch_the_old_key_goes_once_the_new_one_is_in_use(aws, ansible, tmp_path):
+    """An exporter's owner picks the new key up in its own time."""
+    iam = aws.client("iam")
+    args, first, _record, second = rotated_user(aws, ansible, tmp_path)
+    options = dict(args, state="retire", last_used_margin_minutes=0, retire_grace_days=0)
+
+    # The module's own check of the new key (sts:GetCallerIdentity) does not count as the owner's use.
+    unused = ansible.module(MODULE, options)
+    assert unused["changed"] is False and "has not been used yet" in unused["waiting"][0]
+    use_key(aws, (tmp_path / "user.json").read_text())
+
+    assert ansible.module(MODULE, options)["changed"] is True
+    assert keys_of(iam) == [(second, "Active")]
+
+
+def test_retire_refuses_a_store_without_a_key_of_the_user(aws, ansible, tmp_path, iam_snapshot):
+    iam = aws.client("iam")
+    make_user(iam)
+    iam.create_access_key(UserName=USER)
+    before = iam_snapshot()
+    refused = ansible.module(MODULE, {"user_name": USER, "access_key_store": f"file:{tmp_path / 'none.json'}", "state": "retire"}, expect_failure=True)
+    assert "holds no key of user cw-key-user that IAM knows" in refused["msg"]
+    assert iam_snapshot() == before
 
 
 def test_rotate_leaves_a_key_younger_than_max_age_days(aws, ansible, tmp_path):

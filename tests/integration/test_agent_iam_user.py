@@ -123,7 +123,8 @@ def test_rotate_keeps_the_old_key_then_retire(aws, ansible, iam_snapshot, tmp_pa
     assert sorted(keys_of(iam)) == sorted([(first, "Active"), (new, "Active")])
     assert stored(aws, f"/agent/{USER}")[1]["access_key_id"] == new
 
-    # Two active keys: rotate, and retiring the key in the store, fail and change nothing.
+    # The old key beside the stored one is a rotation under way: rotate makes no third key, and retiring the
+    # key in the store fails; neither changes anything.
     before = iam_snapshot()
     run = run_tasks(
         ansible,
@@ -133,8 +134,7 @@ def test_rotate_keeps_the_old_key_then_retire(aws, ansible, iam_snapshot, tmp_pa
             ("retire stored", dict(base, retire_access_keys=[new])),
         ],
     )
-    message = run.result("rotate")["msg"]
-    assert "two access keys IAM allows and both are active" in message and "retire_access_keys" in message
+    assert run.result("rotate")["changed"] is False and run.result("rotate")["previous_access_key_ids"] == [first]
     assert f"retire_access_keys lists {new}, the key held in the access key store" in run.result("retire stored")["msg"]
     assert iam_snapshot() == before
     assert stored(aws, f"/agent/{USER}")[1]["access_key_id"] == new
@@ -144,12 +144,11 @@ def test_rotate_keeps_the_old_key_then_retire(aws, ansible, iam_snapshot, tmp_pa
     assert keys_of(iam) == [(new, "Active")]
     assert ansible.module(MODULE, dict(base, retire_access_keys=[first]))["changed"] is False
 
-    # With one inactive key, rotate deletes the oldest inactive key to make room.
-    third = ansible.module(MODULE, dict(base, access_key_state="rotate"))["access_key"]["access_key_id"]
+    # A user whose only key was deactivated gets a new one, and the inactive key stays until retired.
     iam.update_access_key(UserName=USER, AccessKeyId=new, Status="Inactive")
-    fourth = ansible.module(MODULE, dict(base, access_key_state="rotate"))
-    assert fourth["previous_access_key_ids"] == [third]
-    assert sorted(keys_of(iam)) == sorted([(third, "Active"), (fourth["access_key"]["access_key_id"], "Active")])
+    third = ansible.module(MODULE, dict(base, access_key_state="rotate"))
+    assert third["previous_access_key_ids"] == [new]
+    assert sorted(keys_of(iam)) == sorted([(new, "Inactive"), (third["access_key"]["access_key_id"], "Active")])
 
 
 def test_present_with_an_active_key_not_in_the_store(aws, ansible, iam_snapshot, tmp_path):

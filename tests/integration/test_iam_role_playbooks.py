@@ -109,20 +109,31 @@ def test_rotation_steps_keep_the_old_key_until_retired(ansible, aws, tmp_path, i
     assert young.stats["localhost"]["changed"] == 0
     assert json.loads(store.read_text())["access_key_id"] == old_id
 
-    # rotate_keys with no on-premises host in the inventory: a new key, and the old one stays active.
+    # rotate_keys with no on-premises host in the inventory: a new key, and the old one stays active, since
+    # nothing but the run's own check has used the new key.
     run = ansible.playbook("observability.cloudwatch.rotate_keys", extra_vars=dict(variables, cloudwatch_iam_key_max_age_days=0))
     new_id = json.loads(store.read_text())["access_key_id"]
     assert new_id != old_id
     keys = dict(iam_snapshot()["users"]["cw-onprem"]["keys"])
     assert keys == {old_id: "Active", new_id: "Active"}
     assert "no host of cloudwatch_onprem uses" in run.output
+    assert f"{old_id} stays active: the new key {new_id} has not been used yet" in run.output
 
-    # The retire step removes the old key, never the stored one.
-    rotation = [{"name": "cw-onprem", "purpose": "server", "access_key_store": f"file:{store}", "new_access_key_id": new_id, "old_access_key_ids": [old_id]}]
+    # A plain rerun picks the rotation up: no third key.
+    again = ansible.playbook("observability.cloudwatch.rotate_keys", extra_vars=dict(variables, cloudwatch_iam_key_max_age_days=0))
+    assert json.loads(store.read_text())["access_key_id"] == new_id
+    assert dict(iam_snapshot()["users"]["cw-onprem"]["keys"]) == keys
+    assert "cw-onprem rotating" in again.output
+
+    # The retire step, once every host has switched, removes the old key, never the stored one.
+    rotation = [{"name": "cw-onprem", "kind": "user", "access_key_store": f"file:{store}", "new_access_key_id": new_id,
+                 "old_access_key_ids": [old_id], "switched": True}]
     retire = tmp_path / "retire.yml"
     retire.write_text(
         "- hosts: localhost\n  gather_facts: false\n  tasks:\n    - {ansible.builtin.include_role: {name: observability.cloudwatch.iam, tasks_from: retire}}\n"
     )
-    ansible.playbook(retire, extra_vars=dict(variables, cloudwatch_iam_rotation=rotation))
+    ansible.playbook(retire, extra_vars=dict(
+        variables, cloudwatch_iam_rotation=rotation, cloudwatch_iam_key_last_used_margin_minutes=0, cloudwatch_iam_key_retire_grace_days=0,
+    ))
     assert dict(iam_snapshot()["users"]["cw-onprem"]["keys"]) == {new_id: "Active"}
     assert json.loads(store.read_text())["access_key_id"] == new_id

@@ -49,7 +49,7 @@ def test_iam_role_connection_variables_reach_every_task_through_module_defaults(
         "    - {ansible.builtin.include_role: {name: observability.cloudwatch.iam, tasks_from: rotate}}\n"
     )
     run = ansible.playbook(playbook, extra_vars=variables, env=env)
-    rotation = run.result("observability.cloudwatch.iam : Remember the new and old key ids of each rotated user")
+    rotation = run.result("observability.cloudwatch.iam : Remember the new and old key ids of each rotation under way")
     [rotated] = rotation["ansible_facts"]["cloudwatch_iam_rotation"]
     keys = aws.client("iam").list_access_keys(UserName="defaults-user")["AccessKeyMetadata"]
     assert len(keys) == 2
@@ -60,6 +60,10 @@ def test_iam_role_connection_variables_reach_every_task_through_module_defaults(
         "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
         "    - {ansible.builtin.include_role: {name: observability.cloudwatch.iam, tasks_from: retire}}\n"
     )
-    ansible.playbook(retire, extra_vars=dict(variables, cloudwatch_iam_rotation=[rotated]), env=env)
+    # Every host has the new key (switched), with no margin for AWS's delay and no grace period.
+    ansible.playbook(retire, env=env, extra_vars=dict(
+        variables, cloudwatch_iam_rotation=[dict(rotated, switched=True)],
+        cloudwatch_iam_key_last_used_margin_minutes=0, cloudwatch_iam_key_retire_grace_days=0,
+    ))
     keys = aws.client("iam").list_access_keys(UserName="defaults-user")["AccessKeyMetadata"]
     assert [k["AccessKeyId"] for k in keys] == [rotated["new_access_key_id"]]

@@ -27,8 +27,8 @@ REPO = Path(__file__).resolve().parents[2]
 SUMMARY = REPO / "build" / "security" / "secrets.json"
 SSM_STORE = "/cloudwatch-keys/onprem-ssm"
 MAX_SCANNED_BYTES = 4 * 1024 * 1024
-SECRETS_CHECKED = 6  # three users' first keys, the admin user's key of one publish, the two server users' rotated keys
-KEYS_ROTATED = 2  # the admin user has no key between publishes, so only the two server users are due
+SECRETS_CHECKED = 7  # three users' first keys, the admin user's key of one publish, the rotated keys of two server users and an exporter
+KEYS_ROTATED = 3  # the admin user has no key between publishes: the two server users and the iam_user exporter are due
 
 
 def _variables(store):
@@ -136,7 +136,7 @@ def test_no_secret_leaves_its_store(aws, ansible, tmp_path):
         secrets.update(_read_secrets(aws, store))
         if playbook == "rotate_keys.yml":
             keys_rotated = len(set(secrets) - before)
-    assert keys_rotated == KEYS_ROTATED, "rotate_keys made a new key for each server user"
+    assert keys_rotated == KEYS_ROTATED, "rotate_keys made a new key for each server user and iam_user exporter"
     assert len(secrets) == SECRETS_CHECKED, sorted(secrets.values())
 
     leaks = []

@@ -105,15 +105,58 @@ def test_wait_for_access_key_retries_until_accepted(monkeypatch, stubs):
         ([], None, True),
     ],
 )
-def test_rotation_is_due_when_an_active_key_reaches_the_age(ages, max_age_days, due):
+def test_rotation_is_due_when_a_key_reaches_the_age(ages, max_age_days, due):
     keys = [dict(AccessKeyId=f"AKIA{i}", Status="Active", CreateDate=NOW - datetime.timedelta(days=age, hours=1)) for i, age in enumerate(ages)]
     assert access_keys.rotation_due(keys, max_age_days, now=NOW) is due
 
 
-def test_an_old_inactive_key_does_not_make_a_rotation_due():
-    keys = [dict(AccessKeyId="AKIA0", Status="Inactive", CreateDate=NOW - datetime.timedelta(days=400)),
-            dict(AccessKeyId="AKIA1", Status="Active", CreateDate=NOW - datetime.timedelta(days=2))]
-    assert access_keys.rotation_due(keys, 30, now=NOW) is False
+def test_an_old_inactive_key_counts_towards_the_age():
+    """A user whose only key was deactivated, long ago, needs a new one."""
+    keys = [dict(AccessKeyId="AKIA0", Status="Inactive", CreateDate=NOW - datetime.timedelta(days=400))]
+    assert access_keys.rotation_due(keys, 30, now=NOW) is True
+
+
+def key(key_id, days, status="Active"):
+    return dict(AccessKeyId=key_id, Status=status, CreateDate=NOW - datetime.timedelta(days=days))
+
+
+@pytest.mark.parametrize("keys, stored, expected", [
+    # The store holds the newest key, an older one remains: a rotation stopped before its end.
+    ([key("AKIAOLD", 100), key("AKIANEW", 1)], "AKIANEW", True),
+    ([key("AKIAOLD", 100, "Inactive"), key("AKIANEW", 1)], "AKIANEW", True),
+    # The store holds the older key: the newer one is someone else's, not this rotation's.
+    ([key("AKIAOLD", 100), key("AKIANEW", 1)], "AKIAOLD", False),
+    ([key("AKIANEW", 1)], "AKIANEW", False),
+    ([key("AKIAOLD", 100), key("AKIANEW", 1)], None, False),
+])
+def test_rotation_in_progress(keys, stored, expected):
+    assert access_keys.rotation_in_progress(keys, stored) is expected
+
+
+class Store:
+    spec = "file:/keys/onprem.json"
+
+    def __init__(self, key_id):
+        self.record = dict(access_key_id=key_id, user_name="onprem") if key_id else None
+
+    def read(self):
+        return self.record
+
+    def check_writable(self):
+        return True
+
+
+def test_a_rerun_after_a_stopped_rotation_makes_no_key_and_names_the_old_ones():
+    keys = [key("AKIAOLD", 100), key("AKIANEW", 1)]
+    decision = access_keys.decide_keys("onprem", keys, access_keys.KeySpec("rotate", store=Store("AKIANEW"), max_age_days=90))
+    assert decision["create"] is False and decision["in_progress"] is True
+    assert decision["stored"] == "AKIANEW" and decision["previous"] == ["AKIAOLD"]
+
+
+def test_two_active_keys_neither_of_the_rotation_are_still_refused():
+    keys = [key("AKIAOLD", 100), key("AKIANEW", 1)]
+    with pytest.raises(AnsibleIAMError, match="both are active"):
+        access_keys.decide_keys("onprem", keys, access_keys.KeySpec("rotate", store=Store("AKIAOLD"), max_age_days=90))
 
 
 def test_max_age_days_must_not_be_negative():

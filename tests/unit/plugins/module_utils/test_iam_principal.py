@@ -19,6 +19,14 @@ def test_desired_tags_keep_ownership_without_adopting():
     assert iam_principal.desired_tags({"x": "1"}, None, owned=False) is None
 
 
+def test_desired_tags_never_drop_the_collections_state_tags():
+    """A grant's lease and a rotation's journal survive any tags and purge_tags, owned or not."""
+    state = {"cloudwatch-admin-grant": "ops until 2026-01-01T00:00:00Z", "cloudwatch-key-rotation": "switched AKIAEXAMPLE 2026-01-01T00:00:00Z"}
+    owned = dict(state, **{"managed-by": "observability.cloudwatch", "x": "1"})
+    assert iam_principal.desired_tags(owned, {}, owned=True) == dict(state, **{"managed-by": "observability.cloudwatch"})
+    assert iam_principal.desired_tags(dict(state, x="1"), {"b": "2"}, owned=False) == dict(state, b="2")
+
+
 def test_helpers_return_values(stubs):
     client, stub, _sts, _sts_stub = stubs
     stub.add_response("attach_role_policy", {}, {"RoleName": "r", "PolicyArn": SERVER})
