@@ -99,6 +99,8 @@ notes:
     holds the user's access keys (ids and status, never a secret) before and after.
   - With O(wait=true), after creating a key the module calls C(sts:GetCallerIdentity) signed with the new key,
     backing off from 1 to 5 seconds, until AWS accepts it.
+  - O(state=retire) needs C(iam:GetUser), C(iam:ListAccessKeys) and C(iam:GetAccessKeyLastUsed) on the user, and to
+    act C(iam:UpdateAccessKey), C(iam:DeleteAccessKey), C(iam:TagUser) and C(iam:UntagUser).
 extends_documentation_fragment:
   - observability.cloudwatch.iam
   - observability.cloudwatch.iam.key_store
