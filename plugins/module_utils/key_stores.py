@@ -190,8 +190,10 @@ class FileKeyStore(_Store):
             self._check(os.fstat(handle))
             with os.fdopen(handle, "rb", closefd=False) as source:
                 text = source.read().decode("utf-8")
-        except (OSError, UnicodeDecodeError):
-            raise _error(f"Cannot read {self.spec}: not a readable UTF-8 file") from None
+        except OSError as e:
+            raise _error(f"Cannot read {self.spec}: {e.strerror}") from None
+        except UnicodeDecodeError:
+            raise _error(f"{self.spec} is not UTF-8 text, so it holds no access key record") from None
         finally:
             os.close(handle)
         return parse_record(text, self.spec)

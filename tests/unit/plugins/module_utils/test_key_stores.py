@@ -201,6 +201,15 @@ def test_file_store_accepts_only_0600_and_0400(tmp_path):
     assert key_stores.FileKeyStore(str(path)).read() == RECORD
 
 
+def test_file_store_refuses_bytes_that_are_not_text(tmp_path):
+    path = tmp_path / "key.json"
+    path.write_bytes(b"\xff\xfe" + RECORD["secret_access_key"].encode())
+    path.chmod(0o600)
+    with pytest.raises(key_stores.AnsibleKeyStoreError) as error:
+        key_stores.FileKeyStore(str(path)).read()
+    assert error.value.message == f"file:{path} is not UTF-8 text, so it holds no access key record"
+
+
 def test_file_store_refuses_a_fifo_without_waiting(tmp_path):
     fifo = tmp_path / "key.json"
     os.mkfifo(fifo, 0o600)
@@ -252,7 +261,7 @@ def test_file_store_syncs_the_directory_after_the_rename(tmp_path, monkeypatch):
     store = key_stores.FileKeyStore(str(path))
     store.write(RECORD)
     directory = ("fsync directory", tmp_path.stat().st_ino)
-    assert [kind for kind, _ in events] == ["fsync file", "replace", "fsync directory"]
+    assert [event[0] for event in events] == ["fsync file", "replace", "fsync directory"]
     assert events[1:] == [("replace", str(path)), directory]
     events.clear()
     store.delete()
