@@ -46,7 +46,13 @@ options:
         those parameters. Prefer a customer managed KMS key (O(kms_key_id)), because the
         C(AmazonSSMManagedInstanceCore) policy lets hosts read any parameter encrypted with the default key.
       - V(file:PATH) writes a file on the host that runs the module (run the task on the controller),
-        created with mode C(0600) and replaced atomically. Its directory must exist.
+        created with mode C(0600) and replaced atomically, then its directory is synced to disk, so a crash
+        cannot lose a new key. Its directory must exist.
+      - An existing V(file:) store is refused, and nothing is changed, when PATH itself is a symbolic link (links in
+        the directories above it are followed), is not a regular file, is owned by another user than the one
+        running the module, or is readable or writable by group or others (fix it with C(chmod 600), then rotate
+        the key). The file is opened without following links and checked once open, so it cannot be swapped
+        between the check and the read.
       - Both hold one JSON object with C(access_key_id), C(secret_access_key), C(user_name) and C(created).
         Read it with the P(observability.cloudwatch.access_key#lookup) lookup.
       - Before it changes anything, the module checks that the store can be written (for V(file:) it creates

@@ -12,6 +12,10 @@ description:
     on the controller.
   - Returns, for each store, a dictionary with C(access_key_id), C(secret_access_key), C(user_name) and C(created).
   - Fails when a store holds no key, or holds something that is not a key record.
+  - Fails, naming the store and what to fix, when a V(file:) store is a symbolic link (the last component of the path;
+    links in the directories above it are followed), is not a regular file, is owned by another user than the one
+    running Ansible on the controller, or is readable or writable by group or others. The file is opened without
+    following links and checked once open.
   - The result is a secret. Use it in tasks with C(no_log) set to C(true).
 author:
   - observability.cloudwatch maintainers (@observability-collections)

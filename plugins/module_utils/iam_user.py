@@ -71,7 +71,7 @@ def _plan_user_path(client, spec, plan, view):
 def ensure_user_present(client, caller, spec, keys_spec, check_mode=False, wait=True, wait_timeout=120, key_client=None):
     """Create or update a user and its access keys. Returns the module result: ``changed``, ``user``,
     ``access_keys``, ``previous_access_key_ids``, ``diff``, ``changes``, ``warnings`` and, only when a
-    key was created, ``access_key`` (``access_key_id``, ``secret_access_key``).
+    key was created, ``access_key_id`` (never the secret: it is in the store, and only there).
 
     ``key_client(access_key_id, secret_access_key)`` returns an STS client signed with a new key: with
     ``wait``, the new key is tried with sts:GetCallerIdentity until AWS accepts it. Without a new key,
@@ -85,7 +85,7 @@ def ensure_user_present(client, caller, spec, keys_spec, check_mode=False, wait=
     results = apply_plan(plan, caller, check_mode, "user") or {}
     key = record_new_key(plan, results, wait, wait_timeout, key_client)
     if key:
-        extra["access_key"] = dict(access_key_id=key["AccessKeyId"], secret_access_key=key["SecretAccessKey"])
+        extra["access_key_id"] = key["AccessKeyId"]
     elif wait and results.get("user"):
         wait_until(lambda: iam_api.get_user(client, spec.name), wait_timeout, f"user {spec.name}", error=AnsibleIAMError)
     return plan.result(**extra)

@@ -12,7 +12,11 @@ named like the agent names its configuration:
   else the account's ``aws/ssm`` key). Names starting with ``AmazonCloudWatch-`` are refused: the
   agent's own policies let every agent host read those.
 - ``file:PATH``: a file (absolute path; its directory must exist) written atomically and created
-  with mode 0600, so it is never readable by others, not even for a moment.
+  with mode 0600, so it is never readable by others, not even for a moment; the directory is synced
+  after the rename, so a crash cannot lose a new key. It is refused when PATH itself is a symbolic
+  link, not a regular file, owned by another user than the one running, or open to group or others
+  (mode & 0o077). The checks are made on the opened file (``O_NOFOLLOW``, then ``fstat``), so the
+  file cannot be swapped between check and read. Links in the directories above PATH are followed.
 
 Both hold one JSON object, a *record*: ``access_key_id``, ``secret_access_key``, ``user_name``
 and ``created``. Errors never carry a secret: messages name the store and the cause, not the value.
@@ -21,7 +25,9 @@ and ``created``. Errors never carry a secret: messages name the store and the ca
 import datetime
 import json
 import os
+import pwd
 import re
+import stat
 import tempfile
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
@@ -130,22 +136,66 @@ class _Store:
         self._loaded = True
 
 
+def _user_name(uid):
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
 class FileKeyStore(_Store):
     def __init__(self, path):
         super().__init__()
         self.path = path
         self.spec = f"file:{path}"
 
-    def _read(self):
-        if not os.path.lexists(self.path):
-            return None
-        if not os.path.isfile(self.path):
+    def _refuse_link(self):
+        return _error(
+            f"{self.spec} is a symbolic link; the file store never follows one (it could send the key elsewhere). "
+            "Name the file itself, not a link to it."
+        )
+
+    def _check_owner(self, info):
+        """An existing file must be this user's: another user could have planted it, or could change it."""
+        if info.st_uid != os.geteuid():
+            me = _user_name(os.geteuid())
+            raise _error(
+                f"{self.spec} is owned by user {_user_name(info.st_uid)}, not by {me} who runs this task; refusing to "
+                f"use or replace it. Fix: chown {me} {self.path}, or use a store of your own."
+            )
+
+    def _check(self, info):
+        if not stat.S_ISREG(info.st_mode):
             raise _error(f"{self.spec} is not a regular file")
+        self._check_owner(info)
+        if info.st_mode & 0o077:
+            raise _error(
+                f"{self.spec} has mode {stat.S_IMODE(info.st_mode):04o}: group or others may read or change it, so the key "
+                f"in it may have been read; refusing to use it. Fix: chmod 600 {self.path}, then rotate the key."
+            )
+
+    def _read(self):
+        # O_NOFOLLOW: a link as the last component fails (ELOOP) instead of being followed; O_NONBLOCK: a FIFO
+        # does not hang the run (fstat then refuses it).
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
         try:
-            with open(self.path, encoding="utf-8") as handle:
-                text = handle.read()
+            handle = os.open(self.path, flags)
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            if os.path.islink(self.path):
+                raise self._refuse_link() from None
+            raise _error(f"Cannot read {self.spec}: {e.strerror}") from None
+        try:
+            self._check(os.fstat(handle))
+            with os.fdopen(handle, "rb", closefd=False) as source:
+                text = source.read().decode("utf-8")
         except OSError as e:
             raise _error(f"Cannot read {self.spec}: {e.strerror}") from None
+        except UnicodeDecodeError:
+            raise _error(f"{self.spec} is not UTF-8 text, so it holds no access key record") from None
+        finally:
+            os.close(handle)
         return parse_record(text, self.spec)
 
     def check_writable(self):
@@ -163,9 +213,30 @@ class FileKeyStore(_Store):
             raise _error(f"Cannot write {self.spec}: {e.strerror}") from None
         return True
 
+    def _check_replaceable(self):
+        """What is at the path may be replaced: nothing, or this user's regular file (never a link)."""
+        try:
+            info = os.lstat(self.path)
+        except FileNotFoundError:
+            return
+        if stat.S_ISLNK(info.st_mode):
+            raise self._refuse_link()
+        if not stat.S_ISREG(info.st_mode):
+            raise _error(f"{self.spec} is not a regular file")
+        self._check_owner(info)
+
+    def _sync_directory(self):
+        """Make the rename (or unlink) durable: without it a crash can bring back the old directory entry."""
+        handle = os.open(os.path.dirname(self.path), os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(handle)
+        finally:
+            os.close(handle)
+
     def write(self, record):
         """Write atomically: a temporary file created with mode 0600 in the same directory, flushed to
-        disk, then renamed over the path."""
+        disk, renamed over the path, then the directory synced."""
+        self._check_replaceable()
         directory = os.path.dirname(self.path)
         temporary = None
         try:
@@ -178,6 +249,7 @@ class FileKeyStore(_Store):
                 os.fsync(out.fileno())
             os.replace(temporary, self.path)
             temporary = None
+            self._sync_directory()
         except OSError as e:
             raise _error(f"Cannot write {self.spec}: {e.strerror}") from None
         finally:
@@ -189,6 +261,7 @@ class FileKeyStore(_Store):
     def delete(self):
         try:
             os.unlink(self.path)
+            self._sync_directory()
         except FileNotFoundError:
             return False
         except OSError as e:

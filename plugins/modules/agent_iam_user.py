@@ -97,8 +97,8 @@ options:
 notes:
   - Check mode is fully supported and reports what would change; it never creates a key. With C(--diff), RV(diff)
     holds the user and its access keys (ids and status, never a secret) before and after.
-  - RV(access_key) holds a secret. Register the result of this module with C(no_log) set to C(true) (the examples do), or
-    read the key later from the store with the P(observability.cloudwatch.access_key#lookup) lookup.
+  - The module never returns a secret, in any state or in check mode. A new key's secret goes to O(access_key_store)
+    and nowhere else; read it from there with the P(observability.cloudwatch.access_key#lookup) lookup.
   - With O(wait=true), after creating a key the module calls C(sts:GetCallerIdentity) signed with the new key,
     backing off from 1 to 5 seconds, until AWS accepts it; after creating a user without a key it polls C(GetUser).
 extends_documentation_fragment:
@@ -120,7 +120,6 @@ EXAMPLES = r"""
     access_key_store: ssm:/cloudwatch-agent/keys/onprem
     kms_key_id: alias/cloudwatch-agent-keys
   register: agent_user
-  no_log: true
 
 - name: Rotate the key; the old one stays active until the agents use the new one
   observability.cloudwatch.agent_iam_user:
@@ -129,7 +128,6 @@ EXAMPLES = r"""
     access_key_state: rotate
     access_key_store: ssm:/cloudwatch-agent/keys/onprem
   register: rotated
-  no_log: true
 
 - name: Later, retire the previous key
   observability.cloudwatch.agent_iam_user:
@@ -199,19 +197,13 @@ access_keys:
     create_date:
       description: When the key was created, ISO 8601.
       type: str
-access_key:
+access_key_id:
   description:
-    - The key this run created, with its secret. Returned only by the run that created it (never in check mode).
-    - The same pair is in O(access_key_store).
+    - The id of the key this run created and stored (never its secret). Not returned in check mode.
+    - The secret is in O(access_key_store) only; read it with the P(observability.cloudwatch.access_key#lookup) lookup.
   returned: when a key was created
-  type: dict
-  contains:
-    access_key_id:
-      description: The key id.
-      type: str
-    secret_access_key:
-      description: The secret access key.
-      type: str
+  type: str
+  sample: AKIAIOSFODNN7EXAMPLE
 previous_access_key_ids:
   description: When a key was created, the ids of the user's older keys, which stay as they were (retire them later).
   returned: always

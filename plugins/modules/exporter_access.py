@@ -130,8 +130,8 @@ options:
 notes:
   - Check mode is supported and reports what would change; it never creates a key. With C(--diff), RV(diff) holds the
     role and OIDC provider (or the user and its access keys, never a secret) and the log groups before and after.
-  - RV(access_key) holds a secret. Register the result with C(no_log=true), or read the key from the store with the
-    P(observability.cloudwatch.access_key#lookup) lookup.
+  - The module never returns a secret, in any state or in check mode. A new key's secret goes to O(access_key_store)
+    and nowhere else; read it from there with the P(observability.cloudwatch.access_key#lookup) lookup.
   - The module's region is the exporter's region. The log groups it creates, the log group ARNs and the parameters of the
     policy are in that region.
   - A run that changes nothing does not read the caller identity. A role run reads C(GetRole), C(GetRolePolicy),
@@ -182,7 +182,6 @@ EXAMPLES = r"""
     kms_key_id: alias/exporter-keys
     log_group_names: [/managed-db/prod/postgresql]
   register: exporter_user
-  no_log: true
 
 - name: Remove the exporter's role (and its OIDC provider, unless another role trusts it)
   observability.cloudwatch.exporter_access:
@@ -261,12 +260,13 @@ access_keys:
   returned: with O(auth_method=iam_user)
   type: list
   elements: dict
-access_key:
+access_key_id:
   description:
-    - The key this run created, with its secret (C(access_key_id), C(secret_access_key)). Returned only by the run that
-      created it (never in check mode). The same pair is in O(access_key_store).
+    - The id of the key this run created and stored (never its secret). Not returned in check mode.
+    - The secret is in O(access_key_store) only; read it with the P(observability.cloudwatch.access_key#lookup) lookup.
   returned: when a key was created
-  type: dict
+  type: str
+  sample: AKIAIOSFODNN7EXAMPLE
 log_groups:
   description: The log groups of O(log_group_names) that exist (or would, in check mode), with O(create_log_groups=true).
   returned: with O(state=present)

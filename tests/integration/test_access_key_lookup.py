@@ -23,27 +23,30 @@ def test_reads_the_ssm_store_the_module_wrote(aws, ansible):
             "access_key_store": "ssm:/agent/lookup-user",
             "region": "eu-west-1",
         },
-    )["access_key"]
+    )
+    stored = json.loads(aws.client("ssm", region_name="eu-west-1").get_parameter(Name="/agent/lookup-user", WithDecryption=True)["Parameter"]["Value"])
     run = ansible.playbook(PLAYBOOK, extra_vars={"lookup_store": "ssm:/agent/lookup-user", "lookup_region": "eu-west-1"})
     shown = run.result(SHOW)["msg"]
     assert shown == {
         "access_key_id": created["access_key_id"],
         "user_name": "lookup-user",
-        "secret_sha1": sha1(created["secret_access_key"]),
+        "secret_sha1": sha1(stored["secret_access_key"]),
     }
-    assert created["secret_access_key"] not in run.output
+    assert stored["secret_access_key"] not in run.output
 
 
 def test_reads_a_file_store(aws, ansible, tmp_path):
     store = tmp_path / "key.json"
     record = {"access_key_id": "AKIAFILE", "secret_access_key": "file-secret", "user_name": "u", "created": "2024-01-01"}
     store.write_text(json.dumps(record))
+    store.chmod(0o600)
     run = ansible.playbook(PLAYBOOK, extra_vars={"lookup_store": f"file:{store}", "lookup_region": "us-east-1"})
     assert run.result(SHOW)["msg"] == {"access_key_id": "AKIAFILE", "user_name": "u", "secret_sha1": sha1("file-secret")}
 
 
 def test_errors_are_clear(aws, ansible, tmp_path):
     (tmp_path / "bad.json").write_text('{"secret_access_key": "do-not-print-me"}')
+    (tmp_path / "bad.json").chmod(0o600)
     cases = {
         "ssm:/agent/missing": "ssm:/agent/missing holds no access key",
         "ssm:AmazonCloudWatch-keys": "readable by every host running the CloudWatch agent",

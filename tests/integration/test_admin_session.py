@@ -467,7 +467,12 @@ def test_publishes_with_the_instance_credentials_and_never_shows_the_metadata_to
     playbook.write_text(yaml.safe_dump([{
         "hosts": "localhost", "gather_facts": False,
         "module_defaults": {"group/observability.cloudwatch.aws": controller_key, "observability.cloudwatch.agent_config": controller_key},
-        "tasks": [{"ansible.builtin.include_role": {"name": "observability.cloudwatch.config", "tasks_from": "admin_session"}}],
+        "tasks": [
+            {"ansible.builtin.include_role": {"name": "observability.cloudwatch.config", "tasks_from": "admin_session"}},
+            # What the play keeps of the metadata calls after the session: shown, so the token would be seen.
+            {"name": "Show the kept metadata results", "ansible.builtin.debug": {
+                "msg": "kept: {{ [__cloudwatch_admin_session_imds_token, __cloudwatch_admin_session_imds_info] | to_json }}"}},
+        ],
     }]))
     with aws.record() as calls:
         run = ansible.playbook(playbook, env=env, args=("-vvv", "-i", inventory), extra_vars=session_vars(
@@ -493,6 +498,7 @@ def test_publishes_with_the_instance_credentials_and_never_shows_the_metadata_to
         token = response.read().decode()
     assert len(token) >= 32
     assert token not in run.output
+    assert '"msg": "kept: [null, null]"' in run.output, "the play forgets the metadata results once used"
     # The token was used: the wait on the instance succeeded.
     waited = run.output.split("Wait until the instance sees the admin role", 1)[1].split("\nTASK [", 1)[0]
     assert re.search(r"^ok: \[localhost -> admin-instance\]", waited, re.MULTILINE), waited

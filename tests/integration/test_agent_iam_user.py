@@ -58,7 +58,7 @@ def test_four_step_drill_with_a_file_store(aws, ansible, tmp_path):
     assert set(record) == {"access_key_id", "secret_access_key", "user_name", "created"}
     assert record["user_name"] == USER and outcome["created_key_id"] == record["access_key_id"]
     assert keys_of(iam) == [(record["access_key_id"], "Active")]
-    assert record["secret_access_key"] not in run.output, "no_log keeps the secret out of the output"
+    assert record["secret_access_key"] not in run.output, "the result (shown, no no_log) holds no secret"
     assert outcome["user"]["attached_policies"] == [SERVER_POLICY]
     assert outcome["user"]["tags"] == dict(OWNER, env="lab")
     assert operation_counts(calls) == {"GetUser": 1, "GetCallerIdentity": 2, "CreateUser": 1, "AttachUserPolicy": 1, "CreateAccessKey": 1}
@@ -89,8 +89,8 @@ def test_ssm_store_is_a_secure_string_and_call_counts(aws, ansible):
         created = ansible.module(MODULE, args)
     kind, record = stored(aws, "/cloudwatch-agent/keys/onprem")
     assert kind == "SecureString"
-    assert record["access_key_id"] == created["access_key"]["access_key_id"]
-    assert record["secret_access_key"] == created["access_key"]["secret_access_key"]
+    assert record["access_key_id"] == created["access_key_id"]
+    assert record["secret_access_key"] not in json.dumps(created), "the secret is in the store only"
     described = aws.client("ssm").describe_parameters(ParameterFilters=[{"Key": "Name", "Values": ["/cloudwatch-agent/keys/onprem"]}])["Parameters"]
     assert described[0]["KeyId"] == "alias/agent-keys"
     assert operation_counts(calls) == {
@@ -106,7 +106,7 @@ def test_ssm_store_is_a_secure_string_and_call_counts(aws, ansible):
 
     with aws.record() as calls:
         noop = ansible.module(MODULE, args)
-    assert noop["changed"] is False and "access_key" not in noop
+    assert noop["changed"] is False and "access_key_id" not in noop
     assert operation_counts(calls) == {"GetUser": 1, "ListAttachedUserPolicies": 1, "ListAccessKeys": 1, "GetParameter": 1}
 
 
@@ -114,10 +114,10 @@ def test_rotate_keeps_the_old_key_then_retire(aws, ansible, iam_snapshot, tmp_pa
     iam = aws.client("iam")
     store = f"ssm:/agent/{USER}"
     base = {"name": USER, "purpose": "server", "access_key_store": store}
-    first = ansible.module(MODULE, dict(base, access_key_state="present"))["access_key"]["access_key_id"]
+    first = ansible.module(MODULE, dict(base, access_key_state="present"))["access_key_id"]
 
     rotated = ansible.module(MODULE, dict(base, access_key_state="rotate"))
-    new = rotated["access_key"]["access_key_id"]
+    new = rotated["access_key_id"]
     assert rotated["changed"] is True and new != first
     assert rotated["previous_access_key_ids"] == [first]
     assert sorted(keys_of(iam)) == sorted([(first, "Active"), (new, "Active")])
@@ -148,7 +148,7 @@ def test_rotate_keeps_the_old_key_then_retire(aws, ansible, iam_snapshot, tmp_pa
     iam.update_access_key(UserName=USER, AccessKeyId=new, Status="Inactive")
     third = ansible.module(MODULE, dict(base, access_key_state="rotate"))
     assert third["previous_access_key_ids"] == [new]
-    assert sorted(keys_of(iam)) == sorted([(new, "Inactive"), (third["access_key"]["access_key_id"], "Active")])
+    assert sorted(keys_of(iam)) == sorted([(new, "Inactive"), (third["access_key_id"], "Active")])
 
 
 def test_present_with_an_active_key_not_in_the_store(aws, ansible, iam_snapshot, tmp_path):
@@ -170,6 +170,8 @@ def test_stores_that_cannot_be_used_change_nothing(aws, ansible, iam_snapshot, t
     (tmp_path / "adir").mkdir()
     (tmp_path / "junk.json").write_text("not json")
     (tmp_path / "other.json").write_text(json.dumps({"access_key_id": "AKIAOTHER", "secret_access_key": "s", "user_name": "someone"}))
+    for name in ("junk.json", "other.json"):
+        (tmp_path / name).chmod(0o600)
     cases = [
         ("missing directory", f"file:{tmp_path}/missing/key.json", "directory"),
         ("a directory", f"file:{tmp_path}/adir", "is not a regular file"),
@@ -201,19 +203,18 @@ def test_secrets_never_in_diff_or_warnings(aws, ansible, tmp_path):
         "managed_policies": ["service-role/AmazonEC2RoleforSSM"],
     }
     check = ansible.module(MODULE, args, check=True, diff=True)
-    assert "access_key" not in check
+    assert "access_key_id" not in check
     assert check["diff"]["after"]["access_keys"] == [{"access_key_id": None, "status": "Active", "create_date": None}]
 
     created = ansible.module(MODULE, args, diff=True)
-    secret = created["access_key"]["secret_access_key"]
-    assert secret == json.loads(store.read_text())["secret_access_key"]
-    assert secret not in json.dumps(created["diff"]) and secret not in json.dumps(created["changes"])
+    secret = json.loads(store.read_text())["secret_access_key"]
+    assert secret not in json.dumps(created)
     assert created["warnings"] and secret not in json.dumps(created["warnings"])
     assert created["diff"]["before"]["user"] is None
-    assert created["diff"]["after"]["access_keys"][0]["access_key_id"] == created["access_key"]["access_key_id"]
+    assert created["diff"]["after"]["access_keys"][0]["access_key_id"] == created["access_key_id"]
 
     rotated = ansible.module(MODULE, dict(args, access_key_state="rotate"), diff=True)
-    assert rotated["access_key"]["secret_access_key"] not in json.dumps(rotated["diff"])
+    assert json.loads(store.read_text())["secret_access_key"] not in json.dumps(rotated)
     assert secret not in json.dumps(rotated)
 
 

@@ -304,6 +304,7 @@ def _seed(aws, tmp):
     first = iam.create_access_key(UserName="seeded-user")["AccessKey"]
     iam.create_access_key(UserName="seeded-user")
     (tmp / "seeded.json").write_text(json.dumps({"access_key_id": first["AccessKeyId"], "secret_access_key": first["SecretAccessKey"]}))
+    (tmp / "seeded.json").chmod(0o600)
     aws.client("ssm").put_parameter(Name="AmazonCloudWatch-seed", Type="String", Value=json.dumps(VALID_CONFIG))
     aws.client("logs").create_log_group(logGroupName="seeded-logs")
     aws.client("logs", region_name="eu-west-1").create_log_group(logGroupName="seeded-logs")

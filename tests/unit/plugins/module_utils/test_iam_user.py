@@ -41,7 +41,7 @@ class MemoryStore:
         return True
 
 
-def test_rotate_stores_the_new_key_and_returns_it_once(stubs):
+def test_rotate_stores_the_new_key_and_returns_only_its_id(stubs):
     client, stub, sts, sts_stub = stubs
     user = {"Path": "/", "UserName": "u", "UserId": "AIDAEXAMPLEEXAMPLE1", "Arn": "arn:aws:iam::123456789012:user/u", "CreateDate": NOW, "Tags": OWNER}
     stub.add_response("get_user", {"User": user})
@@ -59,7 +59,8 @@ def test_rotate_stores_the_new_key_and_returns_it_once(stubs):
         wait=False,
     )
     assert result["changed"] is True
-    assert result["access_key"] == {"access_key_id": "AKIANEWEXAMPLE0001", "secret_access_key": "very-secret"}
+    assert result["access_key_id"] == "AKIANEWEXAMPLE0001" and "access_key" not in result
+    assert "very-secret" not in json.dumps(result, default=str), "the secret is only in the store"
     assert result["previous_access_key_ids"] == ["AKIAOLDEXAMPLE0001"]
     assert store.checked and store.record["access_key_id"] == "AKIANEWEXAMPLE0001" and store.record["secret_access_key"] == "very-secret"
     assert [k["status"] for k in result["access_keys"]] == ["Active", "Active"]

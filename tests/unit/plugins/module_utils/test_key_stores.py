@@ -80,6 +80,13 @@ def test_open_store_refuses_kms_for_files_and_builds_ssm_lazily():
     assert (store.client, store.name, store.kms_key_id, store.spec) == ("client", "/k", "alias/k", "ssm:/k")
 
 
+def private(path, text):
+    """A file as the store writes one: this user's, mode 0600."""
+    path.write_text(text)
+    path.chmod(0o600)
+    return path
+
+
 def test_file_store_round_trip_with_mode_0600(tmp_path):
     path = tmp_path / "key.json"
     store = key_stores.FileKeyStore(str(path))
@@ -120,7 +127,7 @@ def test_file_store_replaces_a_wider_file_with_0600(tmp_path):
 
 
 def test_file_store_errors_never_quote_the_content(tmp_path):
-    (tmp_path / "junk.json").write_text('{"secret_access_key": "leak-me"}')
+    private(tmp_path / "junk.json", '{"secret_access_key": "leak-me"}')
     with pytest.raises(key_stores.AnsibleKeyStoreError) as error:
         key_stores.FileKeyStore(str(tmp_path / "junk.json")).read()
     assert "does not hold an access key record" in error.value.message
@@ -137,6 +144,128 @@ def test_file_store_write_failure_is_reported(tmp_path):
         store.write(RECORD)
     assert error.value.message.startswith(f"Cannot write file:{tmp_path}/missing/key.json")
     assert RECORD["secret_access_key"] not in str(error.value)
+
+
+def test_file_store_refuses_a_symbolic_link(tmp_path):
+    target = private(tmp_path / "real.json", json.dumps(RECORD))
+    link = tmp_path / "key.json"
+    link.symlink_to(target)
+    dangling = tmp_path / "dangling.json"
+    dangling.symlink_to(tmp_path / "nowhere.json")
+    for path in (link, dangling):
+        for action in ("read", "check_writable"):
+            with pytest.raises(key_stores.AnsibleKeyStoreError) as error:
+                getattr(key_stores.FileKeyStore(str(path)), action)()
+            assert error.value.message.startswith(f"file:{path} is a symbolic link; the file store never follows one")
+            assert RECORD["secret_access_key"] not in str(error.value)
+        with pytest.raises(key_stores.AnsibleKeyStoreError, match="is a symbolic link"):
+            key_stores.FileKeyStore(str(path)).write(dict(RECORD, secret_access_key="new"))
+        assert path.is_symlink()
+    assert json.loads(target.read_text()) == RECORD, "the link's target is never written"
+    assert not (tmp_path / "nowhere.json").exists()
+
+
+def test_file_store_refuses_a_file_of_another_user(tmp_path, monkeypatch):
+    path = private(tmp_path / "key.json", json.dumps(RECORD))
+    # The file stays this user's; the store is told it runs as another one.
+    monkeypatch.setattr(key_stores.os, "geteuid", lambda: os.getuid() + 4242)
+    for action in ("read", "check_writable"):
+        with pytest.raises(key_stores.AnsibleKeyStoreError) as error:
+            getattr(key_stores.FileKeyStore(str(path)), action)()
+        message = error.value.message
+        assert message.startswith(f"file:{path} is owned by user {key_stores._user_name(os.getuid())}, not by {os.getuid() + 4242}")
+        assert f"chown {os.getuid() + 4242} {path}" in message and RECORD["secret_access_key"] not in message
+    with pytest.raises(key_stores.AnsibleKeyStoreError, match="refusing to use or replace it"):
+        key_stores.FileKeyStore(str(path)).write(dict(RECORD, secret_access_key="new"))
+    assert json.loads(path.read_text()) == RECORD
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o620, 0o602, 0o660, 0o644, 0o610], ids=lambda mode: f"{mode:04o}")
+def test_file_store_refuses_a_file_open_to_group_or_others(tmp_path, mode):
+    path = private(tmp_path / "key.json", json.dumps(RECORD))
+    path.chmod(mode)
+    with pytest.raises(key_stores.AnsibleKeyStoreError) as error:
+        key_stores.FileKeyStore(str(path)).read()
+    assert error.value.message == (
+        f"file:{path} has mode {mode:04o}: group or others may read or change it, so the key in it may have been "
+        f"read; refusing to use it. Fix: chmod 600 {path}, then rotate the key."
+    )
+
+
+def test_file_store_accepts_only_0600_and_0400(tmp_path):
+    path = private(tmp_path / "key.json", json.dumps(RECORD))
+    assert key_stores.FileKeyStore(str(path)).read() == RECORD
+    path.chmod(0o400)
+    assert key_stores.FileKeyStore(str(path)).read() == RECORD
+    path.chmod(0o700)  # the owner's bits do not matter
+    assert key_stores.FileKeyStore(str(path)).read() == RECORD
+
+
+def test_file_store_refuses_bytes_that_are_not_text(tmp_path):
+    path = tmp_path / "key.json"
+    path.write_bytes(b"\xff\xfe" + RECORD["secret_access_key"].encode())
+    path.chmod(0o600)
+    with pytest.raises(key_stores.AnsibleKeyStoreError) as error:
+        key_stores.FileKeyStore(str(path)).read()
+    assert error.value.message == f"file:{path} is not UTF-8 text, so it holds no access key record"
+
+
+def test_file_store_refuses_a_fifo_without_waiting(tmp_path):
+    fifo = tmp_path / "key.json"
+    os.mkfifo(fifo, 0o600)
+    with pytest.raises(key_stores.AnsibleKeyStoreError, match="is not a regular file"):
+        key_stores.FileKeyStore(str(fifo)).read()
+
+
+def test_file_store_checks_the_file_it_opened_without_following_links(tmp_path, monkeypatch):
+    """The checks are made on the open file, not on the path: a file swapped in after the open changes nothing."""
+    path = private(tmp_path / "key.json", json.dumps(RECORD))
+    swapped = tmp_path / "swapped.json"
+    swapped.write_text(json.dumps(dict(RECORD, access_key_id="AKIASWAPPED")))
+    swapped.chmod(0o644)
+    real_open, flags_seen = os.open, []
+
+    def open_then_swap(name, flags, *args, **kwargs):
+        handle = real_open(name, flags, *args, **kwargs)
+        if name == str(path):
+            flags_seen.append(flags)
+            os.replace(swapped, path)
+        return handle
+
+    monkeypatch.setattr(key_stores.os, "open", open_then_swap)
+    assert key_stores.FileKeyStore(str(path)).read() == RECORD
+    assert flags_seen and flags_seen[0] & os.O_NOFOLLOW and not flags_seen[0] & (os.O_WRONLY | os.O_RDWR)
+
+
+def test_file_store_syncs_the_directory_after_the_rename(tmp_path, monkeypatch):
+    events = []
+    real_replace, real_fsync, real_unlink = os.replace, os.fsync, os.unlink
+
+    def replace(src, dst):
+        events.append(("replace", dst))
+        return real_replace(src, dst)
+
+    def unlink(name):
+        events.append(("unlink", str(name)))
+        return real_unlink(name)
+
+    def fsync(handle):
+        info = os.fstat(handle)
+        events.append(("fsync directory" if stat.S_ISDIR(info.st_mode) else "fsync file", info.st_ino))
+        return real_fsync(handle)
+
+    monkeypatch.setattr(key_stores.os, "replace", replace)
+    monkeypatch.setattr(key_stores.os, "fsync", fsync)
+    monkeypatch.setattr(key_stores.os, "unlink", unlink)
+    path = tmp_path / "key.json"
+    store = key_stores.FileKeyStore(str(path))
+    store.write(RECORD)
+    directory = ("fsync directory", tmp_path.stat().st_ino)
+    assert [event[0] for event in events] == ["fsync file", "replace", "fsync directory"]
+    assert events[1:] == [("replace", str(path)), directory]
+    events.clear()
+    store.delete()
+    assert events == [("unlink", str(path)), directory]
 
 
 def _parameter(value, kind="SecureString"):
