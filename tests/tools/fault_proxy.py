@@ -29,7 +29,8 @@ requests pass before the next burst starts. Faults stop for good after ``max_fau
 ``max_requests`` requests or ``window`` seconds, whichever comes first, so a run always ends with the
 emulator answering; the proxy itself shuts down after ``lifetime`` seconds if nobody stops it.
 ``injected`` counts what was broken, by kind, service and operation; ``forwarded(operation)``
-counts the requests the emulator received (passed on or ``lost``).
+counts the requests the emulator received (passed on or ``lost``); ``lost_answers`` keeps the bodies of
+the answers ``lost`` dropped (a test can tell what the emulator made).
 
 ``before_forward``, when given, is called with each request (a ``Request``: ``service``, ``operation``,
 ``body``) before the proxy decides on it: a test's other client can write right between two calls of a
@@ -183,6 +184,7 @@ class FaultProxy:
         self.injected = collections.Counter()  # (kind, service, operation) -> faults
         self.requests = collections.Counter()  # (service, operation) -> requests seen
         self.log = []  # (seconds since start, service, operation, kind or "pass")
+        self.lost_answers = []  # bodies of the answers the kind "lost" dropped
         self._lock = threading.Lock()
         self._burst = 0
         self._left_in_burst = self.plan[0].count if self.plan else 0
@@ -303,7 +305,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         burst = self.fault_proxy.decide(request)
         if burst is not None and burst.kind in ("reset", "lost"):
             if burst.kind == "lost":
-                self._fetch(request)  # the emulator does the work; its answer is dropped
+                # The emulator does the work; its answer never reaches the caller.
+                self.fault_proxy.lost_answers.append(self._fetch(request)[3])
             # Close without an answer; SO_LINGER 0 sends a TCP reset instead of a clean FIN.
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True

@@ -60,6 +60,7 @@ def test_a_dropped_answer_after_or_before_the_emulator_did_the_work(upstream, ki
         assert _post(proxy.url, "CreateAccessKey") == (200, b"ok")  # the burst is spent
         assert _post(proxy.url, "ListAccessKeys") == (200, b"ok")
     assert proxy.injected_total(kind) == 1
+    assert proxy.lost_answers == [b"ok"] * reached
     assert proxy.forwarded("CreateAccessKey") == reached + 1
     assert proxy.forwarded() == reached + 2
     assert len(upstream.bodies) == reached + 2
