@@ -88,7 +88,7 @@ def remove_lost_key(client, user_name, started, finished, known_key_ids, cause):
     iam_api.delete_access_key(client, user_name, key_id)
     return (
         f"CreateAccessKey for user {user_name} got no answer ({cause}), but AWS had made access key {key_id}; "
-        "its secret was never received, so that key was deactivated and deleted before the key was created again."
+        "its secret was never received, so that key was deactivated and deleted."
     )
 
 
@@ -97,11 +97,11 @@ def create_access_key_once(client, user_name, known_key_ids, stored_key_id, warn
     answer is lost: after a create whose outcome is unknown, :func:`remove_lost_key`, then one more
     create. ``known_key_ids`` are the user's keys listed before; ``stored_key_id()`` returns the key id
     in the store (read only when needed). Warnings are appended to ``warnings``."""
-    removed = []
+    removed, missed = [], None
     for _attempt in range(2):
         started = _now()
         try:
-            return iam_api.create_access_key(client, user_name)
+            key = iam_api.create_access_key(client, user_name)
         except AnsibleIAMError as e:
             if not outcome_unknown(e):
                 if not removed:
@@ -109,10 +109,28 @@ def create_access_key_once(client, user_name, known_key_ids, stored_key_id, warn
                 # A failing run shows no warning: the error names the key removed before.
                 raise AnsibleIAMError(message=f"{e.message} (before that, {' '.join(removed)})", exception=e.exception) from e
             cause = _cause(e)
-        warning = remove_lost_key(client, user_name, started, _now(), set(known_key_ids) | {stored_key_id()}, cause)
+        else:
+            if missed:
+                warnings.extend(_look_again(client, user_name, missed, key["AccessKeyId"], cause))
+            return key
+        known = set(known_key_ids) | {stored_key_id()}
+        window = (started, _now())
+        warning = remove_lost_key(client, user_name, *window, known, cause)
+        missed = None if warning else (window, known)
         if warning:
             warnings.append(warning)
             removed.append(warning)
     summary = [f"CreateAccessKey for user {user_name} got no answer twice (last: {cause})."] + removed
     summary.append("No key is left behind and the access key store was not changed: run again.")
     raise iam_error(" ".join(summary))
+
+
+def _look_again(client, user_name, missed, new_key_id, cause):
+    """IAM is eventually consistent: a key the listing after a lost answer missed may show once the
+    next create succeeded. The new key is in hand, so this warns rather than fails."""
+    (started, finished), known = missed
+    try:
+        warning = remove_lost_key(client, user_name, started, finished, known | {new_key_id}, cause)
+    except AnsibleIAMError as e:
+        return [e.message]
+    return [warning] if warning else []

@@ -76,8 +76,20 @@ def test_a_key_another_run_made_is_never_touched(stubs, other, known, stored):
     unanswered(stub)
     listed(stub, other)  # the stubber fails on any UpdateAccessKey or DeleteAccessKey
     stub.add_response("create_access_key", new_key(), {"UserName": "u"})
+    listed(stub, other, meta(NEW, _now()))  # looked at again, once the new key is in hand
     key, warnings = create(client, known, stored)
     assert key["AccessKeyId"] == NEW and warnings == []
+
+
+def test_a_lost_key_the_first_listing_missed_is_removed_once_the_new_key_is_made(stubs):
+    client, stub, _sts, _sts_stub = stubs
+    unanswered(stub)
+    listed(stub)  # IAM is eventually consistent: the lost key does not show yet
+    stub.add_response("create_access_key", new_key(), {"UserName": "u"})
+    listed(stub, meta(LOST, _now()), meta(NEW, _now()))
+    removed(stub, LOST)
+    key, warnings = create(client)
+    assert key["AccessKeyId"] == NEW and len(warnings) == 1 and LOST in warnings[0]
 
 
 def test_two_keys_that_could_be_the_lost_one_are_left_alone_and_the_run_fails(stubs):
@@ -136,6 +148,7 @@ def test_a_dropped_connection_is_an_unknown_outcome_too(stubs):
     dropping = DropsFirstCreate(client)
     listed(stub)  # AWS made nothing: nothing to remove
     stub.add_response("create_access_key", new_key(), {"UserName": "u"})
+    listed(stub, meta(NEW, _now()))
     key, warnings = create(dropping)
     assert key["AccessKeyId"] == NEW and dropping.dropped and warnings == []
 
