@@ -31,7 +31,7 @@ def new_key():
 
 def unanswered(stub, times=1):
     """The next ``times`` CreateAccessKey get a 500 (AWS may have made the key)."""
-    for _ in range(times):
+    for _attempt in range(times):
         stub.add_client_error("create_access_key", "ServiceFailure", "internal", http_status_code=500, expected_params={"UserName": "u"})
 
 
