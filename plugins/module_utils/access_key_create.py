@@ -6,9 +6,9 @@
 """Creating an access key when AWS's answer may never come.
 
 CreateAccessKey is not idempotent, and its answer holds the only copy of the secret: a request resent
-after a lost answer makes a second key, and the first one's secret is gone. So the request is sent
-once (``iam_api.create_access_key``). When its outcome is unknown (no answer, or a server error), the
-user's keys are listed: a key created during the call, not listed before it and not in the store, is
+after a lost answer makes a second key, and the first one's secret is gone. So the request is never
+resent after such an answer (``iam_api.create_access_key``). When its outcome is unknown (no answer,
+or a server error), the user's keys are listed: a key created during the call, not listed before it and not in the store, is
 the one whose answer was lost; it is deactivated and deleted, with a warning, and the key is created
 once more. A key anyone else made is never touched.
 """
@@ -16,7 +16,7 @@ once more. A key anyone else made is never touched.
 import datetime
 
 try:
-    import botocore
+    import botocore.exceptions
 except ImportError:
     pass  # Modules are responsible for handling this.
 

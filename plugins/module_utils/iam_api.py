@@ -6,8 +6,9 @@
 """The IAM calls amazon.aws's ``module_utils.iam`` lacks, for roles and users alike.
 
 Each helper takes a client wrapped with ``retries.jittered_backoff()`` and plain values, passes
-``aws_retry=True`` (all but ``create_access_key``, sent once), and raises ``AnsibleIAMError`` (readers return ``None`` or ``[]`` for what does
-not exist; deleters return ``False`` when it was already gone). The calls amazon.aws has with the
+``aws_retry=True`` (all but ``create_access_key``: see there), and raises ``AnsibleIAMError``
+(readers return ``None`` or ``[]`` for what does not exist; deleters return ``False`` when it was
+already gone). The calls amazon.aws has with the
 same request and error message (``get_iam_role``, ``get_iam_user``, the instance profile writes) are
 used from there. Some look alike but are kept here: amazon.aws's would change the error message a
 user reads when the call fails (its descriptions differ), or skip pagination.
@@ -17,7 +18,7 @@ import json
 from urllib.parse import unquote
 
 try:
-    import botocore
+    import botocore.exceptions
 except ImportError:
     pass  # Modules are responsible for handling this.
 
@@ -263,8 +264,9 @@ def _no_resend_after_unknown_outcome(caught_exception=None, response=None, **kwa
 
 @IAMErrorHandler.common_error_handler("create access key")
 def create_access_key(client, user_name):
-    """The new key, with its secret: the only time IAM returns it. Sent once: CreateAccessKey is not
-    idempotent (see ``access_key_create`` for an answer that never came)."""
+    """The new key, with its secret: the only time IAM returns it. CreateAccessKey is not idempotent:
+    no ``aws_retry``, and botocore never resends it after an answer that may hide a made key (see
+    ``access_key_create`` for what follows such an answer)."""
     client.meta.events.register_first(
         "needs-retry.iam.CreateAccessKey", _no_resend_after_unknown_outcome, unique_id="observability.cloudwatch:create-access-key-once"
     )
