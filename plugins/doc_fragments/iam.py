@@ -65,6 +65,13 @@ options:
       - The KMS key (id, ARN or alias) that encrypts an V(ssm:) O(access_key_store).
       - Defaults to the account's C(aws/ssm) key.
     type: str
+notes:
+  - C(CreateAccessKey) is never resent after a dropped connection, a timeout or a server error, when AWS may have
+    made the key (only throttling is retried). Instead, the module lists the user's keys and deactivates and deletes
+    the key made during that call that is not in O(access_key_store) and was not there before, with a warning naming
+    its id, then creates the key once more. A key another run made is never touched; when more than one key could be
+    the lost one, the module touches none and fails. If the second answer is lost too, its key is removed the same
+    way and the module fails; run it again.
 """
 
     # The policy option worded the same in agent_iam_role and agent_iam_user.

@@ -18,6 +18,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMEr
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils import iam_api
+from ansible_collections.observability.cloudwatch.plugins.module_utils.access_key_create import create_access_key_once
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import apply_plan
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_validate import iam_error
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_validate import validate_name
@@ -123,10 +124,16 @@ def store_record_for(store, user_name):
     return record
 
 
-def create_and_store_access_key(client, user_name, store):
+def create_and_store_access_key(client, user_name, store, known_key_ids=(), warnings=None):
     """Create a key and persist it before returning. If persisting fails, delete the new key again
-    and raise; the secret never appears in the error."""
-    key = iam_api.create_access_key(client, user_name)
+    and raise; the secret never appears in the error. ``known_key_ids``: the user's keys listed before;
+    a key lost with an unanswered create is removed (see ``access_key_create``), with a warning
+    appended to ``warnings``."""
+
+    def stored_key_id():
+        return (store.read() or {}).get("access_key_id")
+
+    key = create_access_key_once(client, user_name, known_key_ids, stored_key_id, warnings if warnings is not None else [])
     record = make_record(user_name, key["AccessKeyId"], key["SecretAccessKey"], key.get("CreateDate"))
     try:
         store.write(record)
@@ -201,7 +208,7 @@ def plan_key_steps(plan, client, user_name, decision, store):
     if decision["create"]:
         plan.add(
             f"create an access key for user {user_name} and write it to {store.spec}",
-            functools.partial(create_and_store_access_key, client, user_name, store),
+            functools.partial(create_and_store_access_key, client, user_name, store, [k["access_key_id"] for k in plan.before["access_keys"]], plan.warnings),
             key="access_key",
         )
         plan.after["access_keys"].append(dict(access_key_id=None, status="Active", create_date=None))
@@ -256,7 +263,7 @@ def ensure_access_keys(client, caller, user_name, keys_spec, check_mode=False, w
     plan = Plan(dict(access_keys=[key_view(k) for k in keys]))
     decision = decide_keys(user_name, keys, keys_spec)
     plan_key_steps(plan, client, user_name, decision, keys_spec.store)
-    extra = dict(previous_access_key_ids=decision["previous"])
+    extra = dict(previous_access_key_ids=decision["previous"], warnings=plan.warnings)
     results = apply_plan(plan, caller, check_mode)
     key = record_new_key(plan, results, wait, wait_timeout, key_client)
     if key:

@@ -6,8 +6,9 @@
 """The IAM calls amazon.aws's ``module_utils.iam`` lacks, for roles and users alike.
 
 Each helper takes a client wrapped with ``retries.jittered_backoff()`` and plain values, passes
-``aws_retry=True``, and raises ``AnsibleIAMError`` (readers return ``None`` or ``[]`` for what does
-not exist; deleters return ``False`` when it was already gone). The calls amazon.aws has with the
+``aws_retry=True`` (all but ``create_access_key``: see there), and raises ``AnsibleIAMError``
+(readers return ``None`` or ``[]`` for what does not exist; deleters return ``False`` when it was
+already gone). The calls amazon.aws has with the
 same request and error message (``get_iam_role``, ``get_iam_user``, the instance profile writes) are
 used from there. Some look alike but are kept here: amazon.aws's would change the error message a
 user reads when the call fails (its descriptions differ), or skip pagination.
@@ -15,6 +16,11 @@ user reads when the call fails (its descriptions differ), or skip pagination.
 
 import json
 from urllib.parse import unquote
+
+try:
+    import botocore.exceptions
+except ImportError:
+    pass  # Modules are responsible for handling this.
 
 from ansible_collections.amazon.aws.plugins.module_utils.iam import IAMErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.iam import get_iam_user
@@ -244,10 +250,27 @@ def delete_user(client, name):
     return True
 
 
+def _no_resend_after_unknown_outcome(caught_exception=None, response=None, **kwargs):
+    """botocore's ``needs-retry`` hook for CreateAccessKey, called before its own retry handler: after a
+    dropped connection, a timeout or a server error AWS may have made the key, and a resent request would
+    make a second one, so the error is raised at once. A throttled request was not carried out: botocore
+    may resend it."""
+    if caught_exception is not None:
+        raise caught_exception
+    if response is not None and response[0].status_code >= 500:
+        raise botocore.exceptions.ClientError(response[1], "CreateAccessKey")
+    return None
+
+
 @IAMErrorHandler.common_error_handler("create access key")
 def create_access_key(client, user_name):
-    """The new key, with its secret: the only time IAM returns it."""
-    return client.create_access_key(UserName=user_name, aws_retry=True)["AccessKey"]
+    """The new key, with its secret: the only time IAM returns it. CreateAccessKey is not idempotent:
+    no ``aws_retry``, and botocore never resends it after an answer that may hide a made key (see
+    ``access_key_create`` for what follows such an answer)."""
+    client.meta.events.register_first(
+        "needs-retry.iam.CreateAccessKey", _no_resend_after_unknown_outcome, unique_id="observability.cloudwatch:create-access-key-once"
+    )
+    return client.create_access_key(UserName=user_name)["AccessKey"]
 
 
 @IAMErrorHandler.common_error_handler("get access key last used")

@@ -4,7 +4,7 @@
 Point a module's ``endpoint_url`` (or ``AWS_URL``) at the proxy. It forwards every request to the
 emulator, except the ones a plan tells it to break. It answers those the way AWS does when it is
 overloaded or failing, in the wire format of the service that was called, or it drops the connection
-without an answer:
+without an answer (before or after the emulator did the work):
 
 =====================  ==========================================================================
 kind                   answer
@@ -15,7 +15,11 @@ ThrottlingException    HTTP 400, JSON error ``ThrottlingException`` (SSM, Logs, 
 RequestLimitExceeded   HTTP 503, EC2 error ``RequestLimitExceeded`` (EC2)
 500                    HTTP 500, ``InternalFailure`` (EC2: ``InternalError``), any service
 503                    HTTP 503, ``ServiceUnavailable`` (EC2: ``Unavailable``), any service
-reset                  the connection is closed (TCP reset) without an answer, any service
+reset                  the connection is closed (TCP reset) without an answer, any service; the
+                       request never reaches the emulator
+lost                   the request is forwarded and the emulator carries it out, then the connection
+                       is closed (TCP reset) without its answer, any service: a create whose
+                       outcome the caller cannot know
 error                  a chosen HTTP status and error code, e.g. a non-retryable ``AccessDenied``
 =====================  ==========================================================================
 
@@ -24,7 +28,9 @@ applies to (its kind's services, or the ``services``/``operations`` it names); o
 requests pass before the next burst starts. Faults stop for good after ``max_faults`` faults,
 ``max_requests`` requests or ``window`` seconds, whichever comes first, so a run always ends with the
 emulator answering; the proxy itself shuts down after ``lifetime`` seconds if nobody stops it.
-``injected`` counts what was broken, by kind, service and operation.
+``injected`` counts what was broken, by kind, service and operation; ``forwarded(operation)``
+counts the requests the emulator received (passed on or ``lost``); ``lost_answers`` keeps the bodies of
+the answers ``lost`` dropped (a test can tell what the emulator made).
 
 ``before_forward``, when given, is called with each request (a ``Request``: ``service``, ``operation``,
 ``body``) before the proxy decides on it: a test's other client can write right between two calls of a
@@ -75,7 +81,9 @@ _ANSWERS = {
         "Service is unavailable",
     ),
 }
-KINDS = tuple(_ANSWERS) + ("reset", "error")
+KINDS = tuple(_ANSWERS) + ("reset", "lost", "error")
+# Kinds whose request reaches the emulator.
+FORWARDED = ("pass", "lost")
 
 
 def _default_applies(kind, request):
@@ -176,6 +184,7 @@ class FaultProxy:
         self.injected = collections.Counter()  # (kind, service, operation) -> faults
         self.requests = collections.Counter()  # (service, operation) -> requests seen
         self.log = []  # (seconds since start, service, operation, kind or "pass")
+        self.lost_answers = []  # bodies of the answers the kind "lost" dropped
         self._lock = threading.Lock()
         self._burst = 0
         self._left_in_burst = self.plan[0].count if self.plan else 0
@@ -243,6 +252,10 @@ class FaultProxy:
             "bursts_planned": len(self.plan),
         }
 
+    def forwarded(self, operation=None):
+        """How many requests (of ``operation``) reached the emulator."""
+        return sum(1 for _t, _service, op, kind in self.log if kind in FORWARDED and operation in (None, op))
+
     @property
     def plan_spent(self):
         return self._burst >= len(self.plan)
@@ -290,7 +303,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if self.fault_proxy.before_forward is not None:
             self.fault_proxy.before_forward(request)
         burst = self.fault_proxy.decide(request)
-        if burst is not None and burst.kind == "reset":
+        if burst is not None and burst.kind in ("reset", "lost"):
+            if burst.kind == "lost":
+                # The emulator does the work; its answer never reaches the caller.
+                self.fault_proxy.lost_answers.append(self._fetch(request)[3])
             # Close without an answer; SO_LINGER 0 sends a TCP reset instead of a clean FIN.
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True
@@ -311,23 +327,27 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         self._forward(request)
 
-    def _forward(self, request):
+    def _fetch(self, request):
+        """Send ``request`` to the emulator; return its status, reason, headers and body."""
         upstream = self.fault_proxy.upstream
         connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=120)
         try:
             headers = {k: v for k, v in request.headers.items() if k.lower() not in ("connection", "keep-alive")}
             connection.request(request.method, request.path, body=request.body, headers=headers)
             response = connection.getresponse()
-            payload = response.read()
-            self.send_response(response.status, response.reason)
-            for name, value in response.getheaders():
-                if name.lower() not in ("transfer-encoding", "connection", "content-length", "keep-alive"):
-                    self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            return response.status, response.reason, response.getheaders(), response.read()
         finally:
             connection.close()
+
+    def _forward(self, request):
+        status, reason, headers, payload = self._fetch(request)
+        self.send_response(status, reason)
+        for name, value in headers:
+            if name.lower() not in ("transfer-encoding", "connection", "content-length", "keep-alive"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _handle
 
