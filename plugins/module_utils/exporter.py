@@ -29,7 +29,10 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.exporter_
     exporter_trust_policy,
     federated_principals,
     issuer_from_url,
+    other_account_roles,
     parse_provider_arn,
+    validate_external_id,
+    validate_org_id,
     validate_role_arns,
     validate_thumbprints,
 )
@@ -87,6 +90,8 @@ class ExporterSpec:
     service_account: Optional[str] = None
     trusted_role_arns: Optional[list] = None
     external_id: Optional[str] = None
+    principal_org_id: Optional[str] = None
+    allow_cross_account_without_external_id: bool = False
     data_types: Sequence[str] = DEFAULT_EXPORTER_DATA_TYPES
     parameter_access: bool = True
     log_group_names: Optional[list] = None
@@ -128,7 +133,10 @@ class ExporterSpec:
         if not self.region:
             raise _input_error("a region is required: set region (or AWS_REGION) to the region of the exporter")
         self.partition = partition_of_region(self.region)
-        role_only = ("oidc_provider_url", "oidc_provider_arn", "thumbprints", "service_account", "trusted_role_arns", "external_id")
+        role_only = (
+            "oidc_provider_url", "oidc_provider_arn", "thumbprints", "service_account", "trusted_role_arns", "external_id",
+            "principal_org_id", "allow_cross_account_without_external_id",
+        )
         if self.auth_method == "iam_user":
             given = [option for option in role_only if getattr(self, option)]
             if given:
@@ -141,8 +149,9 @@ class ExporterSpec:
                 )
             if self.service_account and not self.uses_oidc:
                 raise _input_error("service_account: only with oidc_provider_url or oidc_provider_arn")
-            if self.external_id and not self.trusted_role_arns:
-                raise _input_error("external_id: only with trusted_role_arns (it is a condition on sts:AssumeRole)")
+            for option in ("external_id", "principal_org_id"):
+                if getattr(self, option) and not self.trusted_role_arns:
+                    raise _input_error(f"{option}: only with trusted_role_arns (it is a condition on sts:AssumeRole)")
             if self.oidc_provider_arn and self.thumbprints:
                 raise _input_error("thumbprints: only with oidc_provider_url (an existing provider named by ARN is used as it is)")
             if self.uses_oidc and (not self.audience or len(self.audience) > 255):
@@ -155,6 +164,8 @@ class ExporterSpec:
         try:
             self.thumbprints = validate_thumbprints(self.thumbprints) if self.thumbprints is not None else None
             self.trusted_role_arns = validate_role_arns(self.trusted_role_arns)
+            validate_external_id(self.external_id)
+            validate_org_id(self.principal_org_id)
             validate_retention(self.log_group_retention_days)
             self.log_groups = log_group_names(self.log_group_names, self.region)
             # The account is not known yet: "*" checks every other input of the permission policy.
@@ -178,6 +189,26 @@ class ExporterSpec:
             service_account=self.service_account,
             trusted_role_arns=self.trusted_role_arns,
             external_id=self.external_id,
+            principal_org_id=self.principal_org_id,
+        )
+
+    def check_cross_account(self, account):
+        """Refuse roles of another account than ``account`` (the exporter role's) trusted without an external id
+        or an organization condition: the confused deputy. Returns the warnings of an explicit waiver."""
+        others = other_account_roles(self.trusted_role_arns, account)
+        if not others or self.external_id or self.principal_org_id:
+            return []
+        if self.allow_cross_account_without_external_id:
+            return [
+                f"Role {self.name} trusts {', '.join(others)} of another account without an external id "
+                "(allow_cross_account_without_external_id=true): that account can let anyone it serves act as this role."
+            ]
+        raise _input_error(
+            f"trusted_role_arns: {', '.join(others)} {'is' if len(others) == 1 else 'are'} in another account than role "
+            f"{self.name} ({account}). A service of another account acting for many customers must be told apart by an "
+            "external id, or any of its customers could use this role (the confused deputy). Set external_id to the one "
+            "the exporter's owner gives you, or principal_org_id to your AWS Organization, or, knowing the risk, "
+            "allow_cross_account_without_external_id=true. Nothing was changed."
         )
 
     def resource_tags(self):
@@ -261,7 +292,7 @@ def _ensure_role_present(iam, logs, caller, spec, check_mode, wait, wait_timeout
             partition, account,
         )
     provider_arn = (provider_plan.after["oidc_provider"] or {}).get("arn")
-    warnings = []
+    warnings = spec.check_cross_account(account)
     if spec.uses_oidc and not spec.service_account:
         warnings.append(
             f"No service_account: any workload with a token of {spec.issuer} for audience {spec.audience} can assume "

@@ -27,6 +27,9 @@ DEFAULT_EXPORTER_DATA_TYPES = ("logs", "traces")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _PROVIDER_ARN = re.compile(r"^arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{12}):oidc-provider/(?P<issuer>[^\s]+)$")
 _THUMBPRINT = re.compile(r"^[0-9A-Fa-f]{40}$")
+# What IAM accepts as sts:ExternalId, and an AWS Organizations ID.
+_EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+_ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 _ISSUER = re.compile(r"^[a-z0-9.-]+(:\d+)?(/[^\s?#]*)?$")
 
 
@@ -118,15 +121,32 @@ def validate_role_arns(arns):
     return list(dict.fromkeys(arns or []))
 
 
+def validate_external_id(external_id):
+    if external_id is not None and not _EXTERNAL_ID.match(external_id):
+        raise PolicyInputError("external_id: 2 to 1,224 letters, digits or _+=,.@:/- (what IAM accepts for sts:ExternalId)")
+    return external_id
+
+
+def validate_org_id(org_id):
+    if org_id is not None and not _ORG_ID.match(org_id):
+        raise PolicyInputError(f"principal_org_id: {org_id!r} is not an AWS Organizations ID; expected o- and 10 to 32 lowercase letters or digits")
+    return org_id
+
+
+def other_account_roles(trusted_role_arns, account):
+    """The role ARNs of ``trusted_role_arns`` that are not in ``account``."""
+    return [arn for arn in trusted_role_arns or [] if arn.split(":")[4] != account]
+
+
 def exporter_trust_policy(provider_arn=None, issuer=None, audience=DEFAULT_AUDIENCE, service_account=None,
-                          trusted_role_arns=None, external_id=None):
+                          trusted_role_arns=None, external_id=None, principal_org_id=None):
     """The trust policy of the exporter's role.
 
     - With ``provider_arn`` (and its ``issuer``): the provider as ``Federated`` principal with
       ``sts:AssumeRoleWithWebIdentity``, on condition that the token's ``aud`` is ``audience`` and, when
       ``service_account`` is given, its ``sub`` is ``service_account``.
     - With ``trusted_role_arns``: those roles as ``AWS`` principals with ``sts:AssumeRole``, on condition of
-      ``sts:ExternalId`` when ``external_id`` is given.
+      ``sts:ExternalId`` when ``external_id`` is given, and of ``aws:PrincipalOrgID`` when ``principal_org_id`` is.
     """
     statements = []
     if provider_arn:
@@ -154,8 +174,13 @@ def exporter_trust_policy(provider_arn=None, issuer=None, audience=DEFAULT_AUDIE
             "Principal": {"AWS": arns[0] if len(arns) == 1 else sorted(arns)},
             "Action": "sts:AssumeRole",
         }
+        condition = {}
         if external_id:
-            trusted["Condition"] = {"StringEquals": {"sts:ExternalId": external_id}}
+            condition["sts:ExternalId"] = external_id
+        if principal_org_id:
+            condition["aws:PrincipalOrgID"] = principal_org_id
+        if condition:
+            trusted["Condition"] = {"StringEquals": condition}
         statements.append(trusted)
     if not statements:
         raise PolicyInputError(

@@ -76,13 +76,30 @@ options:
   trusted_role_arns:
     description:
       - ARNs of roles (usually of the exporter's own AWS account) allowed to assume the role with C(sts:AssumeRole).
+      - A role of another account than the exporter role's needs O(external_id) or O(principal_org_id) (or
+        O(allow_cross_account_without_external_id=true)); otherwise the module fails before any write.
     type: list
     elements: str
   external_id:
     description:
       - The external ID the exporter must pass when it assumes the role as one of O(trusted_role_arns)
-        (condition C(sts:ExternalId)).
+        (condition C(sts:ExternalId)). 2 to 1,224 letters, digits or C(_+=,.@:/-).
+      - A service acting for many customers from its own account tells them apart by it, so that no other customer
+        of that service can use this role (the confused deputy).
     type: str
+  principal_org_id:
+    description:
+      - Allow O(trusted_role_arns) only while they belong to this AWS Organization (condition C(aws:PrincipalOrgID),
+        C(o-) and 10 to 32 lowercase letters or digits). Enough for roles of another account of your own organization.
+    type: str
+    version_added: 0.2.0
+  allow_cross_account_without_external_id:
+    description:
+      - Trust roles of another account without O(external_id) or O(principal_org_id). The result warns that the other
+        account can let anyone it serves act as the role.
+    type: bool
+    default: false
+    version_added: 0.2.0
   data_types:
     description:
       - What the exporter writes. V(logs) and V(traces) are the usual policy; V(metrics) adds C(cloudwatch:PutMetricData).
@@ -314,6 +331,8 @@ def main():
         service_account=dict(type="str"),
         trusted_role_arns=dict(type="list", elements="str"),
         external_id=dict(type="str"),
+        principal_org_id=dict(type="str"),
+        allow_cross_account_without_external_id=dict(type="bool", default=False),
         data_types=dict(type="list", elements="str", choices=["logs", "traces", "metrics"], default=["logs", "traces"]),
         parameter_access=dict(type="bool", default=True),
         log_group_names=dict(type="list", elements="str"),
@@ -347,6 +366,8 @@ def main():
         service_account=params["service_account"],
         trusted_role_arns=params["trusted_role_arns"],
         external_id=params["external_id"],
+        principal_org_id=params["principal_org_id"],
+        allow_cross_account_without_external_id=params["allow_cross_account_without_external_id"],
         data_types=params["data_types"],
         parameter_access=params["parameter_access"],
         log_group_names=params["log_group_names"],

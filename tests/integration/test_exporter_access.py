@@ -183,6 +183,22 @@ def test_trusted_roles_with_external_id_and_metrics(aws, ansible):
     assert ansible.module(MODULE, args)["changed"] is False
 
 
+def test_a_role_of_another_account_without_an_external_id_is_refused_and_nothing_written(aws, ansible, iam_snapshot):
+    """The confused deputy: a vendor's role trusted without an external id would let any of its customers in."""
+    vendor = ["arn:aws:iam::210987654321:role/shipper"]
+    before = iam_snapshot()
+    refused = ansible.module(MODULE, {"name": "vendor", "trusted_role_arns": vendor}, expect_failure=True)
+    assert "is in another account than role vendor" in refused["msg"] and "external_id" in refused["msg"]
+    assert iam_snapshot() == before
+
+    waived = ansible.module(MODULE, {"name": "vendor", "trusted_role_arns": vendor, "allow_cross_account_without_external_id": True})
+    assert any("without an external id" in w for w in waived["warnings"])
+    organization = ansible.module(MODULE, {"name": "vendor", "trusted_role_arns": vendor, "principal_org_id": "o-abcdefghij"})
+    assert organization["changed"] is True
+    trust = aws.client("iam").get_role(RoleName="vendor")["Role"]["AssumeRolePolicyDocument"]
+    assert trust["Statement"][0]["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-abcdefghij"}}
+
+
 def test_no_service_account_warns(aws, ansible):
     result = ansible.module(MODULE, {"name": "exporter", "oidc_provider_url": URL, "parameter_access": False})
     assert any("any workload" in w for w in result["warnings"])

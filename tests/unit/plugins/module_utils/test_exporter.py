@@ -245,6 +245,10 @@ def spec(**kwargs):
         ({"oidc_provider_url": None, "service_account": None}, "needs someone to trust"),
         ({"oidc_provider_url": None, "trusted_role_arns": ["arn:aws:iam::210987654321:role/a"]}, "service_account: only with"),
         ({"external_id": "x"}, "external_id: only with trusted_role_arns"),
+        ({"principal_org_id": "o-abcdefghij"}, "principal_org_id: only with trusted_role_arns"),
+        ({"trusted_role_arns": [f"arn:aws:iam::{ACCOUNT}:role/a"], "external_id": "x"}, "external_id: 2 to 1,224"),
+        ({"trusted_role_arns": [f"arn:aws:iam::{ACCOUNT}:role/a"], "external_id": "a b"}, "external_id: 2 to 1,224"),
+        ({"trusted_role_arns": [f"arn:aws:iam::{ACCOUNT}:role/a"], "principal_org_id": "o-short"}, "not an AWS Organizations ID"),
         ({"create_log_groups": True}, "create_log_groups=true needs log_group_names"),
         ({"log_group_retention_days": 30, "log_group_names": ["/a"]}, "only with create_log_groups=true"),
         ({"create_log_groups": True, "log_group_names": ["/a"], "log_group_retention_days": 31}, "retention 31 days"),
@@ -396,7 +400,7 @@ def new_role_calls(stub):
 
 
 def trusted_spec():
-    return exporter.ExporterSpec(name="exporter", region=REGION, trusted_role_arns=["arn:aws:iam::210987654321:role/a"])
+    return exporter.ExporterSpec(name="exporter", region=REGION, trusted_role_arns=[f"arn:aws:iam::{ACCOUNT}:role/a"])
 
 
 def test_root_guard_fails_before_any_write():
@@ -443,3 +447,32 @@ def test_no_change_never_reads_the_identity():
     result = exporter.ensure_exporter_present(iam_client, logs_client, iam.Caller(sts_client, allow_root=False), wanted)
     assert result["changed"] is False and result["changes"] == []
     iam_stub.assert_no_pending_responses()
+
+
+OTHER_ROLE = "arn:aws:iam::210987654321:role/shipper"
+
+
+@pytest.mark.parametrize("kwargs, outcome", [
+    ({}, "refused"),
+    ({"external_id": "tenant-42"}, "fine"),
+    ({"principal_org_id": "o-abcdefghij"}, "fine"),
+    ({"allow_cross_account_without_external_id": True}, "warned"),
+])
+def test_a_role_of_another_account_needs_an_external_id_or_the_organization(kwargs, outcome):
+    wanted = exporter.ExporterSpec(name="exporter", region=REGION, trusted_role_arns=[OTHER_ROLE], **kwargs)
+    wanted.validate()
+    if outcome == "refused":
+        with pytest.raises(AnsibleIAMError) as e:
+            wanted.check_cross_account(ACCOUNT)
+        assert e.value.message.startswith(f"trusted_role_arns: {OTHER_ROLE} is in another account than role exporter")
+        assert "confused deputy" in e.value.message and "Nothing was changed" in e.value.message
+    else:
+        warnings = wanted.check_cross_account(ACCOUNT)
+        assert (warnings != []) is (outcome == "warned")
+    # A role of the same account needs neither.
+    assert exporter.ExporterSpec(name="e", region=REGION, trusted_role_arns=[f"arn:aws:iam::{ACCOUNT}:role/a"]).check_cross_account(ACCOUNT) == []
+
+
+def test_trust_policy_with_the_organization_and_the_external_id():
+    trust = policies.exporter_trust_policy(trusted_role_arns=[OTHER_ROLE], external_id="tenant-42", principal_org_id="o-abcdefghij")
+    assert trust["Statement"][0]["Condition"] == {"StringEquals": {"sts:ExternalId": "tenant-42", "aws:PrincipalOrgID": "o-abcdefghij"}}
