@@ -28,9 +28,11 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.exporter_
     exporter_permission_policy,
     exporter_trust_policy,
     federated_principals,
+    cross_account_refusal,
     issuer_from_url,
     other_account_roles,
     parse_provider_arn,
+    require_subject,
     validate_external_id,
     validate_org_id,
     validate_role_arns,
@@ -88,6 +90,8 @@ class ExporterSpec:
     audience: str = DEFAULT_AUDIENCE
     thumbprints: Optional[list] = None
     service_account: Optional[str] = None
+    subject: Optional[str] = None
+    allow_any_subject: bool = False
     trusted_role_arns: Optional[list] = None
     external_id: Optional[str] = None
     principal_org_id: Optional[str] = None
@@ -134,7 +138,8 @@ class ExporterSpec:
             raise _input_error("a region is required: set region (or AWS_REGION) to the region of the exporter")
         self.partition = partition_of_region(self.region)
         role_only = (
-            "oidc_provider_url", "oidc_provider_arn", "thumbprints", "service_account", "trusted_role_arns", "external_id",
+            "oidc_provider_url", "oidc_provider_arn", "thumbprints", "service_account", "subject", "allow_any_subject",
+            "trusted_role_arns", "external_id",
             "principal_org_id", "allow_cross_account_without_external_id",
         )
         if self.auth_method == "iam_user":
@@ -147,8 +152,11 @@ class ExporterSpec:
                     "auth_method=iam_role needs someone to trust: oidc_provider_url or oidc_provider_arn "
                     "(an IAM role for service accounts), or trusted_role_arns"
                 )
-            if self.service_account and not self.uses_oidc:
-                raise _input_error("service_account: only with oidc_provider_url or oidc_provider_arn")
+            for option in ("service_account", "subject", "allow_any_subject"):
+                if getattr(self, option) and not self.uses_oidc:
+                    raise _input_error(f"{option}: only with oidc_provider_url or oidc_provider_arn")
+            if self.uses_oidc:
+                self._validate_subject()
             for option in ("external_id", "principal_org_id"):
                 if getattr(self, option) and not self.trusted_role_arns:
                     raise _input_error(f"{option}: only with trusted_role_arns (it is a condition on sts:AssumeRole)")
@@ -173,6 +181,12 @@ class ExporterSpec:
         except ValueError as e:  # PolicyInputError, or a retention CloudWatch Logs does not accept
             raise _input_error(e) from None
 
+    def _validate_subject(self):
+        try:
+            require_subject(self.name, self.issuer, self.audience, self.service_account, self.subject, self.allow_any_subject)
+        except PolicyInputError as e:
+            raise _input_error(e) from None
+
     def permission_policy(self, partition, account):
         try:
             return exporter_permission_policy(
@@ -187,6 +201,7 @@ class ExporterSpec:
             issuer=self.issuer,
             audience=self.audience,
             service_account=self.service_account,
+            subject=self.subject,
             trusted_role_arns=self.trusted_role_arns,
             external_id=self.external_id,
             principal_org_id=self.principal_org_id,
@@ -194,7 +209,7 @@ class ExporterSpec:
 
     def check_cross_account(self, account):
         """Refuse roles of another account than ``account`` (the exporter role's) trusted without an external id
-        or an organization condition: the confused deputy. Returns the warnings of an explicit waiver."""
+        or an organization condition; returns the warnings of an explicit waiver."""
         others = other_account_roles(self.trusted_role_arns, account)
         if not others or self.external_id or self.principal_org_id:
             return []
@@ -203,13 +218,7 @@ class ExporterSpec:
                 f"Role {self.name} trusts {', '.join(others)} of another account without an external id "
                 "(allow_cross_account_without_external_id=true): that account can let anyone it serves act as this role."
             ]
-        raise _input_error(
-            f"trusted_role_arns: {', '.join(others)} {'is' if len(others) == 1 else 'are'} in another account than role "
-            f"{self.name} ({account}). A service of another account acting for many customers must be told apart by an "
-            "external id, or any of its customers could use this role (the confused deputy). Set external_id to the one "
-            "the exporter's owner gives you, or principal_org_id to your AWS Organization, or, knowing the risk, "
-            "allow_cross_account_without_external_id=true. Nothing was changed."
-        )
+        raise _input_error(cross_account_refusal(self.name, account, others))
 
     def resource_tags(self):
         """Tags for the OIDC provider and log groups the module creates."""
@@ -293,10 +302,10 @@ def _ensure_role_present(iam, logs, caller, spec, check_mode, wait, wait_timeout
         )
     provider_arn = (provider_plan.after["oidc_provider"] or {}).get("arn")
     warnings = spec.check_cross_account(account)
-    if spec.uses_oidc and not spec.service_account:
+    if spec.allow_any_subject:
         warnings.append(
-            f"No service_account: any workload with a token of {spec.issuer} for audience {spec.audience} can assume "
-            f"role {spec.name}. Set service_account to the token's subject (for EKS, system:serviceaccount:NAMESPACE:NAME)."
+            f"allow_any_subject=true: any workload with a token of {spec.issuer} for audience {spec.audience} can assume "
+            f"role {spec.name}."
         )
     role_spec.trust_policy = spec.trust_policy(provider_arn)
     role_spec.inline_policies = {INLINE_POLICY_NAME: spec.permission_policy(partition, account)}
@@ -317,7 +326,10 @@ def _ensure_role_present(iam, logs, caller, spec, check_mode, wait, wait_timeout
                 if wait:
                     wait_for_role(iam, spec.name, None, wait_timeout)
             logs_plan.apply()
-    return _merge(plans, warnings=warnings)
+    result = _merge(plans, warnings=warnings)
+    if spec.uses_oidc:
+        result["subject_unrestricted"] = spec.allow_any_subject
+    return result
 
 
 def _ensure_user_present(iam, logs, caller, spec, store, check_mode, wait, wait_timeout, key_client):

@@ -30,6 +30,12 @@ _THUMBPRINT = re.compile(r"^[0-9A-Fa-f]{40}$")
 # What IAM accepts as sts:ExternalId, and an AWS Organizations ID.
 _EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
 _ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+# A Kubernetes service account as an EKS token names it; namespace and name are DNS-1123 labels.
+_DNS_LABEL = r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?"
+_SERVICE_ACCOUNT = re.compile(rf"^system:serviceaccount:{_DNS_LABEL}:{_DNS_LABEL}$")
+# Issuers whose tokens any of their many tenants can get for any audience: a role trusting one of them without a
+# subject trusts all of them.
+MULTI_TENANT_ISSUERS = ("token.actions.githubusercontent.com", "gitlab.com", "app.terraform.io")
 _ISSUER = re.compile(r"^[a-z0-9.-]+(:\d+)?(/[^\s?#]*)?$")
 
 
@@ -133,18 +139,75 @@ def validate_org_id(org_id):
     return org_id
 
 
+def validate_service_account(service_account):
+    if service_account is not None and not _SERVICE_ACCOUNT.match(service_account):
+        raise PolicyInputError(
+            f"service_account: {service_account!r} is not system:serviceaccount:NAMESPACE:NAME, each a DNS-1123 label "
+            "(1 to 63 lowercase letters, digits or -, starting and ending with a letter or digit)"
+        )
+    return service_account
+
+
+def validate_subject(subject):
+    if subject is not None and (not subject.strip() or subject.strip() in ("*", "**") or len(subject) > 1000):
+        raise PolicyInputError(
+            f"subject: {subject!r} names nobody; give the token's sub (a wildcard * or ? only inside it), at most 1,000 characters"
+        )
+    return subject
+
+
+def require_subject(role_name, issuer, audience, service_account=None, subject=None, allow_any_subject=False):
+    """An OIDC trust names whose tokens it takes: a role trusting an issuer's whole audience trusts every workload,
+    or every tenant, that issuer mints tokens for. Raises ``PolicyInputError`` explaining the risk."""
+    if service_account and subject:
+        raise PolicyInputError("service_account and subject: give one (service_account is the EKS form of subject)")
+    validate_service_account(service_account)
+    validate_subject(subject)
+    named = service_account or subject
+    if named and allow_any_subject:
+        raise PolicyInputError("allow_any_subject: only without service_account or subject")
+    if named:
+        return
+    host = issuer.split("/", 1)[0]
+    if host in MULTI_TENANT_ISSUERS:
+        raise PolicyInputError(
+            f"{host} issues tokens to all of its users: a role trusting it without a subject can be assumed by any of "
+            "them, so allow_any_subject is refused for it. Set subject to your repository's or workspace's sub "
+            "(a wildcard * only inside it). Nothing was changed."
+        )
+    if not allow_any_subject:
+        raise PolicyInputError(
+            "an OIDC trust needs the token's subject: without service_account (for EKS, "
+            f"system:serviceaccount:NAMESPACE:NAME) or subject, any workload holding a token of {issuer} for "
+            f"audience {audience} could assume role {role_name}. Set one, or, for an issuer that mints an "
+            "audience per customer, allow_any_subject=true. Nothing was changed."
+        )
+
+
+def cross_account_refusal(role_name, account, others):
+    """The message refusing ``others``, roles of another account than ``account``, trusted with no external id."""
+    return (
+        f"trusted_role_arns: {', '.join(others)} {'is' if len(others) == 1 else 'are'} in another account than role "
+        f"{role_name} ({account}). A service of another account acting for many customers must be told apart by an "
+        "external id, or any of its customers could use this role (the confused deputy). Set external_id to the one "
+        "the exporter's owner gives you, or principal_org_id to your AWS Organization, or, knowing the risk, "
+        "allow_cross_account_without_external_id=true. Nothing was changed."
+    )
+
+
 def other_account_roles(trusted_role_arns, account):
     """The role ARNs of ``trusted_role_arns`` that are not in ``account``."""
     return [arn for arn in trusted_role_arns or [] if arn.split(":")[4] != account]
 
 
 def exporter_trust_policy(provider_arn=None, issuer=None, audience=DEFAULT_AUDIENCE, service_account=None,
-                          trusted_role_arns=None, external_id=None, principal_org_id=None):
+                          trusted_role_arns=None, external_id=None, principal_org_id=None, subject=None):
     """The trust policy of the exporter's role.
 
     - With ``provider_arn`` (and its ``issuer``): the provider as ``Federated`` principal with
       ``sts:AssumeRoleWithWebIdentity``, on condition that the token's ``aud`` is ``audience`` and, when
-      ``service_account`` is given, its ``sub`` is ``service_account``.
+      ``service_account`` (or ``subject``) is given, its ``sub`` is that (``StringLike`` for a subject holding
+      a wildcard).
     - With ``trusted_role_arns``: those roles as ``AWS`` principals with ``sts:AssumeRole``, on condition of
       ``sts:ExternalId`` when ``external_id`` is given, and of ``aws:PrincipalOrgID`` when ``principal_org_id`` is.
     """
@@ -154,16 +217,18 @@ def exporter_trust_policy(provider_arn=None, issuer=None, audience=DEFAULT_AUDIE
             issuer = parse_provider_arn(provider_arn)["issuer"]
         if not audience:
             raise PolicyInputError("audience is empty: the trust policy needs the token's audience")
-        condition = {f"{issuer}:aud": audience}
-        if service_account:
-            condition[f"{issuer}:sub"] = service_account
+        condition = {"StringEquals": {f"{issuer}:aud": audience}}
+        sub = service_account or subject
+        if sub:
+            operator = "StringLike" if ("*" in sub or "?" in sub) else "StringEquals"
+            condition.setdefault(operator, {})[f"{issuer}:sub"] = sub
         statements.append(
             {
                 "Sid": "ExporterWebIdentity",
                 "Effect": "Allow",
                 "Principal": {"Federated": provider_arn},
                 "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {"StringEquals": condition},
+                "Condition": condition,
             }
         )
     arns = validate_role_arns(trusted_role_arns)

@@ -24,9 +24,10 @@ description:
     the account and region. V(metrics) adds C(cloudwatch:PutMetricData)."
   - "The trust policy of the role has at most two statements: the OIDC provider as C(Federated) principal with
     C(sts:AssumeRoleWithWebIdentity), on condition (C(StringEquals)) that the token's C(ISSUER:aud) is O(audience)
-    and, with O(service_account), that its C(ISSUER:sub) is O(service_account) (C(ISSUER) is the provider URL without
-    C(https://), path included); and O(trusted_role_arns) as C(AWS) principals with C(sts:AssumeRole), on condition
-    of C(sts:ExternalId) when O(external_id) is given."
+    and that its C(ISSUER:sub) is O(service_account) or O(subject) (C(StringLike) for a subject with a wildcard;
+    C(ISSUER) is the provider URL without C(https://), path included); and O(trusted_role_arns) as C(AWS) principals
+    with C(sts:AssumeRole), on condition of C(sts:ExternalId) when O(external_id) is given and of
+    C(aws:PrincipalOrgID) when O(principal_org_id) is."
   - Every input is checked before the first change, so a run that fails on bad input has changed nothing.
 author:
   - observability.cloudwatch maintainers (@observability-collections)
@@ -69,10 +70,26 @@ options:
     elements: str
   service_account:
     description:
-      - The subject (C(sub)) of the tokens allowed to assume the role, for EKS C(system:serviceaccount:NAMESPACE:NAME).
-      - Without it the module warns, because any workload holding a token of the issuer for O(audience) could assume
-        the role.
+      - The Kubernetes service account whose tokens may assume the role, C(system:serviceaccount:NAMESPACE:NAME)
+        (each a DNS-1123 label); the trust's C(ISSUER:sub) condition. The EKS form of O(subject).
+      - With an OIDC provider, O(service_account) or O(subject) is required (or O(allow_any_subject=true)); without
+        it any workload holding a token of the issuer for O(audience) could assume the role.
     type: str
+  subject:
+    description:
+      - The subject (C(sub)) of the tokens allowed to assume the role, for issuers other than EKS, such as
+        C(repo:ORG/REPO:ref:refs/heads/main). Matched with C(StringLike) when it holds a wildcard (C(*) or C(?)),
+        else with C(StringEquals). Not empty, not a bare C(*).
+    type: str
+    version_added: 0.2.0
+  allow_any_subject:
+    description:
+      - Trust every token of the issuer for O(audience), whatever its subject, for an issuer that mints an audience
+        per customer. The result reports it (RV(subject_unrestricted)) and warns. Refused for issuers whose tokens any
+        of their users can get (C(token.actions.githubusercontent.com), C(gitlab.com), C(app.terraform.io)).
+    type: bool
+    default: false
+    version_added: 0.2.0
   trusted_role_arns:
     description:
       - ARNs of roles (usually of the exporter's own AWS account) allowed to assume the role with C(sts:AssumeRole).
@@ -232,6 +249,11 @@ role:
     tags:
       description: The role's tags.
       type: dict
+subject_unrestricted:
+  description: With an OIDC provider, whether the role trusts every subject of the issuer (O(allow_any_subject=true)).
+  returned: with an OIDC provider and O(state=present)
+  type: bool
+  version_added: 0.2.0
 oidc_provider:
   description: The IAM OIDC provider the role trusts, V(null) without one.
   returned: with O(auth_method=iam_role)
@@ -329,6 +351,8 @@ def main():
         audience=dict(type="str", default="sts.amazonaws.com"),
         thumbprints=dict(type="list", elements="str"),
         service_account=dict(type="str"),
+        subject=dict(type="str"),
+        allow_any_subject=dict(type="bool", default=False),
         trusted_role_arns=dict(type="list", elements="str"),
         external_id=dict(type="str"),
         principal_org_id=dict(type="str"),
@@ -364,6 +388,8 @@ def main():
         audience=params["audience"],
         thumbprints=params["thumbprints"],
         service_account=params["service_account"],
+        subject=params["subject"],
+        allow_any_subject=params["allow_any_subject"],
         trusted_role_arns=params["trusted_role_arns"],
         external_id=params["external_id"],
         principal_org_id=params["principal_org_id"],

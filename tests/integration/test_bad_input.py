@@ -148,6 +148,19 @@ CASES = [
     # -- exporter_access
     ("exporter-unknown-auth", EXPORTER, _exporter(auth_method="password"), ["auth_method", "iam_role", "iam_user"]),
     ("exporter-no-trust", EXPORTER, {"name": "BadExporter"}, ["oidc_provider_url|oidc_provider_arn|trusted_role_arns"]),
+    ("exporter-oidc-without-subject", EXPORTER, _exporter(service_account=None), ["subject", "service_account", "allow_any_subject"]),
+    (
+        "exporter-public-issuer-any-subject",
+        EXPORTER,
+        _exporter(service_account=None, oidc_provider_url="https://token.actions.githubusercontent.com", allow_any_subject=True),
+        ["token.actions.githubusercontent.com", "subject"],
+    ),
+    (
+        "exporter-other-account-without-external-id",
+        EXPORTER,
+        {"name": "BadExporter", "trusted_role_arns": ["arn:aws:iam::210987654321:role/shipper"]},
+        ["trusted_role_arns", "external_id", "principal_org_id"],
+    ),
     ("exporter-plain-http-issuer", EXPORTER, _exporter(oidc_provider_url="http://oidc.example.com/id/BAD"), ["oidc_provider_url", "https"]),
     (
         "exporter-group-other-region",
@@ -166,7 +179,8 @@ CASES = [
     (
         "exporter-provider-missing",
         EXPORTER,
-        {"name": "BadExporter", "oidc_provider_arn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/nowhere.example.com"},
+        {"name": "BadExporter", "oidc_provider_arn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/nowhere.example.com",
+         "service_account": "system:serviceaccount:a:b"},
         ["oidc_provider_arn|nowhere.example.com", "not exist|not found|no such"],
     ),
     (

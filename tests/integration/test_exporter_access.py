@@ -199,13 +199,30 @@ def test_a_role_of_another_account_without_an_external_id_is_refused_and_nothing
     assert trust["Statement"][0]["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-abcdefghij"}}
 
 
-def test_no_service_account_warns(aws, ansible):
-    result = ansible.module(MODULE, {"name": "exporter", "oidc_provider_url": URL, "parameter_access": False})
-    assert any("any workload" in w for w in result["warnings"])
-    policy = by_sid(role_policy(aws.client("iam"), "exporter"))
-    assert "ExporterReadParameters" not in policy
+def test_an_oidc_trust_without_a_subject_is_refused_and_nothing_written(aws, ansible, iam_snapshot):
+    """Without a subject any workload (or tenant) the issuer mints tokens for could assume the role."""
+    before = iam_snapshot()
+    refused = ansible.module(MODULE, {"name": "exporter", "oidc_provider_url": URL}, expect_failure=True)
+    assert "an OIDC trust needs the token's subject" in refused["msg"] and "Nothing was changed" in refused["msg"]
+    github = {"name": "exporter", "oidc_provider_url": "https://token.actions.githubusercontent.com", "allow_any_subject": True}
+    public = ansible.module(MODULE, github, expect_failure=True)
+    assert "issues tokens to all of its users" in public["msg"]
+    assert iam_snapshot() == before
+
+    # An issuer that mints an audience per customer: the explicit opt-out, reported.
+    result = ansible.module(MODULE, {"name": "exporter", "oidc_provider_url": URL, "allow_any_subject": True, "parameter_access": False})
+    assert result["subject_unrestricted"] is True
+    assert any("allow_any_subject=true: any workload" in w for w in result["warnings"])
     condition = aws.client("iam").get_role(RoleName="exporter")["Role"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]
     assert condition == {"StringEquals": {f"{ISSUER}:aud": "sts.amazonaws.com"}}
+
+
+def test_a_subject_with_a_wildcard_is_matched_with_string_like(aws, ansible):
+    subject = "repo:example-org/telemetry:ref:refs/heads/*"
+    result = ansible.module(MODULE, {"name": "exporter", "oidc_provider_url": URL, "subject": subject})
+    assert result["subject_unrestricted"] is False
+    condition = aws.client("iam").get_role(RoleName="exporter")["Role"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]
+    assert condition == {"StringEquals": {f"{ISSUER}:aud": "sts.amazonaws.com"}, "StringLike": {f"{ISSUER}:sub": subject}}
 
 
 def test_user_variant_persists_key(aws, ansible, tmp_path):
