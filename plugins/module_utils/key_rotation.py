@@ -14,16 +14,15 @@ when every consumer had the new key, and since when each old key is inactive.
 
 import datetime
 
+from ansible_collections.observability.cloudwatch.plugins.module_utils.admin_grant import iso
+from ansible_collections.observability.cloudwatch.plugins.module_utils.admin_grant import parse_iso
+
 ROTATION_TAG_KEY = "cloudwatch-key-rotation"
-_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def utc_now():
+    """Now, to the second: the journal keeps seconds, so a moment read back equals the one written."""
     return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-
-
-def iso(moment):
-    return moment.astimezone(datetime.timezone.utc).strftime(_TIME_FORMAT)
 
 
 def parse_journal(value):
@@ -34,11 +33,8 @@ def parse_journal(value):
     words = (value or "").split()
     for index in range(0, len(words) - 2, 3):
         kind, key_id, moment = words[index : index + 3]
-        try:
-            parsed = datetime.datetime.strptime(moment, _TIME_FORMAT).replace(tzinfo=datetime.timezone.utc)
-        except ValueError:
-            continue
-        if kind in journal:
+        parsed = parse_iso(moment)
+        if kind in journal and parsed is not None:
             journal[kind][key_id] = parsed
     return journal
 
