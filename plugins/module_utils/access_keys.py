@@ -17,6 +17,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
+from ansible_collections.observability.cloudwatch.plugins.module_utils import aws_limits
 from ansible_collections.observability.cloudwatch.plugins.module_utils import iam_api
 from ansible_collections.observability.cloudwatch.plugins.module_utils.access_key_create import create_access_key_once
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import apply_plan
@@ -50,6 +51,10 @@ class KeySpec:
             )
         if self.max_age_days is not None and self.max_age_days < 0:
             raise iam_error(f"max_age_days must be 0 or more, got {self.max_age_days}")
+        for key_id in self.retire:
+            problem = aws_limits.access_key_id_problem(key_id, "retire_access_keys")
+            if problem:
+                raise iam_error(problem)
 
 
 def rotation_due(keys, max_age_days, now=None):

@@ -23,6 +23,9 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_con
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config_json import validate_with_json_schema
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema import validate_agent_config
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_validator import AgentConfigError
+from ansible_collections.observability.cloudwatch.plugins.module_utils.aws_limits import parameter_description_problem
+from ansible_collections.observability.cloudwatch.plugins.module_utils.aws_limits import parameter_name_problem
+from ansible_collections.observability.cloudwatch.plugins.module_utils.aws_limits import tags_problem
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import ADVANCED
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import AUTO
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import AnsibleSSMError
@@ -78,8 +81,12 @@ def stored_config(parameter):
 # ---- input -------------------------------------------------------------------------------------
 
 
-def check_name(name, allow_any_name=False):
-    """Return the warnings a parameter name gives (a list); raise when the name is refused."""
+def check_name(name, allow_any_name=False, region=None):
+    """Return the warnings a parameter name gives (a list); raise when the name is refused, by the
+    collection's prefix rule or by Parameter Store's (its ARN in ``region`` counts towards the length)."""
+    problem = parameter_name_problem(name, "name", region)
+    if problem:
+        raise AgentConfigInputError(f"{problem}; nothing was written.")
     if name.startswith(CONFIG_NAME_PREFIX):
         return []
     if not allow_any_name:
@@ -92,6 +99,13 @@ def check_name(name, allow_any_name=False):
         f"The parameter name {name!r} does not start with {CONFIG_NAME_PREFIX!r}: agents using CloudWatchAgentServerPolicy"
         f" cannot read it, and CloudWatchAgentAdminPolicy cannot write it; grant ssm:GetParameter on it yourself."
     ]
+
+
+def check_metadata(description=None, tags=None):
+    """The description and tags Parameter Store accepts (raise when it would refuse them)."""
+    problem = parameter_description_problem(description) or tags_problem(tags)
+    if problem:
+        raise AgentConfigInputError(f"{problem}; nothing was written.")
 
 
 def read_schema(path):

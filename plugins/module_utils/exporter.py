@@ -47,7 +47,7 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_role 
     wait_for_role,
 )
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_user import ensure_user_absent, ensure_user_present
-from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_validate import validate_name, validate_tags
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_validate import validate_documents, validate_name, validate_tags
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_views import role_view
 from ansible_collections.observability.cloudwatch.plugins.module_utils.logs import (
     log_group_views,
@@ -175,11 +175,25 @@ class ExporterSpec:
             validate_external_id(self.external_id)
             validate_org_id(self.principal_org_id)
             validate_retention(self.log_group_retention_days)
-            self.log_groups = log_group_names(self.log_group_names, self.region)
-            # The account is not known yet: "*" checks every other input of the permission policy.
-            exporter_permission_policy(self.partition, self.region, "*", self.data_types, self.parameter_access, self.log_groups)
         except ValueError as e:  # PolicyInputError, or a retention CloudWatch Logs does not accept
             raise _input_error(e) from None
+        try:
+            self.log_groups = log_group_names(self.log_group_names, self.region)
+        except PolicyInputError as e:
+            raise _input_error(f"log_group_names: {e}") from None
+        # The account is not known yet; every account id has 12 digits, so a placeholder gives the
+        # documents their real sizes, checked here against IAM's limits before any call.
+        placeholder = "000000000000"
+        try:
+            permission = exporter_permission_policy(
+                self.partition, self.region, placeholder, self.data_types, self.parameter_access, self.log_groups
+            )
+        except PolicyInputError as e:
+            raise _input_error(e) from None
+        provider = self.oidc_provider_arn or (self.uses_oidc and f"arn:{self.partition}:iam::{placeholder}:oidc-provider/{self.issuer}")
+        trust = self.trust_policy(provider or None) if self.kind == "role" else None
+        validate_documents(self.kind, {INLINE_POLICY_NAME: permission}, trust, "log_group_names (in the permission policy)",
+                           "trusted_role_arns (in the trust policy)")
 
     def _validate_subject(self):
         try:

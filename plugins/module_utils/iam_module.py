@@ -55,7 +55,9 @@ class IAMModule(AnsibleAWSModule):
         """The store ``access_key_store`` names, or ``None``; its SSM client is made only for ``ssm:``."""
         if not self.params["access_key_store"]:
             return None
-        return open_store(self.params["access_key_store"], lambda: self.aws_client("ssm"), self.params["kms_key_id"])
+        return open_store(
+            self.params["access_key_store"], lambda: self.aws_client("ssm"), self.params["kms_key_id"], region=self.region
+        )
 
     def exit_result(self, result):
         """Warn, keep ``diff`` only with ``--diff``, and exit with the result."""

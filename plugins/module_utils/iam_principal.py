@@ -176,7 +176,7 @@ class PrincipalSpec:
         checks.validate_permissions_boundary(self.permissions_boundary)
         for reference in self.managed_policies or []:
             checks.validate_policy_reference(reference)
-        checks.validate_tags(self.tags)
+        checks.validate_tags(self.tags, added=owner_tags())
         for policy_name in self.inline_policies or {}:
             checks.validate_name("policy", policy_name, option="inline policy name")
 
@@ -276,6 +276,7 @@ def plan_new_principal(plan, client, caller, spec, resolver, create_call, extra_
     """A new role or user: ``create_call(tags=...)`` creates it (with its boundary), then its managed
     policies are attached and its inline ones put. ``extra_view`` holds the role-only fields of the
     predicted view."""
+    checks.validate_documents(spec.kind, spec.inline_policies, getattr(spec, "trust_policy", None))
     tags = desired_tags(None, spec.tags, owned=False)
     if spec.permissions_boundary:
         resolver.check_exists(spec.permissions_boundary, "permissions_boundary")
@@ -320,6 +321,7 @@ def apply_plan(plan, caller, check_mode, kind=None):
 def plan_principal_update(plan, client, spec, state, resolver, extra=None):
     """An existing role or user brought to ``spec``: ``extra(plan, view)`` plans the kind's own
     attributes, then the permissions boundary, managed and inline policies and tags follow."""
+    checks.validate_documents(spec.kind, spec.inline_policies, getattr(spec, "trust_policy", None))
     view = plan.after[spec.kind]
     current_tags = view["tags"]
     owned = is_owned(current_tags)

@@ -10,10 +10,10 @@ Every check raises :class:`AnsibleIAMError` with a message that names the option
 
 import re
 
-from ansible.module_utils.common.text.converters import to_text
-
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 from ansible_collections.amazon.aws.plugins.module_utils.iam import validate_iam_identifiers
+
+from ansible_collections.observability.cloudwatch.plugins.module_utils import aws_limits
 
 MAX_SESSION_DURATION = (3600, 43200)
 MAX_DESCRIPTION = 1000
@@ -93,16 +93,22 @@ def validate_policy_reference(reference, option="managed_policies"):
         raise iam_error(f"{option}: {reference!r} is neither a managed policy ARN nor a policy name")
 
 
-def validate_tags(tags, option="tags"):
-    if not tags:
-        return
-    if len(tags) > 50:
-        raise iam_error(f"{option}: IAM allows at most 50 tags per resource, got {len(tags)}")
-    for key, value in tags.items():
-        if not key or len(key) > 128 or key.lower().startswith("aws:"):
-            raise iam_error(f"{option}: tag key {key!r} must be 1 to 128 characters and must not start with aws:")
-        if len(to_text(value)) > 256:
-            raise iam_error(f"{option}: the value of tag {key!r} is longer than 256 characters")
+def validate_tags(tags, option="tags", added=None):
+    _refuse(aws_limits.tags_problem(tags, option, added))
+
+
+def validate_documents(kind, inline_policies, trust_policy=None, inline_option="inline policies", trust_option="trust policy"):
+    """The sizes IAM allows the documents of a role or user: all its inline policies together, and the
+    trust policy. Only the policies the collection manages are counted: others a principal has already
+    count towards the same limit, so IAM may still refuse a write that passes here."""
+    documents = {k: v for k, v in (inline_policies or {}).items() if v is not None}
+    _refuse(aws_limits.inline_policies_problem(kind, documents, inline_option))
+    _refuse(aws_limits.trust_policy_problem(trust_policy, trust_option))
+
+
+def _refuse(problem):
+    if problem:
+        raise iam_error(problem)
 
 
 def check_root_guard(caller_arn, allow_root):

@@ -26,20 +26,17 @@ import datetime
 import json
 import os
 import pwd
-import re
 import stat
 import tempfile
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
+from ansible_collections.observability.cloudwatch.plugins.module_utils import aws_limits
 from ansible_collections.observability.cloudwatch.plugins.module_utils import ssm
 
 STORE_OPTION = "access_key_store"
 STORE_FORMS = "ssm:NAME (an SSM Parameter Store SecureString) or file:PATH (an absolute path on the controller)"
 RESERVED_SSM_PREFIX = ssm.CONFIG_NAME_PREFIX
-
-_SSM_NAME_RE = re.compile(r"[a-zA-Z0-9_.\-/]{1,1011}")
-
 
 class AnsibleKeyStoreError(AnsibleAWSError):
     pass
@@ -77,8 +74,9 @@ def parse_record(text, spec):
     return record
 
 
-def parse_store(spec, option=STORE_OPTION):
-    """Split ``ssm:NAME`` / ``file:PATH`` into ``(kind, location)``; raise a clear error otherwise."""
+def parse_store(spec, option=STORE_OPTION, region=None):
+    """Split ``ssm:NAME`` / ``file:PATH`` into ``(kind, location)``; raise a clear error otherwise.
+    ``region`` is where an ``ssm:`` store lives: its parameter ARN counts towards the name's length."""
     kind, sep, location = (spec or "").partition(":")
     if not sep or kind not in ("ssm", "file") or not location:
         raise _error(f"{option} must be {STORE_FORMS}, got {spec!r}")
@@ -90,13 +88,9 @@ def parse_store(spec, option=STORE_OPTION):
                 "readable by every host running the CloudWatch agent (CloudWatchAgentServerPolicy), so a "
                 "secret must not live there. Choose another name, e.g. ssm:/cloudwatch-agent/keys/USER."
             )
-        if not _SSM_NAME_RE.fullmatch(location) or ("/" in location and not location.startswith("/")):
-            raise _error(
-                f"{option}: {location!r} is not a valid SSM parameter name (letters, digits and _.-/ only; a "
-                "hierarchical name starts with /)"
-            )
-        if bare.lower().startswith(("aws", "ssm")):
-            raise _error(f"{option}: SSM parameter names may not start with aws or ssm, got {location!r}")
+        problem = aws_limits.parameter_name_problem(location, option, region)
+        if problem:
+            raise _error(problem)
     else:
         location = os.path.expanduser(location)
         if not os.path.isabs(location):
@@ -104,10 +98,13 @@ def parse_store(spec, option=STORE_OPTION):
     return kind, location
 
 
-def open_store(spec, ssm_client_factory=None, kms_key_id=None, option=STORE_OPTION):
+def open_store(spec, ssm_client_factory=None, kms_key_id=None, option=STORE_OPTION, region=None):
     """The store ``spec`` names. ``ssm_client_factory()`` returns an SSM client (wrapped with
     ``retries.jittered_backoff()``); it is only called for an ``ssm:`` store."""
-    kind, location = parse_store(spec, option)
+    kind, location = parse_store(spec, option, region)
+    problem = aws_limits.kms_key_id_problem(kms_key_id)
+    if problem:
+        raise _error(problem)
     if kind == "file":
         if kms_key_id:
             raise _error(f"kms_key_id applies to ssm: stores only, not to {spec!r}")

@@ -232,8 +232,8 @@ def choose_tier(requested, size, current_tier=None):
     """
     if size > ADVANCED_TIER_LIMIT:
         raise TierError(
-            f"the configuration is {size} bytes as stored (compact JSON), above Parameter Store's limit"
-            f" of {ADVANCED_TIER_LIMIT} bytes (advanced tier); split it into several configurations"
+            f"the configuration (config or content) is {size} bytes as stored (compact JSON), above Parameter Store's"
+            f" limit of {ADVANCED_TIER_LIMIT} bytes (advanced tier); split it into several configurations"
             " (the agent can append them with fetch-config -o append-config)"
         )
     if requested == AUTO:
@@ -243,8 +243,8 @@ def choose_tier(requested, size, current_tier=None):
     if requested == STANDARD:
         if size > STANDARD_TIER_LIMIT:
             raise TierError(
-                f"the configuration is {size} bytes as stored (compact JSON), above the standard tier's"
-                f" limit of {STANDARD_TIER_LIMIT} bytes; use tier=auto or tier=Advanced"
+                f"tier=Standard: the configuration is {size} bytes as stored (compact JSON), above the standard"
+                f" tier's limit of {STANDARD_TIER_LIMIT} bytes; use tier=auto or tier=Advanced"
             )
         if current_tier == ADVANCED:
             raise TierError(

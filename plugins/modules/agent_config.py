@@ -238,6 +238,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config import AgentConfigInputError
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config import Validation
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config import check_metadata
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config import check_name
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config import ensure_absent
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config import ensure_present
@@ -281,8 +282,9 @@ def main():
     present = params["state"] == "present"
 
     try:
-        for warning in check_name(params["name"], params["allow_any_name"]):
+        for warning in check_name(params["name"], params["allow_any_name"], module.region):
             module.warn(warning)
+        check_metadata(params["description"], params["tags"])
         schema_document = None
         if present and params["schema"] is not None:
             if not HAS_JSONSCHEMA:

@@ -121,6 +121,8 @@ from_profile_matched:
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.observability.cloudwatch.plugins.module_utils.aws_limits import instance_id_problem
+from ansible_collections.observability.cloudwatch.plugins.module_utils.aws_limits import instance_profile_problem
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ec2_association import ensure_absent
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ec2_association import ensure_present
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ec2_association import has_profile
@@ -143,8 +145,15 @@ def main():
         required_if=[("state", "present", ["instance_profile"])],
         supports_check_mode=True,
     )
-    client = module.client("ec2", retry_decorator=jittered_backoff())
     params = module.params
+    problem = (
+        instance_id_problem(params["instance_id"])
+        or instance_profile_problem(params["instance_profile"])
+        or instance_profile_problem(params["only_from_profile"], "only_from_profile")
+    )
+    if problem:
+        module.fail_json(msg=problem)
+    client = module.client("ec2", retry_decorator=jittered_backoff())
     instance_id = params["instance_id"]
     options = dict(wait=params["wait"], wait_timeout=params["wait_timeout"], check_mode=module.check_mode)
 

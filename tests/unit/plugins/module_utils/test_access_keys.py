@@ -83,6 +83,12 @@ def test_key_spec_requires_a_store():
         access_keys.KeySpec("none", retire=["AKIA"]).validate()
 
 
+def test_key_spec_refuses_ids_that_are_no_access_key_ids():
+    access_keys.KeySpec("none", retire=["AKIAIOSFODNN7EXAMPLE"], store=object()).validate()
+    with pytest.raises(AnsibleIAMError, match=r"retire_access_keys: 'AKIA IOSFODNN7' is not an access key id \(16 to 128"):
+        access_keys.KeySpec("none", retire=["AKIAIOSFODNN7EXAMPLE", "AKIA IOSFODNN7"], store=object()).validate()
+
+
 def test_wait_for_access_key_retries_until_accepted(monkeypatch, stubs):
     _client_, _stub, sts, sts_stub = stubs
     monkeypatch.setattr(plan_core.time, "sleep", lambda seconds: None)

@@ -34,6 +34,36 @@ def test_name_without_prefix_is_refused_unless_allowed():
     assert len(warnings) == 1 and "CloudWatchAgentServerPolicy" in warnings[0] and "'linux'" in warnings[0]
 
 
+def test_name_past_parameter_store_limits_is_refused_even_when_any_name_is_allowed():
+    longest = NAME + "x" * (1011 - len("arn:aws:ssm:us-east-1:123456789012:parameter/") - len(NAME))
+    assert ac.check_name(longest, region="us-east-1") == []
+    for name, message in [
+        (longest + "x", "1011 characters"),
+        ("AmazonCloudWatch-" + "x" * 1100, "1011 characters"),
+        ("AmazonCloudWatch-linux config", "is not a valid SSM parameter name"),
+        ("/" + "/".join(["level"] * 16), "at most 15 levels"),
+        ("aws-linux", "may not start with aws or ssm"),
+    ]:
+        with pytest.raises(ac.AgentConfigInputError) as raised:
+            ac.check_name(name, allow_any_name=True, region="us-east-1")
+        assert raised.value.message.startswith("name") and message in raised.value.message
+        assert "nothing was written" in raised.value.message
+
+
+def test_description_and_tags_within_parameter_store_limits():
+    ac.check_metadata("d" * 1024, {f"k{i}": "v" for i in range(50)})
+    ac.check_metadata(None, None)
+    for description, tags, message in [
+        ("d" * 1025, None, "description has 1025 characters; Parameter Store allows at most 1024"),
+        (None, {f"k{i}": "v" for i in range(51)}, "tags: at most 50 tags"),
+        (None, {"k": "v" * 257}, "longer than 256"),
+        (None, {"team#1": "v"}, "may hold only"),
+    ]:
+        with pytest.raises(ac.AgentConfigInputError, match="nothing was written") as raised:
+            ac.check_metadata(description, tags)
+        assert message in raised.value.message
+
+
 def test_read_schema(tmp_path):
     assert ac.read_schema(None) is None
     path = tmp_path / "schema.json"
@@ -90,7 +120,8 @@ def test_tier_for_names_the_parameter_and_the_size():
     assert ac.tier_for(NAME, "auto", 5000) == "Advanced"
     with pytest.raises(ac.AgentConfigInputError) as raised:
         ac.tier_for(NAME, "auto", 9000)
-    assert raised.value.message.startswith(f"Cannot publish {NAME}: the configuration is 9000 bytes")
+    assert raised.value.message.startswith(f"Cannot publish {NAME}: the configuration (config or content) is 9000 bytes")
+    assert "limit of 8192 bytes" in raised.value.message
     assert raised.value.message.endswith("; nothing was written.")
     assert raised.value.details == {"size": 9000}
 

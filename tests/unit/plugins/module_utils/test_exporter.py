@@ -269,6 +269,14 @@ def spec(**kwargs):
         ({"log_group_names": [f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/a"]}, "same region"),
         ({"audience": ""}, "audience"),
         ({"tags": {"aws:x": "y"}}, "must not start with aws:"),
+        ({"log_group_names": ["bad group!"]}, "log_group_names: log group 'bad group!'"),
+        ({"log_group_names": ["g" * 513]}, "1 to 512 characters"),
+        ({"log_group_names": [f"/logs/{i:03d}-{'x' * 40}" for i in range(100)]}, "log_group_names (in the permission policy)"),
+        ({"auth_method": "iam_user", "oidc_provider_url": None, "service_account": None, "log_group_names": [f"/g/{i:03d}" for i in range(30)]},
+         "IAM allows 2048 for all the inline policies of a user"),
+        ({"oidc_provider_url": None, "service_account": None, "external_id": "ext-id",
+          "trusted_role_arns": [f"arn:aws:iam::{ACCOUNT}:role/shipper-{i:02d}" for i in range(50)]},
+         "trusted_role_arns (in the trust policy) of the role comes to"),
     ],
 )
 def test_spec_rejects_before_any_call(kwargs, message):

@@ -189,3 +189,28 @@ def test_absent_deletes_in_order(stubs):
     result = iam_role.ensure_role_absent(client, iam_principal.Caller(sts), role_spec())
     assert result["changed"] is True
     assert result["role"] is None and result["instance_profile"] is None
+
+
+def _trust_for(count):
+    principals = [f"arn:aws:iam::123456789012:role/shipper-{i:03d}" for i in range(count)]
+    return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": principals}, "Action": "sts:AssumeRole"}]}
+
+
+def test_documents_past_iams_sizes_fail_after_the_reads_and_before_any_write(stubs):
+    client, stub, sts, _sts_stub = stubs
+    # An existing role: a trust policy over 2,048 characters (without white space).
+    stub.add_response("get_role", {"Role": role()})
+    stub.add_response("list_attached_role_policies", {"AttachedPolicies": [{"PolicyName": "p", "PolicyArn": SERVER}]})
+    spec = role_spec(instance_profile=None)
+    spec.trust_policy = _trust_for(50)
+    with pytest.raises(AnsibleIAMError) as error:
+        iam_role.ensure_role_present(client, iam_principal.Caller(sts), spec)
+    assert error.value.message.startswith("trust policy of the role comes to") and "IAM allows 2048" in error.value.message
+    # A new role: inline policies over 10,240 characters together.
+    stub.add_client_error("get_role", "NoSuchEntity")
+    big = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "r" * 5200}]}
+    spec = role_spec(instance_profile=None, inline_policies={"one": big, "two": big})
+    with pytest.raises(AnsibleIAMError) as error:
+        iam_role.ensure_role_present(client, iam_principal.Caller(sts), spec)
+    assert "inline policies (one, two) of the role" in error.value.message and "IAM allows 10240" in error.value.message
+    stub.assert_no_pending_responses()

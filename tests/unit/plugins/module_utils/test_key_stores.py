@@ -80,6 +80,24 @@ def test_open_store_refuses_kms_for_files_and_builds_ssm_lazily():
     assert (store.client, store.name, store.kms_key_id, store.spec) == ("client", "/k", "alias/k", "ssm:/k")
 
 
+def test_ssm_store_names_within_parameter_store_limits():
+    room = 1011 - len("arn:aws:ssm:eu-west-1:123456789012:parameter/")
+    assert key_stores.parse_store("ssm:/" + "k" * room, region="eu-west-1") == ("ssm", "/" + "k" * room)
+    for spec, message in [
+        ("ssm:/" + "k" * (room + 1), f"{room} at most in eu-west-1"),
+        ("ssm:/" + "/".join(["k"] * 16), "at most 15 levels"),
+    ]:
+        with pytest.raises(key_stores.AnsibleKeyStoreError) as error:
+            key_stores.parse_store(spec, region="eu-west-1")
+        assert error.value.message.startswith("access_key_store") and message in error.value.message
+
+
+def test_open_store_refuses_a_kms_key_id_that_is_no_key():
+    with pytest.raises(key_stores.AnsibleKeyStoreError, match="kms_key_id 'aws/ssm' is not a KMS key"):
+        key_stores.open_store("ssm:/k", lambda: "client", "aws/ssm")
+    assert key_stores.open_store("ssm:/k", lambda: "client", "alias/aws/ssm").kms_key_id == "alias/aws/ssm"
+
+
 def private(path, text):
     """A file as the store writes one: this user's, mode 0600."""
     path.write_text(text)
