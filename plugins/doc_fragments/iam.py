@@ -28,6 +28,12 @@ options:
     type: int
     default: 120
 notes:
+  - AWS's limits are checked before any call, each failure naming the option and the limit. Tags, at most 50 per
+    resource counting C(managed-by) (which the collection adds), keys of 1 to 128 and values of up to 256 letters,
+    digits, spaces or C(_.:/=+-@), no key starting with C(aws:). The inline policies the collection writes, at most
+    10,240 characters for a role and 2,048 for a user, all together, and a role's trust policy at most 2,048 (IAM's
+    default quota), white space not counted; inline policies the collection does not manage count as well, so IAM
+    can still refuse one that passes.
   - Resources the collection creates carry the tag C(managed-by=observability.cloudwatch). An existing resource
     without it is updated (with a warning) but never adopted silently, and O(state=absent) refuses to delete it.
   - With credentials of an assumed role (another account, or least privilege) use amazon.aws profiles
@@ -42,6 +48,9 @@ options:
     description:
       - Where the module keeps the secret access key of the key it creates, written before the module returns.
       - V(ssm:NAME) stores it in an SSM Parameter Store C(SecureString) named C(NAME) in the module's region.
+        C(NAME) follows Parameter Store's rules, checked before any call. Letters, digits and C(_.-/), a leading
+        C(/) when hierarchical, at most 15 levels, no C(aws) or C(ssm) prefix, and at most 1011 characters together
+        with the ARN before it (C(arn:aws:ssm:REGION:ACCOUNT:parameter/)).
         Names starting with C(AmazonCloudWatch-) are refused, because every host running the agent may read
         those parameters. Prefer a customer managed KMS key (O(kms_key_id)), because the
         C(AmazonSSMManagedInstanceCore) policy lets hosts read any parameter encrypted with the default key.
@@ -62,7 +71,7 @@ options:
     type: str
   kms_key_id:
     description:
-      - The KMS key (id, ARN or alias) that encrypts an V(ssm:) O(access_key_store).
+      - The KMS key (key id, key ARN, V(alias/NAME) or alias ARN) that encrypts an V(ssm:) O(access_key_store).
       - Defaults to the account's C(aws/ssm) key.
     type: str
 notes:

@@ -31,6 +31,10 @@ options:
       - Must start with C(AmazonCloudWatch-), the prefix the AWS managed policies grant agents read access
         (C(CloudWatchAgentServerPolicy)) and administrators write access (C(CloudWatchAgentAdminPolicy)) to.
         See O(allow_any_name).
+      - Parameter Store's rules apply, checked before any call. Letters, digits and C(_.-/); a hierarchical name
+        starts with C(/) and has at most 15 levels; no name starts with C(aws) or C(ssm). The name and the ARN
+        before it (C(arn:aws:ssm:REGION:ACCOUNT:parameter/)) have at most 1011 characters together, so the name
+        at most 966 in C(us-east-1).
     type: str
     required: true
   config:
@@ -53,7 +57,7 @@ options:
     type: int
   description:
     description:
-      - Description of the parameter.
+      - Description of the parameter, at most 1024 characters.
       - When set and the parameter exists, the module reads the current description with
         C(ssm:DescribeParameters), a permission C(CloudWatchAgentAdminPolicy) does not grant.
       - A changed description is written with C(ssm:PutParameter) and makes a new parameter version.

@@ -37,7 +37,7 @@ options:
     choices: [server, admin]
   name:
     description:
-      - The name of the role and of its instance profile.
+      - The name of the role and of its instance profile, 1 to 64 letters, digits and C(+=,.@_-).
       - Defaults to V(CloudWatchAgentServerRole) or V(CloudWatchAgentAdminRole) after O(purpose).
     type: str
   ssm_managed:
@@ -67,7 +67,7 @@ options:
     default: true
   path:
     description:
-      - The IAM path of the role and its profile, V(/) or V(/segment/.../).
+      - The IAM path of the role and its profile, V(/) or V(/segment/.../), at most 512 characters.
       - Defaults to V(/) on creation. IAM cannot move an existing role, so a different path fails.
     type: str
   description:

@@ -27,7 +27,7 @@ author:
 options:
   name:
     description:
-      - The name of the user.
+      - The name of the user, 1 to 64 letters, digits and C(+=,.@_-).
     type: str
     required: true
   purpose:
@@ -54,7 +54,7 @@ options:
     default: []
   path:
     description:
-      - The IAM path of the user, V(/) or V(/segment/.../). Defaults to V(/) on creation.
+      - The IAM path of the user, V(/) or V(/segment/.../), at most 512 characters. Defaults to V(/) on creation.
     type: str
   permissions_boundary:
     description:
