@@ -88,7 +88,7 @@ class LookupModule(AWSLookupBase):
         records = []
         for term in terms:
             try:
-                store = open_store(term, lambda: self.client("ssm", jittered_backoff()), option="access_key lookup")
+                store = open_store(term, lambda: self.client("ssm", jittered_backoff()), option="access_key lookup", region=self.region)
                 record = store.read()
             except AnsibleAWSError as e:
                 raise AnsibleLookupError(str(e)) from None

@@ -44,7 +44,7 @@ _INSTANCE_ID_RE = re.compile(r"i-(?:[0-9a-f]{8}|[0-9a-f]{17})")
 _PROFILE_ARN_RE = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:instance-profile/(?:[\x21-\x7e]{1,510}/)?[\w+=,.@-]{1,128}", re.ASCII)
 _PROFILE_NAME_RE = re.compile(r"[\w+=,.@-]{1,128}", re.ASCII)
 
-# The longest ARN prefix of a region's partition: ``arn:PARTITION:ssm:REGION:ACCOUNT:parameter/``.
+# A region's partition by its name's prefix: the ARN before a parameter's name counts towards its length.
 _PARTITIONS = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-isob-", "aws-iso-b"), ("us-iso-", "aws-iso"),
                ("eu-isoe-", "aws-iso-e"), ("us-isof-", "aws-iso-f"), ("eusc-", "aws-eusc"))
 _LONGEST_PARTITION = "aws-us-gov"
@@ -79,7 +79,7 @@ def parameter_name_problem(name, option, region=None):
         where = f"in {region}" if region else "when the region is not known (the longest partition and region assumed)"
         return (
             f"{option}: the parameter name has {len(bare)} characters, {room} at most {where}: Parameter Store limits "
-            f"the name with the ARN before it ({prefix.replace('123456789012', 'ACCOUNT')}NAME) to "
+            f"the name with the ARN before it ({prefix.replace('123456789012', 'ACCOUNT').replace(_LONGEST_REGION, 'REGION')}NAME) to "
             f"{PARAMETER_ARN_LIMIT} characters"
         )
     return None

@@ -24,6 +24,7 @@ from pathlib import Path
 import yaml
 
 import iam_eval  # from tests/tools (pytest.ini pythonpath)
+from refused_inputs import case_tasks as _case_tasks, matches as _matches  # tests/tools
 
 REPO = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
@@ -267,46 +268,6 @@ CASES = [
 ]
 
 
-def _fill(value, tmp):
-    return json.loads(json.dumps(value).replace("{tmp}", str(tmp)))
-
-
-def _case_tasks(case, tmp):
-    case_id, target, args, _expect = case[:4]
-    environment = case[4] if len(case) > 4 else None
-    args = _fill(args, tmp)
-    if target.startswith("role:"):
-        action = {
-            "name": f"run {case_id}",
-            "ansible.builtin.include_role": {"name": f"observability.cloudwatch.{target[5:]}"},
-            "vars": args,
-        }
-        if target == AGENT:
-            action["ansible.builtin.include_role"]["apply"] = {"check_mode": True}
-    else:
-        action = {"name": f"run {case_id}", f"observability.cloudwatch.{target}": args}
-    if environment:
-        action["environment"] = environment
-    return {
-        "name": f"case {case_id}",
-        "block": [action, {"name": f"passed {case_id}", "ansible.builtin.debug": {"msg": "no failure"}}],
-        "rescue": [
-            {
-                "name": f"failed {case_id}",
-                "ansible.builtin.debug": {
-                    "msg": {
-                        "task": "{{ ansible_failed_task.name }}",
-                        "msg": "{{ ansible_failed_result.msg | default('') }}",
-                        "errors": "{{ ansible_failed_result.argument_errors | default([]) }}",
-                        "items": "{{ ansible_failed_result.results | default([]) | map(attribute='msg', default='') | list }}",
-                        "changed": "{{ ansible_failed_result.changed | default(false) }}",
-                    }
-                },
-            }
-        ],
-    }
-
-
 def _seed(aws, tmp):
     iam = aws.client("iam")
     trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
@@ -340,10 +301,6 @@ def _host_state():
 
 def _files(directory):
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in directory.iterdir() if p.is_file()}
-
-
-def _matches(token, text):
-    return any(alternative.lower() in text for alternative in token.split("|"))
 
 
 def test_bad_input_fails_clearly_and_changes_nothing(aws, ansible, tmp_path):

@@ -1,7 +1,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """One playbook for many inputs that must be refused: one block per case, its failure rescued and shown,
-so that a case that fails does not stop the others (tests/integration/test_aws_limits.py; test_bad_input.py
-builds its playbook the same way)."""
+so that a case that fails does not stop the others (tests/integration/test_bad_input.py, test_aws_limits.py).
+The agent role's cases (``role:agent``) run in check mode."""
 
 import json
 
