@@ -38,6 +38,7 @@ STORE_OPTION = "access_key_store"
 STORE_FORMS = "ssm:NAME (an SSM Parameter Store SecureString) or file:PATH (an absolute path on the controller)"
 RESERVED_SSM_PREFIX = ssm.CONFIG_NAME_PREFIX
 
+
 class AnsibleKeyStoreError(AnsibleAWSError):
     pass
 
