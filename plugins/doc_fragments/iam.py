@@ -28,8 +28,8 @@ options:
     type: int
     default: 120
 notes:
-  - Resources the collection creates carry the tag C(managed-by=observability.cloudwatch). An existing resource
-    without it is updated (with a warning) but never adopted silently, and O(state=absent) refuses to delete it.
+  - Resources the collection creates carry the tag C(managed-by=observability.cloudwatch), and O(state=absent) refuses
+    to delete one without it.
   - With credentials of an assumed role (another account, or least privilege) use amazon.aws profiles
     (O(profile)) or pass the output of M(amazon.aws.sts_assume_role) as O(access_key), O(secret_key) and
     O(session_token).
@@ -83,4 +83,26 @@ options:
       - The purpose policy is never detached.
     type: bool
     default: true
+"""
+
+    # What agent_iam_role, agent_iam_user and exporter_access do with an identity they did not create.
+    ADOPT = r"""
+options:
+  adopt:
+    description:
+      - Manage a role, user or instance profile of that name that exists without the tag
+        C(managed-by=observability.cloudwatch), for example the C(CloudWatchAgentServerRole) created by hand from
+        AWS's documentation.
+      - With V(false) such a resource is refused, before any change and in check mode too, with an error naming it.
+      - With V(true) its policies and tags are brought to what the task says, as for a resource the collection created,
+        with a warning. A role's trust policy is kept (a warning names the one the module would set) unless
+        C(replace_trust_policy=true) where the module has that option. The owner tag is not added unless O(tags) holds
+        it, so O(state=absent) still refuses to delete the resource.
+    type: bool
+    default: false
+    version_added: 0.2.0
+notes:
+  - An existing role, user or instance profile without the tag C(managed-by=observability.cloudwatch) is never changed
+    silently; see O(adopt). In the role C(observability.cloudwatch.iam) set C(cloudwatch_iam_adopt=true), or C(adopt)
+    on one entry.
 """

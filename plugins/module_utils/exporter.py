@@ -103,6 +103,10 @@ class ExporterSpec:
     log_group_retention_days: Optional[int] = None
     tags: Optional[dict] = None
     purge_tags: bool = True
+    # An existing identity without the owner tag: refused unless adopted; its trust kept unless replaced.
+    adopt: bool = False
+    replace_trust_policy: bool = False
+    purge_policies: bool = False
     # Derived by validate().
     issuer: Optional[str] = dataclasses.field(default=None, init=False)
     log_groups: list = dataclasses.field(default_factory=list, init=False)
@@ -164,6 +168,8 @@ class ExporterSpec:
                 raise _input_error("thumbprints: only with oidc_provider_url (an existing provider named by ARN is used as it is)")
             if self.uses_oidc and (not self.audience or len(self.audience) > 255):
                 raise _input_error("audience: 1 to 255 characters")
+        if self.replace_trust_policy and self.auth_method == "iam_user":
+            raise _input_error("replace_trust_policy: only with auth_method=iam_role (a user has no trust policy)")
         if self.create_log_groups and not self.log_group_names:
             raise _input_error("create_log_groups=true needs log_group_names")
         if self.log_group_retention_days is not None and not self.create_log_groups:
@@ -276,10 +282,13 @@ def _ensure_role_present(iam, logs, caller, spec, check_mode, wait, wait_timeout
         spec.name,
         trust_policy=None,
         description=ROLE_DESCRIPTION,
-        purge_policies=False,
+        purge_policies=spec.purge_policies,
         tags=spec.tags,
         purge_tags=spec.purge_tags,
         inline_policies={INLINE_POLICY_NAME: None},
+        adopt=spec.adopt,
+        replace_trust_policy=spec.replace_trust_policy,
+        report_foreign=True,
     )
     role_spec.validate()
     state = read_role_state(iam, role_spec)
@@ -334,7 +343,8 @@ def _ensure_role_present(iam, logs, caller, spec, check_mode, wait, wait_timeout
 
 def _ensure_user_present(iam, logs, caller, spec, store, check_mode, wait, wait_timeout, key_client):
     user_spec = UserSpec(
-        spec.name, purge_policies=False, tags=spec.tags, purge_tags=spec.purge_tags, inline_policies={INLINE_POLICY_NAME: None}
+        spec.name, purge_policies=spec.purge_policies, tags=spec.tags, purge_tags=spec.purge_tags,
+        inline_policies={INLINE_POLICY_NAME: None}, adopt=spec.adopt, report_foreign=True,
     )
     user_spec.validate()
     keys_spec = KeySpec(state="present", store=store)

@@ -21,6 +21,8 @@ IAM_OPTIONS = dict(
     wait=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=120),
 )
+# The option of the doc fragment observability.cloudwatch.iam.adopt.
+ADOPT_OPTIONS = dict(adopt=dict(type="bool", default=False))
 KEY_STORE_OPTIONS = dict(
     access_key_store=dict(type="str", no_log=False),
     kms_key_id=dict(type="str", no_log=False),

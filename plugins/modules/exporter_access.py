@@ -29,6 +29,9 @@ description:
     with C(sts:AssumeRole), on condition of C(sts:ExternalId) when O(external_id) is given and of
     C(aws:PrincipalOrgID) when O(principal_org_id) is."
   - Every input is checked before the first change, so a run that fails on bad input has changed nothing.
+  - A role or user of that name that the collection did not create (without the tag C(managed-by=observability.cloudwatch))
+    is refused unless O(adopt=true); even then a role's trust policy is kept unless O(replace_trust_policy=true). Policies
+    the collection did not put there are reported (RV(foreign_policies)) and removed with O(purge_policies=true).
 author:
   - observability.cloudwatch maintainers (@observability-collections)
 options:
@@ -151,6 +154,21 @@ options:
         (new groups never expire).
     type: int
     choices: [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
+  replace_trust_policy:
+    description:
+      - With O(adopt=true), also replace the trust policy of a role without the tag C(managed-by=observability.cloudwatch)
+        with the module's. Only with O(auth_method=iam_role).
+    type: bool
+    default: false
+    version_added: 0.2.0
+  purge_policies:
+    description:
+      - Make the role or user CloudWatch-only, holding nothing but C(cloudwatch-exporter). The module detaches its other
+        managed policies and deletes its other inline policies (those of a running admin grant excepted).
+      - With V(false) they stay, and the module warns and lists them in RV(foreign_policies).
+    type: bool
+    default: false
+    version_added: 0.2.0
   state:
     description:
       - V(present) creates or updates the access.
@@ -169,13 +187,16 @@ notes:
   - The module's region is the exporter's region. The log groups it creates, the log group ARNs and the parameters of the
     policy are in that region.
   - A run that changes nothing does not read the caller identity. A role run reads C(GetRole), C(GetRolePolicy),
-    C(ListAttachedRolePolicies), the OIDC provider (C(ListOpenIDConnectProviders) and C(GetOpenIDConnectProvider), or
+    C(ListAttachedRolePolicies), C(ListRolePolicies) (to find the inline policies that are not the module's), the OIDC
+    provider (C(ListOpenIDConnectProviders) and C(GetOpenIDConnectProvider), or
     only the latter with O(oidc_provider_arn)) and, with O(create_log_groups=true), one C(DescribeLogGroups) per group.
+    A user run reads C(GetUser) twice, C(ListAttachedUserPolicies), C(GetUserPolicy), C(ListUserPolicies) and C(ListAccessKeys).
 seealso:
   - module: observability.cloudwatch.agent_iam_user
   - module: amazon.aws.sts_assume_role
 extends_documentation_fragment:
   - observability.cloudwatch.iam
+  - observability.cloudwatch.iam.adopt
   - observability.cloudwatch.iam.key_store
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -254,6 +275,23 @@ subject_unrestricted:
   returned: with an OIDC provider and O(state=present)
   type: bool
   version_added: 0.2.0
+foreign_policies:
+  description:
+    - The policies of the role or user that this collection did not put there, after the run (predicted in check mode).
+      With any, the identity is not CloudWatch-only. O(purge_policies=true) removes them; C(diff.before) lists those found.
+    - The inline policies of a running admin grant (M(observability.cloudwatch.admin_grant)) are not counted.
+  returned: with O(state=present)
+  type: dict
+  version_added: 0.2.0
+  contains:
+    attached:
+      description: ARNs of attached managed policies.
+      type: list
+      elements: str
+    inline:
+      description: Names of inline policies other than C(cloudwatch-exporter).
+      type: list
+      elements: str
 oidc_provider:
   description: The IAM OIDC provider the role trusts, V(null) without one.
   returned: with O(auth_method=iam_role)
@@ -337,6 +375,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.observability.cloudwatch.plugins.module_utils.exporter import ExporterSpec
 from ansible_collections.observability.cloudwatch.plugins.module_utils.exporter import ensure_exporter_absent
 from ansible_collections.observability.cloudwatch.plugins.module_utils.exporter import ensure_exporter_present
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_module import ADOPT_OPTIONS
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_module import KEY_STORE_OPTIONS
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_module import IAMModule
 from ansible_collections.observability.cloudwatch.plugins.module_utils.logs import LOG_RETENTION_DAYS
@@ -365,6 +404,10 @@ def main():
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
+        # An existing identity the collection did not create, and policies it did not put there.
+        replace_trust_policy=dict(type="bool", default=False),
+        purge_policies=dict(type="bool", default=False),
+        **ADOPT_OPTIONS,
         **KEY_STORE_OPTIONS,
     )
     module = IAMModule(
@@ -401,6 +444,9 @@ def main():
         log_group_retention_days=params["log_group_retention_days"],
         tags=params["tags"],
         purge_tags=params["purge_tags"],
+        adopt=params["adopt"],
+        replace_trust_policy=params["replace_trust_policy"],
+        purge_policies=params["purge_policies"],
     )
     try:
         store = module.key_store()

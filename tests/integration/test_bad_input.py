@@ -8,8 +8,8 @@ not exist, a log group of another region) and the roles' variables (argument_spe
 They run as one generated playbook, one block per case, so a failing case does not stop the others:
 one ansible-playbook run for all of them. Before and after, the test reads the account's IAM, SSM and
 Logs state (tests/tools/iam_eval.py ``account_snapshot``) and the host's agent paths, which must not differ.
-The account is not empty: a role, an instance profile, a collection user with two active keys, a
-parameter and a log group exist, and some cases aim at them.
+The account is not empty: a role, an instance profile, a collection user with two active keys, a user the
+collection did not create, a parameter and a log group exist, and some cases aim at them.
 
 ``expect`` lists what the message must contain (case-insensitive); ``a|b`` accepts either.
 The role cases run the roles with ``check_mode`` applied to every task of the agent role, so a case
@@ -82,6 +82,14 @@ CASES = [
     ("role-description-too-long", ROLE, {"purpose": "server", "description": "d" * 1001}, ["description", "1000"]),
     ("role-no-credentials", ROLE, {"purpose": "server"}, ["credentials"], NO_CREDENTIALS),
     ("role-unknown-option", ROLE, {"purpose": "server", "policies": ["x"]}, ["policies", "managed_policies"]),
+    ("role-unowned", ROLE, {"purpose": "server", "name": "SeededRole"}, ["SeededRole", "managed-by=observability.cloudwatch", "adopt=true"]),
+    (
+        "role-unowned-replace-trust",
+        ROLE,
+        {"purpose": "server", "name": "SeededRole", "replace_trust_policy": True, "instance_profile": False},
+        ["SeededRole", "adopt=true"],
+    ),
+    ("role-adopt-wrong-type", ROLE, {"purpose": "server", "adopt": "perhaps"}, ["adopt", "bool"]),
     # -- agent_iam_user
     ("user-missing-purpose", USER, {"name": "bad-user"}, ["purpose", "server|missing|required"]),
     ("user-name-too-long", USER, {"name": "u" * 65, "purpose": "server"}, ["name", "64"]),
@@ -114,6 +122,7 @@ CASES = [
     ),
     ("user-policy-missing", USER, {"name": "bad-user", "purpose": "server", "managed_policies": ["NoSuchPolicy"]}, ["NoSuchPolicy", "not exist|not found"]),
     ("user-no-credentials", USER, {"name": "bad-user", "purpose": "server"}, ["credentials"], NO_CREDENTIALS),
+    ("user-unowned", USER, {"name": "hand-made-user", "purpose": "server"}, ["hand-made-user", "managed-by=observability.cloudwatch", "adopt=true"]),
     # -- agent_config
     ("config-no-prefix", CONFIG, {"name": "my-agent-config", "config": VALID_CONFIG}, ["name|my-agent-config", "AmazonCloudWatch-"]),
     ("config-malformed-json", CONFIG, {"name": "AmazonCloudWatch-bad", "content": '{"metrics": {'}, ["content|JSON", "JSON"]),
@@ -192,6 +201,19 @@ CASES = [
     ("exporter-user-without-store", EXPORTER, {"name": "bad-exporter-user", "auth_method": "iam_user"}, ["access_key_store"]),
     ("exporter-store-with-role", EXPORTER, _exporter(access_key_store="file:{tmp}/exporter.json"), ["access_key_store", "iam_user"]),
     ("exporter-name-with-spaces", EXPORTER, _exporter(name="Bad Exporter"), ["name", "+=,.@_-"]),
+    ("exporter-unowned-role", EXPORTER, _exporter(name="SeededRole"), ["SeededRole", "managed-by=observability.cloudwatch", "adopt=true"]),
+    (
+        "exporter-unowned-user",
+        EXPORTER,
+        {"name": "hand-made-user", "auth_method": "iam_user", "access_key_store": "file:{tmp}/exporter.json"},
+        ["hand-made-user", "adopt=true"],
+    ),
+    (
+        "exporter-user-replace-trust",
+        EXPORTER,
+        {"name": "bad-exporter-user", "auth_method": "iam_user", "access_key_store": "file:{tmp}/exporter.json", "replace_trust_policy": True},
+        ["replace_trust_policy", "iam_role"],
+    ),
     # -- role observability.cloudwatch.agent (variables; runs in check mode on this machine)
     ("agent-unknown-mode", AGENT, {"cloudwatch_agent_mode": "cloud"}, ["cloudwatch_agent_mode", "onPremise"]),
     ("agent-unknown-source", AGENT, {"cloudwatch_agent_config_source": "s3"}, ["cloudwatch_agent_config_source", "inline"]),
@@ -264,6 +286,8 @@ CASES = [
         ["auth_method", "iam_role"],
     ),
     ("iam-max-age-wrong-type", IAM, {"cloudwatch_iam_key_max_age_days": "old"}, ["cloudwatch_iam_key_max_age_days", "int"]),
+    ("iam-role-unowned", IAM, {"cloudwatch_iam_roles": [{"purpose": "server", "name": "SeededRole"}]}, ["SeededRole", "cloudwatch_iam_adopt"]),
+    ("iam-adopt-wrong-type", IAM, {"cloudwatch_iam_adopt": "perhaps"}, ["cloudwatch_iam_adopt", "bool"]),
 ]
 
 
@@ -314,6 +338,8 @@ def _seed(aws, tmp):
     iam.create_instance_profile(InstanceProfileName="TakenProfile")
     iam.add_role_to_instance_profile(InstanceProfileName="TakenProfile", RoleName="SeededRole")
     iam.create_user(UserName="seeded-user", Tags=[{"Key": "managed-by", "Value": "observability.cloudwatch"}])
+    iam.create_user(UserName="hand-made-user")
+    iam.attach_user_policy(UserName="hand-made-user", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
     iam.attach_user_policy(UserName="seeded-user", PolicyArn="arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy")
     first = iam.create_access_key(UserName="seeded-user")["AccessKey"]
     iam.create_access_key(UserName="seeded-user")

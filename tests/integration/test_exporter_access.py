@@ -27,7 +27,10 @@ TRACE_ACTIONS = [
     "xray:PutTraceSegments",
 ]
 # What a role run with an OIDC provider reads when nothing changes (the module's notes promise it).
-ROLE_READS = {"GetRole": 1, "GetRolePolicy": 1, "ListAttachedRolePolicies": 1, "ListOpenIDConnectProviders": 1, "GetOpenIDConnectProvider": 1}
+ROLE_READS = {
+    "GetRole": 1, "GetRolePolicy": 1, "ListAttachedRolePolicies": 1, "ListRolePolicies": 1, "ListOpenIDConnectProviders": 1,
+    "GetOpenIDConnectProvider": 1,
+}
 WRITES = {
     "CreateOpenIDConnectProvider",
     "CreateRole",

@@ -454,8 +454,10 @@ def test_no_change_never_reads_the_identity():
         {"RoleName": "exporter", "PolicyName": exporter.INLINE_POLICY_NAME, "PolicyDocument": json.dumps(permission)},
         {"RoleName": "exporter", "PolicyName": exporter.INLINE_POLICY_NAME},
     )
+    iam_stub.add_response("list_role_policies", {"PolicyNames": [exporter.INLINE_POLICY_NAME], "IsTruncated": False}, {"RoleName": "exporter"})
     result = exporter.ensure_exporter_present(iam_client, logs_client, iam.Caller(sts_client, allow_root=False), wanted)
     assert result["changed"] is False and result["changes"] == []
+    assert result["foreign_policies"] == {"attached": [], "inline": []}
     iam_stub.assert_no_pending_responses()
 
 
