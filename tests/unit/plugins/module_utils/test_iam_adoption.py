@@ -26,10 +26,10 @@ OPERATOR = "arn:aws:iam::123456789012:role/Operator"
 OPERATOR_TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": OPERATOR}, "Action": "sts:AssumeRole"}]}
 
 
-def existing_role(tags, trust=OPERATOR_TRUST):
+def existing_role(tags):
     return {
         "Path": "/", "RoleName": NAME, "RoleId": "AROAEXAMPLEEXAMPLE1", "Arn": f"arn:aws:iam::123456789012:role/{NAME}", "CreateDate": NOW,
-        "AssumeRolePolicyDocument": json.dumps(trust), "MaxSessionDuration": 3600, "Tags": tags,
+        "AssumeRolePolicyDocument": json.dumps(OPERATOR_TRUST), "MaxSessionDuration": 3600, "Tags": tags,
     }
 
 
@@ -120,7 +120,10 @@ def test_an_unowned_user_is_refused_before_its_key_store_is_read(stubs):
 
         check_writable = read
 
-    user = {"Path": "/", "UserName": "hand-made", "UserId": "AIDAEXAMPLEEXAMPLE1", "Arn": "arn:aws:iam::123456789012:user/hand-made", "CreateDate": NOW, "Tags": []}
+    user = {
+        "Path": "/", "UserName": "hand-made", "UserId": "AIDAEXAMPLEEXAMPLE1", "Arn": "arn:aws:iam::123456789012:user/hand-made",
+        "CreateDate": NOW, "Tags": [],
+    }
     stub.add_response("get_user", {"User": user})
     stub.add_response("list_attached_user_policies", {"AttachedPolicies": []})
     stub.add_response("list_access_keys", {"AccessKeyMetadata": []})
