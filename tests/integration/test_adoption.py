@@ -201,6 +201,10 @@ def test_an_exporter_user_is_made_cloudwatch_only_on_request(aws, ansible, tmp_p
     args = {"name": "exporter-user", "auth_method": "iam_user", "access_key_store": f"file:{tmp_path}/key.json"}
     created = ansible.module(EXPORTER, args)
     assert created["foreign_policies"] == {"attached": [], "inline": []}
+    with aws.record() as calls:
+        assert ansible.module(EXPORTER, args)["changed"] is False
+    # As the module's notes say: ListUserPolicies finds the inline policies that are not the collection's.
+    assert operation_counts(calls) == {"GetUser": 2, "ListAttachedUserPolicies": 1, "GetUserPolicy": 1, "ListUserPolicies": 1, "ListAccessKeys": 1}
     exporter_foreign_drill(aws, ansible, args, "user")
 
 
