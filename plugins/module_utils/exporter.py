@@ -141,8 +141,11 @@ class ExporterSpec:
         if not self.region:
             raise _input_error("a region is required: set region (or AWS_REGION) to the region of the exporter")
         self.partition = partition_of_region(self.region)
-        role_only = ("oidc_provider_url", "oidc_provider_arn", "thumbprints", "service_account", "subject", "allow_any_subject",
-                     "trusted_role_arns", "external_id", "principal_org_id", "allow_cross_account_without_external_id")
+        role_only = (
+            "oidc_provider_url", "oidc_provider_arn", "thumbprints", "service_account", "subject", "allow_any_subject",
+            "trusted_role_arns", "external_id",
+            "principal_org_id", "allow_cross_account_without_external_id",
+        )
         if self.auth_method == "iam_user":
             given = [option for option in role_only if getattr(self, option)]
             if given:
