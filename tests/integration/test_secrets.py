@@ -40,7 +40,8 @@ def _variables(store):
             {"name": "cw-secret-admin", "purpose": "admin"},
         ],
         "cloudwatch_iam_exporters": [
-            {"name": "cw-secret-exporter", "auth_method": "iam_user", "access_key_store": f"file:{store}/exporter.json"},
+            {"name": "cw-secret-exporter", "auth_method": "iam_user", "access_key_store": f"file:{store}/exporter.json",
+             "log_group_names": ["/exporters/secret"]},
         ],
         "cloudwatch_iam_key_max_age_days": 0,
         "cloudwatch_publish_configs": [
