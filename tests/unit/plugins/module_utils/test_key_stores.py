@@ -20,12 +20,16 @@ USER_IDENTITY = {"UserId": "AIDA", "Account": "123456789012", "Arn": "arn:aws:ia
 RECORD = key_stores.make_record("agent", "AKIAEXAMPLE", "s3cr3t/value+", "2024-05-01T00:00:00+00:00")
 
 
-@pytest.fixture
-def ssm():
-    client = botocore.session.get_session().create_client("ssm", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
+def _stubbed(service):
+    client = botocore.session.get_session().create_client(service, region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
     with Stubber(client) as stubber:
         yield RetryingBotoClientWrapper(client, AWSRetry.jittered_backoff(retries=1)), stubber
         stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def ssm():
+    yield from _stubbed("ssm")
 
 
 def test_make_record_has_the_documented_fields():
@@ -357,10 +361,7 @@ def _key(arn=KEY_ARN, manager="CUSTOMER", state="Enabled", usage="ENCRYPT_DECRYP
 
 @pytest.fixture
 def kms():
-    client = botocore.session.get_session().create_client("kms", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
-    with Stubber(client) as stubber:
-        yield RetryingBotoClientWrapper(client, AWSRetry.jittered_backoff(retries=1)), stubber
-        stubber.assert_no_pending_responses()
+    yield from _stubbed("kms")
 
 
 @pytest.mark.parametrize("kms_key_id", [None, "", "alias/aws/ssm", "arn:aws:kms:us-east-1:123456789012:alias/aws/ssm"])
