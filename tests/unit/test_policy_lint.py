@@ -136,8 +136,16 @@ def _exporter_policies():
                 "aws", REGION, ACCOUNT, data_types, parameter_access=parameter_access, log_groups=LOG_GROUPS
             )
             if "logs" in data_types:
-                yield label + ", no log groups", False, exporter_policies.exporter_permission_policy(
-                    "aws", REGION, ACCOUNT, data_types, parameter_access=parameter_access
+                yield label + ", log group prefix", True, exporter_policies.exporter_permission_policy(
+                    "aws", REGION, ACCOUNT, data_types, parameter_access=parameter_access, log_group_prefix="/app/"
+                )
+                yield label + ", all log groups", True, exporter_policies.exporter_permission_policy(
+                    "aws", REGION, ACCOUNT, data_types, parameter_access=parameter_access, allow_all_log_groups=True
+                )
+            if "metrics" in data_types:
+                yield label + ", log groups, namespaces", True, exporter_policies.exporter_permission_policy(
+                    "aws", REGION, ACCOUNT, data_types, parameter_access=parameter_access, log_groups=LOG_GROUPS,
+                    metric_namespaces=["MyApp", "Db/*"],
                 )
     yield "exporter logs, aws-us-gov, log groups", True, exporter_policies.exporter_permission_policy(
         "aws-us-gov", "us-gov-west-1", ACCOUNT, ["logs"], log_groups=["/app/api"]
