@@ -41,10 +41,9 @@ options:
   access_key_store:
     description:
       - Where the module keeps the secret access key of the key it creates, written before the module returns.
-      - V(ssm:NAME) stores it in an SSM Parameter Store C(SecureString) named C(NAME) in the module's region.
-        Names starting with C(AmazonCloudWatch-) are refused, because every host running the agent may read
-        those parameters. Prefer a customer managed KMS key (O(kms_key_id)), because the
-        C(AmazonSSMManagedInstanceCore) policy lets hosts read any parameter encrypted with the default key.
+      - V(ssm:NAME) stores it in an SSM Parameter Store C(SecureString) named C(NAME) in the module's region,
+        encrypted with O(kms_key_id). Names starting with C(AmazonCloudWatch-) are refused, because every host
+        running the agent may read those parameters.
       - V(file:PATH) writes a file on the host that runs the module (run the task on the controller),
         created with mode C(0600) and replaced atomically, then its directory is synced to disk, so a crash
         cannot lose a new key. Its directory must exist.
@@ -62,9 +61,24 @@ options:
     type: str
   kms_key_id:
     description:
-      - The KMS key (id, ARN or alias) that encrypts an V(ssm:) O(access_key_store).
-      - Defaults to the account's C(aws/ssm) key.
+      - The customer managed KMS key (id, ARN or alias) that encrypts an V(ssm:) O(access_key_store). Required with
+        an V(ssm:) store, unless O(allow_aws_managed_kms_key=true); the module fails before any call without it.
+      - Give it a key policy that lets only the controller's role (and the roles that must read the key) use it
+        for C(kms:Decrypt); docs/security.md has one.
+      - Before it writes a key, the module checks with C(kms:DescribeKey) that the key exists, is enabled, is a
+        symmetric encryption key and is customer managed, and that an existing parameter is encrypted with that same
+        key (C(ssm:DescribeParameters)). A store is never moved to another key; the module fails instead, naming the
+        parameter's key.
     type: str
+  allow_aws_managed_kms_key:
+    description:
+      - Accept the account's AWS managed key C(aws/ssm) for an V(ssm:) O(access_key_store) (no O(kms_key_id), or an
+        C(alias/aws/) alias). Its key policy lets every principal of the account that may read the parameter decrypt
+        it, and C(AmazonSSMManagedInstanceCore) lets every SSM-managed instance read every parameter, so the secret
+        is then only as private as C(ssm:GetParameter) on its name.
+    type: bool
+    default: false
+    version_added: 0.2.0
 notes:
   - C(CreateAccessKey) is never resent after a dropped connection, a timeout or a server error, when AWS may have
     made the key (only throttling is retried). Instead, the module lists the user's keys and deactivates and deletes

@@ -25,6 +25,7 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.cloudwatc
 from ansible_collections.observability.cloudwatch.plugins.module_utils.exporter_policies import (
     DEFAULT_AUDIENCE,
     DEFAULT_EXPORTER_DATA_TYPES,
+    all_log_groups_warning,
     exporter_permission_policy,
     exporter_trust_policy,
     federated_principals,
@@ -97,8 +98,11 @@ class ExporterSpec:
     principal_org_id: Optional[str] = None
     allow_cross_account_without_external_id: bool = False
     data_types: Sequence[str] = DEFAULT_EXPORTER_DATA_TYPES
-    parameter_access: bool = True
+    parameter_access: bool = False
     log_group_names: Optional[list] = None
+    log_group_prefix: Optional[str] = None
+    allow_all_log_groups: bool = False
+    metric_namespaces: Optional[list] = None
     create_log_groups: bool = False
     log_group_retention_days: Optional[int] = None
     tags: Optional[dict] = None
@@ -183,7 +187,7 @@ class ExporterSpec:
             validate_retention(self.log_group_retention_days)
             self.log_groups = log_group_names(self.log_group_names, self.region)
             # The account is not known yet: "*" checks every other input of the permission policy.
-            exporter_permission_policy(self.partition, self.region, "*", self.data_types, self.parameter_access, self.log_groups)
+            exporter_permission_policy(self.partition, self.region, "*", **self._policy_options(self.log_groups))
         except ValueError as e:  # PolicyInputError, or a retention CloudWatch Logs does not accept
             raise _input_error(e) from None
 
@@ -193,11 +197,16 @@ class ExporterSpec:
         except PolicyInputError as e:
             raise _input_error(e) from None
 
+    def _policy_options(self, log_groups):
+        return dict(
+            data_types=self.data_types, parameter_access=self.parameter_access, log_groups=log_groups,
+            log_group_prefix=self.log_group_prefix, allow_all_log_groups=self.allow_all_log_groups,
+            metric_namespaces=self.metric_namespaces,
+        )
+
     def permission_policy(self, partition, account):
         try:
-            return exporter_permission_policy(
-                partition, self.region, account, self.data_types, self.parameter_access, self.log_group_names
-            )
+            return exporter_permission_policy(partition, self.region, account, **self._policy_options(self.log_group_names))
         except PolicyInputError as e:  # a log group ARN of another account
             raise _input_error(e) from None
 
@@ -249,8 +258,13 @@ def ensure_exporter_present(iam, logs, caller, spec, store=None, check_mode=Fals
     """
     spec.validate()
     if spec.auth_method == "iam_user":
-        return _ensure_user_present(iam, logs, caller, spec, store, check_mode, wait, wait_timeout, key_client)
-    return _ensure_role_present(iam, logs, caller, spec, check_mode, wait, wait_timeout)
+        result = _ensure_user_present(iam, logs, caller, spec, store, check_mode, wait, wait_timeout, key_client)
+    else:
+        result = _ensure_role_present(iam, logs, caller, spec, check_mode, wait, wait_timeout)
+    result["log_groups_unrestricted"] = spec.allow_all_log_groups
+    if spec.allow_all_log_groups:
+        result["warnings"].append(all_log_groups_warning(spec.name, spec.region))
+    return result
 
 
 def _log_groups_plan(logs, spec, partition, account):

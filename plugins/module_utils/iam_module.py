@@ -12,6 +12,7 @@ calls an ``ensure_*`` helper and hands its result to :meth:`IAMModule.exit_resul
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import Caller
+from ansible_collections.observability.cloudwatch.plugins.module_utils.key_stores import check_store_key
 from ansible_collections.observability.cloudwatch.plugins.module_utils.key_stores import open_store
 from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff
 
@@ -26,6 +27,7 @@ ADOPT_OPTIONS = dict(adopt=dict(type="bool", default=False))
 KEY_STORE_OPTIONS = dict(
     access_key_store=dict(type="str", no_log=False),
     kms_key_id=dict(type="str", no_log=False),
+    allow_aws_managed_kms_key=dict(type="bool", default=False),
 )
 
 
@@ -54,10 +56,23 @@ class IAMModule(AnsibleAWSModule):
         )
 
     def key_store(self):
-        """The store ``access_key_store`` names, or ``None``; its SSM client is made only for ``ssm:``."""
-        if not self.params["access_key_store"]:
+        """The store ``access_key_store`` names, or ``None``; its SSM and KMS clients are made only for
+        ``ssm:``. Unless the run removes the store (``state=absent``), its encryption key is checked: by
+        name before any call, with kms:DescribeKey before a write."""
+        spec = self.params["access_key_store"]
+        if not spec:
             return None
-        return open_store(self.params["access_key_store"], lambda: self.aws_client("ssm"), self.params["kms_key_id"])
+        allow_aws_managed = self.params["allow_aws_managed_kms_key"]
+        store = open_store(
+            spec,
+            lambda: self.aws_client("ssm"),
+            self.params["kms_key_id"],
+            kms_client_factory=lambda: self.aws_client("kms"),
+            allow_aws_managed_key=allow_aws_managed,
+        )
+        if self.params.get("state") != "absent":
+            check_store_key(spec, self.params["kms_key_id"], allow_aws_managed)
+        return store
 
     def exit_result(self, result):
         """Warn, keep ``diff`` only with ``--diff``, and exit with the result."""

@@ -41,9 +41,10 @@ options:
     choices: [server, admin]
   ssm_managed:
     description:
-      - Attach C(AmazonSSMManagedInstanceCore), needed only when AWS Systems Manager installs or configures
-        the agent. It lets the server read every parameter of the account's Parameter Store that is not encrypted
-        with a customer managed KMS key it cannot use.
+      - Refused when V(true). C(AmazonSSMManagedInstanceCore) grants C(ssm:GetParameter) on every parameter of the
+        account, so every holder of this user's key could read the account's other secrets, the stored keys of the
+        collection included. Servers that AWS Systems Manager manages on premises use a hybrid activation and its
+        service role, not a user's key.
     type: bool
     default: false
   managed_policies:
@@ -264,6 +265,12 @@ def main():
             "access key between publishes. The role observability.cloudwatch.config creates one for each publish and "
             "deletes it afterwards (see module observability.cloudwatch.admin_grant). Nothing was changed."
         )
+    if params["ssm_managed"]:
+        module.fail_json(
+            msg="ssm_managed=true is refused for users: AmazonSSMManagedInstanceCore grants ssm:GetParameter on every "
+            "parameter of the account, so every holder of this user's key could read its other secrets. On-premises "
+            "servers managed by Systems Manager use a hybrid activation's service role instead. Nothing was changed."
+        )
     client = module.aws_client("iam")
     caller = module.caller()
     try:
@@ -272,7 +279,7 @@ def main():
             name=params["name"],
             path=params["path"],
             permissions_boundary=params["permissions_boundary"],
-            required_policies=agent_policies(params["purpose"], params["ssm_managed"]),
+            required_policies=agent_policies(params["purpose"], ssm_managed=False),
             managed_policies=params["managed_policies"],
             purge_policies=params["purge_policies"],
             tags=params["tags"],
