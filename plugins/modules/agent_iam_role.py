@@ -105,6 +105,7 @@ notes:
     so a task launching instances with it right away should retry.
 extends_documentation_fragment:
   - observability.cloudwatch.iam
+  - observability.cloudwatch.caller
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags

@@ -103,6 +103,7 @@ notes:
     backing off from 1 to 5 seconds, until AWS accepts it; after creating a user without a key it polls C(GetUser).
 extends_documentation_fragment:
   - observability.cloudwatch.iam
+  - observability.cloudwatch.caller
   - observability.cloudwatch.iam.key_store
   - observability.cloudwatch.iam.agent_policies
   - amazon.aws.common.modules

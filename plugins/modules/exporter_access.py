@@ -176,6 +176,7 @@ seealso:
   - module: amazon.aws.sts_assume_role
 extends_documentation_fragment:
   - observability.cloudwatch.iam
+  - observability.cloudwatch.caller
   - observability.cloudwatch.iam.key_store
   - amazon.aws.common.modules
   - amazon.aws.region.modules
