@@ -19,10 +19,10 @@ author:
   - observability.cloudwatch maintainers (@observability-collections)
 options: {}
 extends_documentation_fragment:
-  - observability.cloudwatch.caller
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
+  - observability.cloudwatch.caller
 """
 
 EXAMPLES = r"""

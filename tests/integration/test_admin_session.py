@@ -109,7 +109,9 @@ def test_publishes_with_the_admin_profile_and_restores(aws, ansible, fleet):
     assert aws.client("ssm").get_parameter(Name="AmazonCloudWatch-linux")["Parameter"]["Version"] == 1
     assert operation_counts(calls) == {
         # The admin role from the admin profile; the grant: recovered, taken, released (admin_grant).
-        "GetInstanceProfile": 1, "GetRole": 4, "GetRolePolicy": 8, "GetCallerIdentity": 3, "PutRolePolicy": 6,
+        "GetInstanceProfile": 1, "GetRole": 4, "GetRolePolicy": 8, "PutRolePolicy": 6,
+        # The caller: caller_guard, then each write (also the check mode read and validation when a change is due).
+        "GetCallerIdentity": 9,
         "TagRole": 1, "UntagRole": 1,
         # No instance carries the restore tag: nothing to finish.
         "DescribeInstances": 1,

@@ -73,8 +73,9 @@ def test_publishes_every_configuration_to_every_region(aws, ansible, tmp_path):
     published = run.result(ROLE + "Publish every changed configuration to every region")["results"]
     assert [r["changed"] for r in published] == [True] * 4
     assert all(c["access_key_id"] == aws.env["AWS_ACCESS_KEY_ID"] for c in calls)
-    # Every configuration validated and compared in every region first, then read and written.
-    assert operation_counts(calls) == {"GetParameter": 8, "PutParameter": 4}
+    # Every configuration validated and compared in every region first, then read and written; each of those
+    # runs, having a change to make, reads the caller once (allow_root).
+    assert operation_counts(calls) == {"GetParameter": 8, "GetCallerIdentity": 8, "PutParameter": 4}
 
     again = ansible.playbook(PLAYBOOK, extra_vars=extra_vars)
     assert again.stats["localhost"]["changed"] == 0
@@ -240,4 +241,4 @@ def test_role_entry_point_from_a_users_playbook(aws, ansible, tmp_path):
     assert run.result(ROLE + "Publish every changed configuration to every region")["results"][0]["changed"]
     assert parameters(aws, "eu-west-1") == {"AmazonCloudWatch-linux": 1}
     assert parameters(aws, "us-east-1") == {}
-    assert operation_counts(calls) == {"GetParameter": 2, "PutParameter": 1}
+    assert operation_counts(calls) == {"GetParameter": 2, "GetCallerIdentity": 2, "PutParameter": 1}
