@@ -5,17 +5,9 @@
 
 
 class ModuleDocFragment:
-    # Options every IAM module of the collection shares (the IAM safety rules and the wait after create).
+    # Options every IAM module of the collection shares (the ownership rules and the wait after create).
     DOCUMENTATION = r"""
 options:
-  allow_root:
-    description:
-      - Allow changes made with the AWS account root user's credentials.
-      - When the module is about to change something (never on a run that changes nothing) it reads the
-        caller identity once (C(sts:GetCallerIdentity)). With the root user's credentials it fails and
-        asks you to create an administrator instead, unless O(allow_root=true).
-    type: bool
-    default: false
   wait:
     description:
       - After creating a resource, wait until IAM reads it back (IAM is eventually consistent).

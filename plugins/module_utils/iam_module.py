@@ -11,14 +11,16 @@ calls an ``ensure_*`` helper and hands its result to :meth:`IAMModule.exit_resul
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import CALLER_OPTIONS
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import Caller
 from ansible_collections.observability.cloudwatch.plugins.module_utils.key_stores import check_store_key
 from ansible_collections.observability.cloudwatch.plugins.module_utils.key_stores import open_store
 from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff
 
-# The options of the doc fragments observability.cloudwatch.iam and observability.cloudwatch.iam.key_store.
+# The options of the doc fragments observability.cloudwatch.iam, observability.cloudwatch.caller and
+# observability.cloudwatch.iam.key_store.
 IAM_OPTIONS = dict(
-    allow_root=dict(type="bool", default=False),
+    CALLER_OPTIONS,
     wait=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=120),
 )
@@ -43,7 +45,7 @@ class IAMModule(AnsibleAWSModule):
 
     def caller(self):
         """The caller identity, read only when a write is due (the root guard)."""
-        return Caller(self.aws_client("sts"), allow_root=self.params["allow_root"])
+        return Caller(self.aws_client("sts"), self.params["allow_root"], self.params["allow_federated_user"])
 
     def key_client(self, access_key_id, secret_access_key):
         """An STS client signed with a new access key alone, to wait until AWS accepts it."""

@@ -50,6 +50,12 @@ OWNER_TAG_VALUE = "observability.cloudwatch"
 
 # --- the caller -------------------------------------------------------------------------------------
 
+# The options of the doc fragment observability.cloudwatch.caller, in every module that writes to AWS.
+CALLER_OPTIONS = dict(
+    allow_root=dict(type="bool", default=False),
+    allow_federated_user=dict(type="bool", default=False),
+)
+
 
 @IAMErrorHandler.common_error_handler("read the caller identity (sts:GetCallerIdentity)")
 def get_caller_identity(sts_client):
@@ -63,9 +69,10 @@ class Caller:
     the ARNs a plan predicts and the customer managed policies it resolves.
     """
 
-    def __init__(self, sts_client, allow_root=False):
+    def __init__(self, sts_client, allow_root=False, allow_federated_user=False):
         self._client = sts_client
         self.allow_root = allow_root
+        self.allow_federated_user = allow_federated_user
         self._identity = None
 
     @property
@@ -86,7 +93,7 @@ class Caller:
         return f"arn:{self.partition}:iam::{self.account_id}:{resource_type}{path or '/'}{name}"
 
     def guard(self):
-        checks.check_root_guard(self.identity["Arn"], self.allow_root)
+        checks.check_root_guard(self.identity["Arn"], self.allow_root, self.allow_federated_user)
 
 
 # --- ownership --------------------------------------------------------------------------------------

@@ -117,6 +117,7 @@ notes:
 extends_documentation_fragment:
   - observability.cloudwatch.iam
   - observability.cloudwatch.iam.adopt
+  - observability.cloudwatch.caller
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags

@@ -107,6 +107,7 @@ notes:
 extends_documentation_fragment:
   - observability.cloudwatch.iam
   - observability.cloudwatch.iam.adopt
+  - observability.cloudwatch.caller
   - observability.cloudwatch.iam.key_store
   - observability.cloudwatch.iam.agent_policies
   - amazon.aws.common.modules

@@ -241,6 +241,7 @@ seealso:
 extends_documentation_fragment:
   - observability.cloudwatch.iam
   - observability.cloudwatch.iam.adopt
+  - observability.cloudwatch.caller
   - observability.cloudwatch.iam.key_store
   - amazon.aws.common.modules
   - amazon.aws.region.modules
