@@ -65,6 +65,7 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.oidc impo
     wait_for_oidc_provider,
 )
 from ansible_collections.observability.cloudwatch.plugins.module_utils.plan import Plan
+from ansible_collections.observability.cloudwatch.plugins.module_utils.plan import merge_results
 
 AUTH_METHODS = ("iam_role", "iam_user")
 INLINE_POLICY_NAME = "cloudwatch-exporter"
@@ -277,20 +278,6 @@ def _log_groups_plan(logs, spec, partition, account):
     return plan
 
 
-def _merge(plans, result=None, warnings=()):
-    """One module result from plans applied in order (``result``: a result already made by ``iam_user``)."""
-    merged = result or dict(changed=False, changes=[], diff=dict(before={}, after={}), warnings=[])
-    for plan in plans:
-        merged["changed"] = merged["changed"] or plan.changed
-        merged["changes"] = merged["changes"] + plan.changes
-        merged["diff"]["before"].update(plan.before)
-        merged["diff"]["after"].update(plan.after)
-        merged.update(plan.after)
-        merged["warnings"] = list(merged.get("warnings") or []) + plan.warnings
-    merged["warnings"] = list(merged.get("warnings") or []) + list(warnings)
-    return merged
-
-
 def _ensure_role_present(iam, logs, caller, spec, check_mode, wait, wait_timeout):
     role_spec = RoleSpec(
         spec.name,
@@ -349,7 +336,7 @@ def _ensure_role_present(iam, logs, caller, spec, check_mode, wait, wait_timeout
                 if wait:
                     wait_for_role(iam, spec.name, None, wait_timeout)
             logs_plan.apply()
-    result = _merge(plans, warnings=warnings)
+    result = merge_results(plans, warnings=warnings)
     if spec.uses_oidc:
         result["subject_unrestricted"] = spec.allow_any_subject
     return result
@@ -376,7 +363,7 @@ def _ensure_user_present(iam, logs, caller, spec, store, check_mode, wait, wait_
     )
     if logs_plan.changed and not check_mode:
         logs_plan.apply()
-    return _merge([logs_plan], result=result)
+    return merge_results([logs_plan], result=result)
 
 
 # -- absent
@@ -404,4 +391,4 @@ def ensure_exporter_absent(iam, caller, spec, store=None, check_mode=False):
         caller.guard()
         if not check_mode:
             plan.apply()
-    return _merge([plan], result=result)
+    return merge_results([plan], result=result)
