@@ -5,17 +5,9 @@
 
 
 class ModuleDocFragment:
-    # Options every IAM module of the collection shares (the IAM safety rules and the wait after create).
+    # Options every IAM module of the collection shares (the ownership rules and the wait after create).
     DOCUMENTATION = r"""
 options:
-  allow_root:
-    description:
-      - Allow changes made with the AWS account root user's credentials.
-      - When the module is about to change something (never on a run that changes nothing) it reads the
-        caller identity once (C(sts:GetCallerIdentity)). With the root user's credentials it fails and
-        asks you to create an administrator instead, unless O(allow_root=true).
-    type: bool
-    default: false
   wait:
     description:
       - After creating a resource, wait until IAM reads it back (IAM is eventually consistent).
@@ -34,8 +26,8 @@ notes:
     10,240 characters for a role and 2,048 for a user, all together, and a role's trust policy at most 2,048 (IAM's
     default quota), white space not counted; inline policies the collection does not manage count as well, so IAM
     can still refuse one that passes.
-  - Resources the collection creates carry the tag C(managed-by=observability.cloudwatch). An existing resource
-    without it is updated (with a warning) but never adopted silently, and O(state=absent) refuses to delete it.
+  - Resources the collection creates carry the tag C(managed-by=observability.cloudwatch), and O(state=absent) refuses
+    to delete one without it.
   - With credentials of an assumed role (another account, or least privilege) use amazon.aws profiles
     (O(profile)) or pass the output of M(amazon.aws.sts_assume_role) as O(access_key), O(secret_key) and
     O(session_token).
@@ -47,13 +39,12 @@ options:
   access_key_store:
     description:
       - Where the module keeps the secret access key of the key it creates, written before the module returns.
-      - V(ssm:NAME) stores it in an SSM Parameter Store C(SecureString) named C(NAME) in the module's region.
-        C(NAME) follows Parameter Store's rules, checked before any call. Letters, digits and C(_.-/), a leading
-        C(/) when hierarchical, at most 15 levels, no C(aws) or C(ssm) prefix, and at most 1011 characters together
-        with the ARN before it (C(arn:aws:ssm:REGION:ACCOUNT:parameter/)).
+      - V(ssm:NAME) stores it in an SSM Parameter Store C(SecureString) named C(NAME) in the module's region,
+        encrypted with O(kms_key_id). C(NAME) follows Parameter Store's rules, checked before any call. Letters,
+        digits and C(_.-/), a leading C(/) when hierarchical, at most 15 levels, no C(aws) or C(ssm) prefix, and at
+        most 1011 characters together with the ARN before it (C(arn:aws:ssm:REGION:ACCOUNT:parameter/)).
         Names starting with C(AmazonCloudWatch-) are refused, because every host running the agent may read
-        those parameters. Prefer a customer managed KMS key (O(kms_key_id)), because the
-        C(AmazonSSMManagedInstanceCore) policy lets hosts read any parameter encrypted with the default key.
+        those parameters.
       - V(file:PATH) writes a file on the host that runs the module (run the task on the controller),
         created with mode C(0600) and replaced atomically, then its directory is synced to disk, so a crash
         cannot lose a new key. Its directory must exist.
@@ -71,9 +62,24 @@ options:
     type: str
   kms_key_id:
     description:
-      - The KMS key (key id, key ARN, V(alias/NAME) or alias ARN) that encrypts an V(ssm:) O(access_key_store).
-      - Defaults to the account's C(aws/ssm) key.
+      - The customer managed KMS key (key id, key ARN, V(alias/NAME) or alias ARN) that encrypts an V(ssm:) O(access_key_store). Required with
+        an V(ssm:) store, unless O(allow_aws_managed_kms_key=true); the module fails before any call without it.
+      - Give it a key policy that lets only the controller's role (and the roles that must read the key) use it
+        for C(kms:Decrypt); docs/security.md has one.
+      - Before it writes a key, the module checks with C(kms:DescribeKey) that the key exists, is enabled, is a
+        symmetric encryption key and is customer managed, and that an existing parameter is encrypted with that same
+        key (C(ssm:DescribeParameters)). A store is never moved to another key; the module fails instead, naming the
+        parameter's key.
     type: str
+  allow_aws_managed_kms_key:
+    description:
+      - Accept the account's AWS managed key C(aws/ssm) for an V(ssm:) O(access_key_store) (no O(kms_key_id), or an
+        C(alias/aws/) alias). Its key policy lets every principal of the account that may read the parameter decrypt
+        it, and C(AmazonSSMManagedInstanceCore) lets every SSM-managed instance read every parameter, so the secret
+        is then only as private as C(ssm:GetParameter) on its name.
+    type: bool
+    default: false
+    version_added: 0.2.0
 notes:
   - C(CreateAccessKey) is never resent after a dropped connection, a timeout or a server error, when AWS may have
     made the key (only throttling is retried). Instead, the module lists the user's keys and deactivates and deletes
@@ -92,4 +98,26 @@ options:
       - The purpose policy is never detached.
     type: bool
     default: true
+"""
+
+    # What agent_iam_role, agent_iam_user and exporter_access do with an identity they did not create.
+    ADOPT = r"""
+options:
+  adopt:
+    description:
+      - Manage a role, user or instance profile of that name that exists without the tag
+        C(managed-by=observability.cloudwatch), for example the C(CloudWatchAgentServerRole) created by hand from
+        AWS's documentation.
+      - With V(false) such a resource is refused, before any change and in check mode too, with an error naming it.
+      - With V(true) its policies and tags are brought to what the task says, as for a resource the collection created,
+        with a warning. A role's trust policy is kept (a warning names the one the module would set) unless
+        C(replace_trust_policy=true) where the module has that option. The owner tag is not added unless O(tags) holds
+        it, so O(state=absent) still refuses to delete the resource.
+    type: bool
+    default: false
+    version_added: 0.2.0
+notes:
+  - An existing role, user or instance profile without the tag C(managed-by=observability.cloudwatch) is never changed
+    silently; see O(adopt). In the role C(observability.cloudwatch.iam) set C(cloudwatch_iam_adopt=true), or C(adopt)
+    on one entry.
 """

@@ -174,7 +174,7 @@ def _no_guard():
 
 def acquire_grant(client, kind, name, holder, minutes, wait_timeout, check_mode=False, clock=utc_now, sleep=time.sleep, guard=_no_guard):
     """Take the grant for ``holder`` for ``minutes``, waiting up to ``wait_timeout`` seconds for another's;
-    ``guard()`` runs before the first write (the root guard)."""
+    ``guard()`` runs before the first write, also in check mode (the caller check)."""
     started = clock()
     waited_for = None
     while True:
@@ -183,8 +183,9 @@ def acquire_grant(client, kind, name, holder, minutes, wait_timeout, check_mode=
             raise _missing(kind, name)
         now = clock()
         other = live_lease_of_another(state, holder, now)
-        if other is None and not check_mode:
+        if other is None:
             guard()
+        if other is None and not check_mode:
             if state["lease"] and state["lease"]["holder"] != holder:
                 # The grant of a run that died (or overran) expired: finish it before taking a new one.
                 plan_release(client, state, now).apply()
@@ -246,6 +247,7 @@ def release_grant(client, kind, name, holder=None, check_mode=False, clock=utc_n
     """Release ``holder``'s grant, or (no holder) recover one whose lease expired; a live grant of another run stays."""
     state = read_grant(client, kind, name)
     if state is None and check_mode:  # check mode of a run that would create it first
+        guard()
         return dict(changed=True, changes=[f"end the admin grant on new {kind} {name}"])
     if state is None:
         raise _missing(kind, name)
@@ -255,7 +257,8 @@ def release_grant(client, kind, name, holder=None, check_mode=False, clock=utc_n
         warnings = [f"The admin grant on {kind} {name} is held by {other['holder']}, not {holder}: left alone."] if holder else []
         return Plan({}).result(held_by=lease_view(other), warnings=warnings)
     plan = plan_release(client, state, now)
-    if plan.changed and not check_mode:
+    if plan.changed:
         guard()
+    if plan.changed and not check_mode:
         plan.apply()
     return plan.result()

@@ -282,8 +282,12 @@ def publish(client, name, wanted, current, plan, on_conflict=FAIL):
     }
 
 
-def ensure_tags(client, name, current, desired, purge_tags=True, check_mode=False):
-    """Return ``(tags, changed)``."""
+def _no_guard():
+    pass
+
+
+def ensure_tags(client, name, current, desired, purge_tags=True, check_mode=False, guard=_no_guard):
+    """Return ``(tags, changed)``; ``guard()`` runs before a change (also in check mode)."""
     if current is None:
         # A new parameter gets its tags with PutParameter.
         return dict(desired), bool(desired)
@@ -291,6 +295,7 @@ def ensure_tags(client, name, current, desired, purge_tags=True, check_mode=Fals
     to_set, to_unset = compare_aws_tags(current_tags, desired, purge_tags)
     if not (to_set or to_unset):
         return current_tags, False
+    guard()
     if not check_mode:
         update_parameter_tags(client, name, to_set, to_unset)
     return merged_tags(current_tags, to_set, to_unset), True
@@ -320,10 +325,12 @@ def ensure_present(
     on_conflict=FAIL,
     check_mode=False,
     diff=False,
+    guard=_no_guard,
 ):
     """Publish the configuration; return the module result (``changed``, ``parameter``, ``config``, ``size``,
     and ``warnings`` when another writer wrote meanwhile). Raises ``AnsibleSSMConflictError`` on a conflict
-    that ``on_conflict`` does not resolve."""
+    that ``on_conflict`` does not resolve. ``guard()`` (the caller check) runs when a write is due, also in
+    check mode."""
     config, compact, size = desired_value(client, name, config, content, restore_version, validation)
     # A size no tier (or the tier asked for) can hold fails before the current state is even read.
     tier_for(name, tier, size)
@@ -332,6 +339,8 @@ def ensure_present(
 
     current, changed, warnings = first, plan["write"], []
     version, result_tier = plan["version"], plan["result_tier"]
+    if plan["write"]:
+        guard()
     if plan["write"] and not check_mode:
         published = publish(client, name, (config, compact, size, tier, description, tags), first, plan, on_conflict)
         current, changed, warnings = published["current"], published["wrote"], published["warnings"]
@@ -339,7 +348,7 @@ def ensure_present(
 
     tags_changed = False
     if tags is not None:
-        tags, tags_changed = ensure_tags(client, name, current, tags, purge_tags, check_mode)
+        tags, tags_changed = ensure_tags(client, name, current, tags, purge_tags, check_mode, guard)
 
     parameter = {"name": name, "version": version, "tier": result_tier, "type": PARAMETER_TYPE}
     if description is not None:
@@ -354,11 +363,12 @@ def ensure_present(
     return result
 
 
-def ensure_absent(client, name, check_mode=False, diff=False):
-    """Delete the parameter and its history; return the module result."""
+def ensure_absent(client, name, check_mode=False, diff=False, guard=_no_guard):
+    """Delete the parameter and its history; return the module result. ``guard()`` runs first, as above."""
     current = get_parameter(client, name)
     if current is None:
         return {"changed": False, "parameter": {}}
+    guard()
     if not check_mode:
         delete_parameter(client, name)
     result = {"changed": True, "parameter": {}}

@@ -22,7 +22,9 @@ POLICY_VERSION = "2012-10-17"
 AGENT_PARAMETER_PATTERN = CONFIG_NAME_PREFIX + "*"
 
 # Log actions, by the resource IAM authorizes them against.
-LOG_LIST_ACTIONS = ("logs:DescribeLogGroups",)  # no resource-level permissions: always "*"
+# DescribeLogGroups is authorized against "log-group::log-stream:" of the account and region, which the
+# log-group ARN pattern of that account and region (``log_groups_of_region``) matches.
+LOG_LIST_ACTIONS = ("logs:DescribeLogGroups",)
 LOG_GROUP_WRITE_ACTIONS = ("logs:CreateLogGroup", "logs:DescribeLogStreams", "logs:PutRetentionPolicy")
 LOG_STREAM_WRITE_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 TRACE_ACTIONS = (
@@ -38,6 +40,11 @@ _LOG_GROUP_NAME = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
 _LOG_GROUP_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):logs:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):log-group:(?P<name>[^:]+)(?::\*)?$"
 )
+# What CloudWatch Logs accepts in a log group name, without the wildcards IAM would read in a prefix.
+_LOG_GROUP_PREFIX = re.compile(r"^[.\-_/#A-Za-z0-9]{1,511}$")
+# Log groups of AWS services (CloudTrail, Lambda, VPC flow logs, ...) live under this prefix.
+AWS_LOG_GROUP_PREFIX = "/aws/"
+_NAMESPACE_MAX = 255
 _ACCOUNT = re.compile(r"^(\d{12}|\*)$")
 _REGION = re.compile(r"^([a-z]{2}(-[a-z]+)+-\d|\*)$")
 _PARTITION = re.compile(r"^aws(-[a-z]+)*$")
@@ -146,6 +153,60 @@ def log_group_resources(arns):
         return ["*"], ["*"]
     streams = [arn + ":*" for arn in arns]
     return list(arns) + streams, streams
+
+
+def log_groups_of_region(partition, region, account):
+    """Every log group (and stream) ARN of the account and region; never the bare ``*``."""
+    return log_group_arn(partition, region, account, "*")
+
+
+def validate_log_group_prefix(prefix):
+    """A log group name prefix an identity may write under: no wildcard, and none of the AWS services' groups."""
+    if prefix is None:
+        return None
+    if not isinstance(prefix, str) or not _LOG_GROUP_PREFIX.match(prefix):
+        raise PolicyInputError(
+            f"log_group_prefix {prefix!r}: 1 to 511 characters among a-z, A-Z, 0-9, '.', '-', '_', '/' and '#' "
+            "(the characters of a log group name; no wildcard, the policy adds it)"
+        )
+    if AWS_LOG_GROUP_PREFIX.startswith(prefix) or prefix.startswith(AWS_LOG_GROUP_PREFIX):
+        raise PolicyInputError(
+            f"log_group_prefix {prefix!r} covers the log groups of AWS services under {AWS_LOG_GROUP_PREFIX} "
+            "(CloudTrail, Lambda, VPC flow logs): a holder could forge their entries. Choose a prefix of your own, "
+            "such as /exporters/NAME/, or name the groups in log_group_names"
+        )
+    return prefix
+
+
+def validate_metric_namespaces(namespaces):
+    """CloudWatch metric namespaces (``*`` and ``?`` as IAM wildcards); ``None`` means "any"."""
+    if namespaces is None:
+        return None
+    if not namespaces:
+        raise PolicyInputError("metric_namespaces is empty: name at least one namespace, or leave the option out")
+    for namespace in namespaces:
+        if (
+            not isinstance(namespace, str) or not 1 <= len(namespace) <= _NAMESPACE_MAX or not namespace.isprintable()
+            or not namespace.isascii() or not namespace.strip() or namespace.startswith(":")
+            or not namespace.strip("*?")
+        ):
+            raise PolicyInputError(
+                f"metric_namespaces: {namespace!r} is not a CloudWatch namespace; expected 1 to {_NAMESPACE_MAX} printable "
+                "characters, not starting with ':', not only wildcards (* or ?)"
+            )
+        if namespace.startswith("AWS/"):
+            raise PolicyInputError(
+                f"metric_namespaces: {namespace!r} starts with AWS/, which CloudWatch keeps for AWS services"
+            )
+    return list(dict.fromkeys(namespaces))
+
+
+def metric_namespace_condition(namespaces):
+    """The ``cloudwatch:namespace`` condition of ``PutMetricData`` (``StringLike`` when a namespace has a wildcard)."""
+    if not namespaces:
+        return None
+    operator = "StringLike" if any("*" in n or "?" in n for n in namespaces) else "StringEquals"
+    return {operator: {"cloudwatch:namespace": namespaces[0] if len(namespaces) == 1 else sorted(namespaces)}}
 
 
 def parameter_arn(partition, region, account):

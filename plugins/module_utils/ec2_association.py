@@ -139,14 +139,20 @@ def until_propagated(call, profile, timeout, sleep=time.sleep, clock=time.monoto
             delay = min(delay * 2, PROPAGATION_MAX_DELAY)
 
 
+def _no_guard():
+    pass
+
+
 def ensure_present(
-    client, instance_id, profile, current, wait=True, wait_timeout=120, check_mode=False, sleep=time.sleep, clock=time.monotonic
+    client, instance_id, profile, current, wait=True, wait_timeout=120, check_mode=False, sleep=time.sleep, clock=time.monotonic, guard=_no_guard
 ):
-    """Associate the instance with ``profile``; ``current`` is its association read before. Returns ``(changed, association)``."""
+    """Associate the instance with ``profile``; ``current`` is its association read before. Returns ``(changed, association)``.
+    ``guard()`` (the caller check) runs when a change is due, also in check mode."""
     if has_profile(current, profile):
         if wait and current.get("State") != "associated" and not check_mode:
             current = wait_for(client, instance_id, associated_with(profile), wait_timeout)
         return False, current
+    guard()
     if check_mode:
         predicted = {"InstanceId": instance_id, "State": "associated", "IamInstanceProfile": {"Arn": profile}}
         if current:
@@ -165,10 +171,11 @@ def ensure_present(
     return True, association
 
 
-def ensure_absent(client, instance_id, current, wait=True, wait_timeout=120, check_mode=False):
-    """Remove the instance's association ``current`` (read before). Returns ``(changed, None)``."""
+def ensure_absent(client, instance_id, current, wait=True, wait_timeout=120, check_mode=False, guard=_no_guard):
+    """Remove the instance's association ``current`` (read before). Returns ``(changed, None)``; ``guard()`` as above."""
     if not current:
         return False, None
+    guard()
     if not check_mode:
         disassociate_iam_instance_profile(client, current["AssociationId"])
         if wait:

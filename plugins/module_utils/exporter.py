@@ -25,6 +25,7 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.cloudwatc
 from ansible_collections.observability.cloudwatch.plugins.module_utils.exporter_policies import (
     DEFAULT_AUDIENCE,
     DEFAULT_EXPORTER_DATA_TYPES,
+    all_log_groups_warning,
     exporter_permission_policy,
     exporter_trust_policy,
     federated_principals,
@@ -49,12 +50,7 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_role 
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_user import ensure_user_absent, ensure_user_present
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_validate import validate_documents, validate_name, validate_tags
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_views import role_view
-from ansible_collections.observability.cloudwatch.plugins.module_utils.logs import (
-    log_group_views,
-    plan_log_group_changes,
-    read_log_groups,
-    validate_retention,
-)
+from ansible_collections.observability.cloudwatch.plugins.module_utils.logs import plan_managed_log_groups, validate_retention
 from ansible_collections.observability.cloudwatch.plugins.module_utils.oidc import (
     plan_oidc_provider,
     plan_oidc_providers_absent,
@@ -64,6 +60,7 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.oidc impo
     wait_for_oidc_provider,
 )
 from ansible_collections.observability.cloudwatch.plugins.module_utils.plan import Plan
+from ansible_collections.observability.cloudwatch.plugins.module_utils.plan import merge_results
 
 AUTH_METHODS = ("iam_role", "iam_user")
 INLINE_POLICY_NAME = "cloudwatch-exporter"
@@ -97,12 +94,19 @@ class ExporterSpec:
     principal_org_id: Optional[str] = None
     allow_cross_account_without_external_id: bool = False
     data_types: Sequence[str] = DEFAULT_EXPORTER_DATA_TYPES
-    parameter_access: bool = True
+    parameter_access: bool = False
     log_group_names: Optional[list] = None
+    log_group_prefix: Optional[str] = None
+    allow_all_log_groups: bool = False
+    metric_namespaces: Optional[list] = None
     create_log_groups: bool = False
     log_group_retention_days: Optional[int] = None
     tags: Optional[dict] = None
     purge_tags: bool = True
+    # An existing identity without the owner tag: refused unless adopted; its trust kept unless replaced.
+    adopt: bool = False
+    replace_trust_policy: bool = False
+    purge_policies: bool = False
     # Derived by validate().
     issuer: Optional[str] = dataclasses.field(default=None, init=False)
     log_groups: list = dataclasses.field(default_factory=list, init=False)
@@ -164,6 +168,8 @@ class ExporterSpec:
                 raise _input_error("thumbprints: only with oidc_provider_url (an existing provider named by ARN is used as it is)")
             if self.uses_oidc and (not self.audience or len(self.audience) > 255):
                 raise _input_error("audience: 1 to 255 characters")
+        if self.replace_trust_policy and self.auth_method == "iam_user":
+            raise _input_error("replace_trust_policy: only with auth_method=iam_role (a user has no trust policy)")
         if self.create_log_groups and not self.log_group_names:
             raise _input_error("create_log_groups=true needs log_group_names")
         if self.log_group_retention_days is not None and not self.create_log_groups:
@@ -185,9 +191,7 @@ class ExporterSpec:
         # documents their real sizes, checked here against IAM's limits before any call.
         placeholder = "000000000000"
         try:
-            permission = exporter_permission_policy(
-                self.partition, self.region, placeholder, self.data_types, self.parameter_access, self.log_groups
-            )
+            permission = exporter_permission_policy(self.partition, self.region, placeholder, **self._policy_options(self.log_groups))
         except PolicyInputError as e:
             raise _input_error(e) from None
         provider = self.oidc_provider_arn or (self.uses_oidc and f"arn:{self.partition}:iam::{placeholder}:oidc-provider/{self.issuer}")
@@ -201,11 +205,16 @@ class ExporterSpec:
         except PolicyInputError as e:
             raise _input_error(e) from None
 
+    def _policy_options(self, log_groups):
+        return dict(
+            data_types=self.data_types, parameter_access=self.parameter_access, log_groups=log_groups,
+            log_group_prefix=self.log_group_prefix, allow_all_log_groups=self.allow_all_log_groups,
+            metric_namespaces=self.metric_namespaces,
+        )
+
     def permission_policy(self, partition, account):
         try:
-            return exporter_permission_policy(
-                partition, self.region, account, self.data_types, self.parameter_access, self.log_group_names
-            )
+            return exporter_permission_policy(partition, self.region, account, **self._policy_options(self.log_group_names))
         except PolicyInputError as e:  # a log group ARN of another account
             raise _input_error(e) from None
 
@@ -234,6 +243,11 @@ class ExporterSpec:
             ]
         raise _input_error(cross_account_refusal(self.name, account, others))
 
+    def log_groups_plan(self, logs, partition, account):
+        return plan_managed_log_groups(
+            logs, self.log_groups, self.create_log_groups, self.log_group_retention_days, self.resource_tags(), partition, self.region, account
+        )
+
     def resource_tags(self):
         """Tags for the OIDC provider and log groups the module creates."""
         return dict(self.tags or {}, **owner_tags())
@@ -257,32 +271,13 @@ def ensure_exporter_present(iam, logs, caller, spec, store=None, check_mode=Fals
     """
     spec.validate()
     if spec.auth_method == "iam_user":
-        return _ensure_user_present(iam, logs, caller, spec, store, check_mode, wait, wait_timeout, key_client)
-    return _ensure_role_present(iam, logs, caller, spec, check_mode, wait, wait_timeout)
-
-
-def _log_groups_plan(logs, spec, partition, account):
-    current = read_log_groups(logs, spec.log_groups) if spec.create_log_groups else {}
-    plan = Plan(dict(log_groups=log_group_views(current, spec.log_groups)))
-    if spec.create_log_groups:
-        plan_log_group_changes(
-            plan, logs, current, spec.log_groups, spec.log_group_retention_days, spec.resource_tags(), partition, spec.region, account
-        )
-    return plan
-
-
-def _merge(plans, result=None, warnings=()):
-    """One module result from plans applied in order (``result``: a result already made by ``iam_user``)."""
-    merged = result or dict(changed=False, changes=[], diff=dict(before={}, after={}), warnings=[])
-    for plan in plans:
-        merged["changed"] = merged["changed"] or plan.changed
-        merged["changes"] = merged["changes"] + plan.changes
-        merged["diff"]["before"].update(plan.before)
-        merged["diff"]["after"].update(plan.after)
-        merged.update(plan.after)
-        merged["warnings"] = list(merged.get("warnings") or []) + plan.warnings
-    merged["warnings"] = list(merged.get("warnings") or []) + list(warnings)
-    return merged
+        result = _ensure_user_present(iam, logs, caller, spec, store, check_mode, wait, wait_timeout, key_client)
+    else:
+        result = _ensure_role_present(iam, logs, caller, spec, check_mode, wait, wait_timeout)
+    result["log_groups_unrestricted"] = spec.allow_all_log_groups
+    if spec.allow_all_log_groups:
+        result["warnings"].append(all_log_groups_warning(spec.name, spec.region))
+    return result
 
 
 def _ensure_role_present(iam, logs, caller, spec, check_mode, wait, wait_timeout):
@@ -290,10 +285,13 @@ def _ensure_role_present(iam, logs, caller, spec, check_mode, wait, wait_timeout
         spec.name,
         trust_policy=None,
         description=ROLE_DESCRIPTION,
-        purge_policies=False,
+        purge_policies=spec.purge_policies,
         tags=spec.tags,
         purge_tags=spec.purge_tags,
         inline_policies={INLINE_POLICY_NAME: None},
+        adopt=spec.adopt,
+        replace_trust_policy=spec.replace_trust_policy,
+        report_foreign=True,
     )
     role_spec.validate()
     state = read_role_state(iam, role_spec)
@@ -324,7 +322,7 @@ def _ensure_role_present(iam, logs, caller, spec, check_mode, wait, wait_timeout
     role_spec.trust_policy = spec.trust_policy(provider_arn)
     role_spec.inline_policies = {INLINE_POLICY_NAME: spec.permission_policy(partition, account)}
     role_plan = plan_role_present(iam, caller, role_spec, state)
-    logs_plan = _log_groups_plan(logs, spec, partition, account)
+    logs_plan = spec.log_groups_plan(logs, partition, account)
 
     plans = [provider_plan, role_plan, logs_plan]
     if any(plan.changed for plan in plans):
@@ -340,7 +338,7 @@ def _ensure_role_present(iam, logs, caller, spec, check_mode, wait, wait_timeout
                 if wait:
                     wait_for_role(iam, spec.name, None, wait_timeout)
             logs_plan.apply()
-    result = _merge(plans, warnings=warnings)
+    result = merge_results(plans, warnings=warnings)
     if spec.uses_oidc:
         result["subject_unrestricted"] = spec.allow_any_subject
     return result
@@ -348,7 +346,8 @@ def _ensure_role_present(iam, logs, caller, spec, check_mode, wait, wait_timeout
 
 def _ensure_user_present(iam, logs, caller, spec, store, check_mode, wait, wait_timeout, key_client):
     user_spec = UserSpec(
-        spec.name, purge_policies=False, tags=spec.tags, purge_tags=spec.purge_tags, inline_policies={INLINE_POLICY_NAME: None}
+        spec.name, purge_policies=spec.purge_policies, tags=spec.tags, purge_tags=spec.purge_tags,
+        inline_policies={INLINE_POLICY_NAME: None}, adopt=spec.adopt, report_foreign=True,
     )
     user_spec.validate()
     keys_spec = KeySpec(state="present", store=store)
@@ -357,7 +356,7 @@ def _ensure_user_present(iam, logs, caller, spec, store, check_mode, wait, wait_
     user = get_user(iam, spec.name)
     partition, account = _arn_scope(user["Arn"]) if user else (caller.partition, caller.account_id)
     user_spec.inline_policies = {INLINE_POLICY_NAME: spec.permission_policy(partition, account)}
-    logs_plan = _log_groups_plan(logs, spec, partition, account)
+    logs_plan = spec.log_groups_plan(logs, partition, account)
     if logs_plan.changed:
         caller.guard()
     # The user, its policy and its access key: exactly as agent_iam_user does it.
@@ -366,7 +365,7 @@ def _ensure_user_present(iam, logs, caller, spec, store, check_mode, wait, wait_
     )
     if logs_plan.changed and not check_mode:
         logs_plan.apply()
-    return _merge([logs_plan], result=result)
+    return merge_results([logs_plan], result=result)
 
 
 # -- absent
@@ -394,4 +393,4 @@ def ensure_exporter_absent(iam, caller, spec, store=None, check_mode=False):
         caller.guard()
         if not check_mode:
             plan.apply()
-    return _merge([plan], result=result)
+    return merge_results([plan], result=result)

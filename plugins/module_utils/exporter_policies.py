@@ -15,8 +15,8 @@ import re
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils.cloudwatch_policies import (
     LOG_GROUP_WRITE_ACTIONS, LOG_LIST_ACTIONS, LOG_STREAM_WRITE_ACTIONS, METRIC_WRITE_ACTIONS, TRACE_ACTIONS,
-    PolicyInputError, log_group_arn, log_group_names, log_group_resources, parameter_arn, policy_document,
-    statement, validate_scope,
+    PolicyInputError, log_group_arn, log_group_names, log_group_resources, log_groups_of_region, metric_namespace_condition,
+    parameter_arn, policy_document, statement, validate_log_group_prefix, validate_metric_namespaces, validate_scope,
 )
 
 DEFAULT_AUDIENCE = "sts.amazonaws.com"
@@ -40,12 +40,15 @@ _ISSUER = re.compile(r"^[a-z0-9.-]+(:\d+)?(/[^\s?#]*)?$")
 
 
 def exporter_permission_policy(partition, region, account, data_types=DEFAULT_EXPORTER_DATA_TYPES,
-                               parameter_access=True, log_groups=None):
+                               parameter_access=False, log_groups=None, log_group_prefix=None,
+                               allow_all_log_groups=False, metric_namespaces=None):
     """The identity policy of an exporter writing ``data_types`` into CloudWatch in ``region``.
 
-    ``log_groups`` (names or ARNs of this region) narrows the log-group and log-stream actions from ``*``
-    to those groups. ``parameter_access`` adds ``ssm:GetParameters`` on the account's and region's
-    ``AmazonCloudWatch-*`` parameters.
+    Logs go to the groups of ``log_groups`` (names or ARNs of this region: they alone get ``CreateLogGroup``
+    and ``PutRetentionPolicy``), the groups whose name starts with ``log_group_prefix`` (streams only), or,
+    with ``allow_all_log_groups``, the streams of every group of the account and region; never to ``*``.
+    ``metric_namespaces`` limits ``PutMetricData`` to those namespaces. ``parameter_access`` adds
+    ``ssm:GetParameters`` on the account's and region's ``AmazonCloudWatch-*`` parameters.
     """
     validate_scope(partition, region, account)
     data_types = list(data_types or [])
@@ -55,24 +58,61 @@ def exporter_permission_policy(partition, region, account, data_types=DEFAULT_EX
     if not data_types:
         raise PolicyInputError("data_types is empty: an exporter writes at least one of logs, traces, metrics")
     names = log_group_names(log_groups, region, account)
+    validate_log_group_prefix(log_group_prefix)
+    namespaces = validate_metric_namespaces(metric_namespaces)
+    _check_scopes(data_types, names, log_group_prefix, allow_all_log_groups, namespaces)
 
     statements = []
     if "logs" in data_types:
-        groups, streams = log_group_resources([log_group_arn(partition, region, account, n) for n in names])
-        statements += [
-            statement("ExporterListLogGroups", LOG_LIST_ACTIONS, ["*"]),
-            statement("ExporterWriteLogGroups", LOG_GROUP_WRITE_ACTIONS, groups),
-            statement("ExporterWriteLogStreams", LOG_STREAM_WRITE_ACTIONS, streams),
-        ]
+        statements += _log_statements(partition, region, account, names, log_group_prefix, allow_all_log_groups)
     if "traces" in data_types:
         statements.append(statement("ExporterWriteTraces", TRACE_ACTIONS, ["*"]))
     if "metrics" in data_types:
-        statements.append(statement("ExporterWriteMetrics", METRIC_WRITE_ACTIONS, ["*"]))
+        statements.append(statement("ExporterWriteMetrics", METRIC_WRITE_ACTIONS, ["*"], metric_namespace_condition(namespaces)))
     if parameter_access:
         statements.append(
             statement("ExporterReadParameters", ["ssm:GetParameters"], [parameter_arn(partition, region, account)])
         )
     return policy_document(statements)
+
+
+def _check_scopes(data_types, names, prefix, allow_all, namespaces):
+    if "logs" not in data_types:
+        given = [option for option, value in (("log_group_prefix", prefix), ("allow_all_log_groups", allow_all)) if value]
+        if given:
+            raise PolicyInputError(f"{', '.join(given)}: only with logs in data_types")
+    elif not (names or prefix or allow_all):
+        raise PolicyInputError(
+            "data_types has logs but no log group is named: a policy writing to every log group would let its holder "
+            "forge entries in, or shorten the retention of, any log group of the account, CloudTrail's included. "
+            "Set log_group_names (the groups the exporter writes to), or log_group_prefix (the groups whose name "
+            "starts with it), or, knowing the risk, allow_all_log_groups=true. Nothing was changed."
+        )
+    if namespaces is not None and "metrics" not in data_types:
+        raise PolicyInputError("metric_namespaces: only with metrics in data_types")
+
+
+def all_log_groups_warning(name, region):
+    return f"allow_all_log_groups=true: {name} can write entries in every log group of {region}, CloudTrail's included."
+
+
+def _log_statements(partition, region, account, names, prefix, allow_all):
+    """The log statements: create and retention on named groups only; streams in the named, prefixed or all groups."""
+    every_group = log_groups_of_region(partition, region, account)
+    statements = [statement("ExporterListLogGroups", LOG_LIST_ACTIONS, [every_group])]
+    if names:
+        groups, streams = log_group_resources([log_group_arn(partition, region, account, n) for n in names])
+        statements += [
+            statement("ExporterWriteLogGroups", LOG_GROUP_WRITE_ACTIONS, groups),
+            statement("ExporterWriteLogStreams", LOG_STREAM_WRITE_ACTIONS, streams),
+        ]
+    for sid, group in (("Prefix", prefix and log_group_arn(partition, region, account, prefix + "*")), ("All", allow_all and every_group)):
+        if group:
+            statements += [
+                statement(f"Exporter{sid}DescribeLogStreams", ["logs:DescribeLogStreams"], [group]),
+                statement(f"Exporter{sid}WriteLogStreams", LOG_STREAM_WRITE_ACTIONS, [group + ":log-stream:*"]),
+            ]
+    return statements
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -11,19 +11,25 @@ calls an ``ensure_*`` helper and hands its result to :meth:`IAMModule.exit_resul
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import CALLER_OPTIONS
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import Caller
+from ansible_collections.observability.cloudwatch.plugins.module_utils.key_stores import check_store_key
 from ansible_collections.observability.cloudwatch.plugins.module_utils.key_stores import open_store
 from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff
 
-# The options of the doc fragments observability.cloudwatch.iam and observability.cloudwatch.iam.key_store.
+# The options of the doc fragments observability.cloudwatch.iam, observability.cloudwatch.caller and
+# observability.cloudwatch.iam.key_store.
 IAM_OPTIONS = dict(
-    allow_root=dict(type="bool", default=False),
+    CALLER_OPTIONS,
     wait=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=120),
 )
+# The option of the doc fragment observability.cloudwatch.iam.adopt.
+ADOPT_OPTIONS = dict(adopt=dict(type="bool", default=False))
 KEY_STORE_OPTIONS = dict(
     access_key_store=dict(type="str", no_log=False),
     kms_key_id=dict(type="str", no_log=False),
+    allow_aws_managed_kms_key=dict(type="bool", default=False),
 )
 
 
@@ -39,7 +45,7 @@ class IAMModule(AnsibleAWSModule):
 
     def caller(self):
         """The caller identity, read only when a write is due (the root guard)."""
-        return Caller(self.aws_client("sts"), allow_root=self.params["allow_root"])
+        return Caller(self.aws_client("sts"), self.params["allow_root"], self.params["allow_federated_user"])
 
     def key_client(self, access_key_id, secret_access_key):
         """An STS client signed with a new access key alone, to wait until AWS accepts it."""
@@ -52,12 +58,24 @@ class IAMModule(AnsibleAWSModule):
         )
 
     def key_store(self):
-        """The store ``access_key_store`` names, or ``None``; its SSM client is made only for ``ssm:``."""
-        if not self.params["access_key_store"]:
+        """The store ``access_key_store`` names, or ``None``; its SSM and KMS clients are made only for
+        ``ssm:``. Unless the run removes the store (``state=absent``), its encryption key is checked: by
+        name before any call, with kms:DescribeKey before a write."""
+        spec = self.params["access_key_store"]
+        if not spec:
             return None
-        return open_store(
-            self.params["access_key_store"], lambda: self.aws_client("ssm"), self.params["kms_key_id"], region=self.region
+        allow_aws_managed = self.params["allow_aws_managed_kms_key"]
+        store = open_store(
+            spec,
+            lambda: self.aws_client("ssm"),
+            self.params["kms_key_id"],
+            kms_client_factory=lambda: self.aws_client("kms"),
+            allow_aws_managed_key=allow_aws_managed,
+            region=self.region,
         )
+        if self.params.get("state") != "absent":
+            check_store_key(spec, self.params["kms_key_id"], allow_aws_managed)
+        return store
 
     def exit_result(self, result):
         """Warn, keep ``diff`` only with ``--diff``, and exit with the result."""

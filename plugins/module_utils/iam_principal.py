@@ -17,9 +17,10 @@ Every IAM module of the collection follows the same steps:
 5. apply the plan (unless in check mode), wait until IAM can read back what was created, and report.
 
 Ownership: every resource the collection creates carries the tag ``OWNER_TAG_KEY: OWNER_TAG_VALUE``.
-A role, user or instance profile that exists without it is not adopted silently: the modules may
-update it (a warning says so, and the tag is not added unless the user puts it in ``tags``), but
-``state=absent`` refuses to delete it.
+A role, user or instance profile that exists without it is refused, before any write and in check mode,
+unless the spec says ``adopt`` (``iam_adoption``). An adopted one is updated with a warning, its trust
+policy is kept unless ``replace_trust_policy``, the owner tag is not added unless the user puts it in
+``tags``, and ``state=absent`` refuses to delete it.
 """
 
 import functools
@@ -36,6 +37,9 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.admin_gra
 from ansible_collections.observability.cloudwatch.plugins.module_utils.admin_grant import GRANT_TAG_KEY
 from ansible_collections.observability.cloudwatch.plugins.module_utils.key_rotation import ROTATION_TAG_KEY
 from ansible_collections.observability.cloudwatch.plugins.module_utils import iam_validate as checks
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_adoption import check_adoption
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_adoption import no_foreign_policies
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_adoption import plan_foreign_policies
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_policies import diff_attached_policies
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_views import date_text
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_views import ordered_view
@@ -45,6 +49,12 @@ OWNER_TAG_VALUE = "observability.cloudwatch"
 
 
 # --- the caller -------------------------------------------------------------------------------------
+
+# The options of the doc fragment observability.cloudwatch.caller, in every module that writes to AWS.
+CALLER_OPTIONS = dict(
+    allow_root=dict(type="bool", default=False),
+    allow_federated_user=dict(type="bool", default=False),
+)
 
 
 @IAMErrorHandler.common_error_handler("read the caller identity (sts:GetCallerIdentity)")
@@ -59,9 +69,10 @@ class Caller:
     the ARNs a plan predicts and the customer managed policies it resolves.
     """
 
-    def __init__(self, sts_client, allow_root=False):
+    def __init__(self, sts_client, allow_root=False, allow_federated_user=False):
         self._client = sts_client
         self.allow_root = allow_root
+        self.allow_federated_user = allow_federated_user
         self._identity = None
 
     @property
@@ -82,7 +93,7 @@ class Caller:
         return f"arn:{self.partition}:iam::{self.account_id}:{resource_type}{path or '/'}{name}"
 
     def guard(self):
-        checks.check_root_guard(self.identity["Arn"], self.allow_root)
+        checks.check_root_guard(self.identity["Arn"], self.allow_root, self.allow_federated_user)
 
 
 # --- ownership --------------------------------------------------------------------------------------
@@ -102,8 +113,8 @@ def desired_tags(current_tags, tags, owned):
 
     On creation (``current_tags is None``) the owner tag is added to ``tags``. A resource that carries
     the owner tag keeps it whatever ``tags`` and ``purge_tags`` say, and so do the collection's state tags
-    (an admin grant's lease, a key rotation's journal). An existing resource without the owner tag is not
-    adopted: its tags become exactly ``tags`` (which may name the owner tag explicitly), plus the state tags.
+    (an admin grant's lease, a key rotation's journal). An existing resource without the owner tag (adopted)
+    does not get it: its tags become exactly ``tags`` (which may name the owner tag explicitly), plus the state tags.
     """
     if current_tags is None:
         return dict(tags or {}, **owner_tags())
@@ -114,13 +125,6 @@ def desired_tags(current_tags, tags, owned):
     if owned:
         return dict(tags, **owner_tags(), **lease)
     return dict(tags, **lease)
-
-
-def ownership_warning(resource_type, name):
-    return (
-        f"{resource_type} {name} exists without the tag {OWNER_TAG_KEY}={OWNER_TAG_VALUE}: it is updated, but "
-        f"state=absent will not delete it. Add that tag to its tags to let the collection manage it fully."
-    )
 
 
 def refuse_delete(resource_type, name):
@@ -139,7 +143,9 @@ class PrincipalSpec:
 
     ``required_policies`` are attached whatever ``purge_policies`` says (e.g. the agent's purpose
     policy); ``managed_policies`` are the user's extra ARNs or names. ``inline_policies`` maps policy
-    names to documents (for exporter_access); names not listed are left alone.
+    names to documents (for exporter_access); names not listed are left alone. ``adopt`` lets the
+    modules manage an existing one without the owner tag; ``report_foreign`` (exporters) reports the
+    policies the spec does not name, and removes them with ``purge_policies``.
     """
 
     kind = None
@@ -155,6 +161,8 @@ class PrincipalSpec:
         tags=None,
         purge_tags=True,
         inline_policies=None,
+        adopt=False,
+        report_foreign=False,
     ):
         self.name = name
         self.path = path
@@ -165,6 +173,8 @@ class PrincipalSpec:
         self.tags = tags
         self.purge_tags = purge_tags
         self.inline_policies = inline_policies
+        self.adopt = adopt
+        self.report_foreign = report_foreign
 
     @property
     def policy_references(self):
@@ -184,7 +194,8 @@ class PrincipalSpec:
 class RoleSpec(PrincipalSpec):
     """A role: ``trust_policy`` (a dict), ``description`` (``default_description`` is used on creation
     when it is ``None``), ``max_session_duration`` and, with ``instance_profile`` set to a name, an
-    instance profile of that name holding the role."""
+    instance profile of that name holding the role. ``replace_trust_policy``: rewrite the trust policy
+    of an adopted role too."""
 
     kind = "role"
 
@@ -196,6 +207,7 @@ class RoleSpec(PrincipalSpec):
         max_session_duration=None,
         instance_profile=None,
         default_description=None,
+        replace_trust_policy=False,
         **kwargs
     ):
         super().__init__(name, **kwargs)
@@ -204,6 +216,7 @@ class RoleSpec(PrincipalSpec):
         self.default_description = default_description
         self.max_session_duration = max_session_duration
         self.instance_profile = instance_profile
+        self.replace_trust_policy = replace_trust_policy
 
     def validate(self):
         super().validate()
@@ -300,6 +313,8 @@ def plan_new_principal(plan, client, caller, spec, resolver, create_call, extra_
     )
     inline = dict(spec.inline_policies) if spec.inline_policies is not None else None
     plan.after[spec.kind] = ordered_view(spec.kind, view, inline)
+    if spec.report_foreign:
+        plan.before["foreign_policies"] = plan.after["foreign_policies"] = no_foreign_policies()
 
 
 def apply_plan(plan, caller, check_mode, kind=None):
@@ -325,13 +340,14 @@ def plan_principal_update(plan, client, spec, state, resolver, extra=None):
     view = plan.after[spec.kind]
     current_tags = view["tags"]
     owned = is_owned(current_tags)
-    if not owned:
-        plan.warnings.append(ownership_warning(spec.kind.capitalize(), spec.name))
+    check_adoption(spec.kind, spec.name, owned, spec.adopt, plan.warnings)
     if extra is not None:
         extra(plan, view)
     _plan_permissions_boundary(plan, view, client, spec, view["permissions_boundary"], resolver)
     _plan_attached_policies(plan, view, client, spec, state["attached"], resolver)
     _plan_inline_policies(plan, view, client, spec, state["inline"])
+    if spec.report_foreign:
+        plan_foreign_policies(plan, client, spec, state)
     plan_tags(
         plan,
         view,

@@ -22,12 +22,14 @@ from ansible_collections.amazon.aws.plugins.module_utils.iam import untag_iam_in
 from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils import iam_api
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_adoption import check_adoption
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_adoption import kept_trust_warning
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_adoption import refuse_unless_adopted
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_policies import PolicyResolver
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import desired_tags
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import is_owned
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import OWNER_TAG_KEY
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import OWNER_TAG_VALUE
-from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import ownership_warning
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import plan_new_principal
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import apply_plan
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import plan_principal_update
@@ -46,13 +48,15 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.plan impo
 
 def read_role_state(client, spec):
     """One read of everything a role spec manages: GetRole (tags and boundary included), then, if the
-    role exists, ListAttachedRolePolicies (and GetRolePolicy per managed inline policy), and
-    GetInstanceProfile when the spec has an instance profile."""
+    role exists, ListAttachedRolePolicies (and GetRolePolicy per managed inline policy, ListRolePolicies
+    to report the others when the spec says so), and GetInstanceProfile when the spec has an instance
+    profile."""
     role = get_iam_role(client, spec.name)
     attached = iam_api.list_attached_policy_arns(client, "role", spec.name) if role else []
     inline = read_inline(client, "role", spec.name, spec.inline_policies or {}) if role else {}
+    inline_names = iam_api.list_inline_policy_names(client, "role", spec.name) if role and spec.report_foreign else []
     profile = iam_api.get_instance_profile(client, spec.instance_profile) if spec.instance_profile else None
-    return dict(role=role, attached=attached, inline=inline, profile=profile)
+    return dict(role=role, attached=attached, inline=inline, inline_names=inline_names, profile=profile)
 
 
 def _before(spec, role, attached, profile, inline=None):
@@ -83,6 +87,9 @@ def plan_role_present(client, caller, spec, state, resolver=None):
 
     if spec.instance_profile:
         check_profile_available(profile, spec.name)
+        if profile is not None:
+            # Before anything else is read for the plan.
+            refuse_unless_adopted("instance profile", spec.instance_profile, is_owned(plan.before["instance_profile"]["tags"]), spec.adopt)
     if role and spec.path and role.get("Path", "/") != spec.path:
         raise iam_error(
             f"Role {spec.name} exists on path {role.get('Path')}; IAM cannot move a role to path {spec.path}. "
@@ -115,8 +122,14 @@ def plan_role_present(client, caller, spec, state, resolver=None):
 
 
 def _plan_role_attributes(client, spec, plan, view):
-    """The role-only attributes of an existing role: trust policy, description, maximum session duration."""
-    if compare_policies(view["assume_role_policy_document"], spec.trust_policy):
+    """The role-only attributes of an existing role: trust policy (of an adopted role only with
+    ``replace_trust_policy``), description, maximum session duration."""
+    current_trust = view["assume_role_policy_document"]
+    trust_differs = compare_policies(current_trust, spec.trust_policy)
+    if trust_differs and not is_owned(view["tags"]) and not spec.replace_trust_policy:
+        # Whom someone else's role trusts is theirs to decide: rewriting it could lock out its users.
+        plan.warnings.append(kept_trust_warning(spec.name, current_trust, spec.trust_policy))
+    elif trust_differs:
         plan.add(
             f"update trust policy of role {spec.name}",
             functools.partial(iam_api.update_trust_policy, client, spec.name, spec.trust_policy),
@@ -161,8 +174,7 @@ def _plan_instance_profile(plan, client, caller, spec, profile, role):
         return
     view = plan.after["instance_profile"]
     owned = is_owned(view["tags"])
-    if not owned:
-        plan.warnings.append(ownership_warning("Instance profile", name))
+    check_adoption("instance profile", name, owned, spec.adopt, plan.warnings)
     if spec.name not in view["roles"]:
         plan.add(f"add role {spec.name} to instance profile {name}", add_role)
         view["roles"] = [spec.name]

@@ -19,6 +19,7 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.access_ke
 from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import plan_delete_record
 from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import plan_key_steps
 from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import record_new_key
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_adoption import refuse_unless_adopted
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_policies import PolicyResolver
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import is_owned
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import plan_new_principal
@@ -36,12 +37,14 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.plan impo
 
 def read_user_state(client, spec):
     """One read: GetUser (tags and boundary included) and, if the user exists,
-    ListAttachedUserPolicies, ListAccessKeys (and GetUserPolicy per managed inline policy)."""
+    ListAttachedUserPolicies, ListAccessKeys (and GetUserPolicy per managed inline policy,
+    ListUserPolicies to report the others when the spec says so)."""
     user = iam_api.get_user(client, spec.name)
     attached = iam_api.list_attached_policy_arns(client, "user", spec.name) if user else []
     inline = read_inline(client, "user", spec.name, spec.inline_policies or {}) if user else {}
+    inline_names = iam_api.list_inline_policy_names(client, "user", spec.name) if user and spec.report_foreign else []
     keys = iam_api.list_access_keys(client, spec.name) if user else []
-    return dict(user=user, attached=attached, inline=inline, keys=keys)
+    return dict(user=user, attached=attached, inline=inline, inline_names=inline_names, keys=keys)
 
 
 def plan_user_present(client, caller, spec, keys_spec, state, resolver=None):
@@ -49,6 +52,9 @@ def plan_user_present(client, caller, spec, keys_spec, state, resolver=None):
     user, keys = state["user"], state["keys"]
     inline_view = dict(state["inline"]) if spec.inline_policies is not None else None
     plan = Plan(dict(user=user_view(user, state["attached"], inline_view), access_keys=[key_view(k) for k in keys]))
+    if user is not None:
+        # Before the key store is read or probed.
+        refuse_unless_adopted("user", spec.name, is_owned(plan.before["user"]["tags"]), spec.adopt)
     decision = decide_keys(spec.name, keys, keys_spec)
     if user is None:
         create = functools.partial(iam_api.create_user, client, spec.name, spec.path, spec.permissions_boundary)

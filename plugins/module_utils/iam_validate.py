@@ -22,6 +22,7 @@ _NAME_RE = re.compile(r"[\w+=,.@-]{1,128}", re.ASCII)
 _POLICY_ARN_RE = re.compile(r"arn:(aws[a-z-]*):iam::(aws|\d{12}):policy/(?:[\x21-\x7e]+/)?[\w+=,.@-]{1,128}", re.ASCII)
 _POLICY_PATH_NAME_RE = re.compile(r"(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,128}", re.ASCII)
 _ROOT_ARN_RE = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:root")
+_FEDERATED_ARN_RE = re.compile(r"arn:aws[a-z-]*:sts::\d{12}:federated-user/.+")
 _DESCRIPTION_RE = re.compile("[\t\n\r\x20-\x7e\xa1-\xff]*")
 _NAME_LENGTHS = {"role": 64, "user": 64, "instance profile": 128}
 
@@ -111,12 +112,19 @@ def _refuse(problem):
         raise iam_error(problem)
 
 
-def check_root_guard(caller_arn, allow_root):
-    """Fail on the account root user's credentials unless ``allow_root``."""
+def check_root_guard(caller_arn, allow_root, allow_federated_user=False):
+    """Fail on the account root user's credentials unless ``allow_root``, and on a federated user's unless
+    ``allow_federated_user``: the root user can make those (sts:GetFederationToken), and their ARN does not say who did."""
     if _ROOT_ARN_RE.fullmatch(caller_arn or "") and not allow_root:
         raise iam_error(
-            f"Refusing to change IAM with the AWS account root user's credentials ({caller_arn}). "
+            f"Refusing to write to AWS with the AWS account root user's credentials ({caller_arn}). "
             "Create an administrator (an IAM user or role with the permissions this task needs, or an "
             "IAM Identity Center user) and run the task with its credentials, or set allow_root=true "
             "to accept the risk."
+        )
+    if _FEDERATED_ARN_RE.fullmatch(caller_arn or "") and not allow_federated_user:
+        raise iam_error(
+            f"Refusing to write to AWS with the credentials of the federated user {caller_arn}: they come from "
+            "sts:GetFederationToken, which the account root user may have called, and the ARN does not say who did. "
+            "Use the credentials of an IAM role or user, or set allow_federated_user=true if you know who made them."
         )

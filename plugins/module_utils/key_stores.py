@@ -8,9 +8,11 @@
 Used by the key lifecycle (``access_keys.py``) and the ``access_key`` lookup. A store is
 named like the agent names its configuration:
 
-- ``ssm:NAME``: an SSM Parameter Store ``SecureString`` (encrypted with ``kms_key_id`` when given,
-  else the account's ``aws/ssm`` key). Names starting with ``AmazonCloudWatch-`` are refused: the
-  agent's own policies let every agent host read those.
+- ``ssm:NAME``: an SSM Parameter Store ``SecureString`` encrypted with ``kms_key_id``, a customer
+  managed key (the account's ``aws/ssm`` key only when the user accepts it: every principal that may
+  read the parameter may decrypt with that key). A store is never re-encrypted with another key.
+  Names starting with ``AmazonCloudWatch-`` are refused: the agent's own policies let every agent
+  host read those.
 - ``file:PATH``: a file (absolute path; its directory must exist) written atomically and created
   with mode 0600, so it is never readable by others, not even for a moment; the directory is synced
   after the rename, so a crash cannot lose a new key. It is refused when PATH itself is a symbolic
@@ -32,6 +34,7 @@ import tempfile
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils import aws_limits
+from ansible_collections.observability.cloudwatch.plugins.module_utils import kms
 from ansible_collections.observability.cloudwatch.plugins.module_utils import ssm
 
 STORE_OPTION = "access_key_store"
@@ -99,9 +102,25 @@ def parse_store(spec, option=STORE_OPTION, region=None):
     return kind, location
 
 
-def open_store(spec, ssm_client_factory=None, kms_key_id=None, option=STORE_OPTION, region=None):
+def check_store_key(spec, kms_key_id, allow_aws_managed_key):
+    """Before any call, for a store a run may write: an ``ssm:`` store names a customer managed key,
+    unless the user accepts the account's ``aws/ssm`` key."""
+    if allow_aws_managed_key or not spec.startswith("ssm:"):
+        return
+    if not kms_key_id or kms.names_aws_managed_key(kms_key_id):
+        raise _error(
+            f"{STORE_OPTION} {spec} needs kms_key_id, a customer managed KMS key whose key policy lets only the "
+            f"controller decrypt: with {kms_key_id or 'the default key aws/ssm'}, every principal of the account that "
+            "may read the parameter could decrypt the secret (AmazonSSMManagedInstanceCore grants ssm:GetParameter "
+            "on every parameter). To accept that, set allow_aws_managed_kms_key=true. Nothing was changed."
+        )
+
+
+def open_store(spec, ssm_client_factory=None, kms_key_id=None, option=STORE_OPTION, kms_client_factory=None,
+               allow_aws_managed_key=True, region=None):
     """The store ``spec`` names. ``ssm_client_factory()`` returns an SSM client (wrapped with
-    ``retries.jittered_backoff()``); it is only called for an ``ssm:`` store."""
+    ``retries.jittered_backoff()``); it is only called for an ``ssm:`` store. A store that will be written
+    gets ``kms_client_factory`` (its key is then checked before the write) and ``allow_aws_managed_key``."""
     kind, location = parse_store(spec, option, region)
     problem = aws_limits.kms_key_id_problem(kms_key_id)
     if problem:
@@ -110,7 +129,8 @@ def open_store(spec, ssm_client_factory=None, kms_key_id=None, option=STORE_OPTI
         if kms_key_id:
             raise _error(f"kms_key_id applies to ssm: stores only, not to {spec!r}")
         return FileKeyStore(location)
-    return SSMKeyStore(ssm_client_factory(), location, kms_key_id)
+    kms_client = kms_client_factory() if kms_client_factory else None
+    return SSMKeyStore(ssm_client_factory(), location, kms_key_id, kms_client, allow_aws_managed_key)
 
 
 class _Store:
@@ -269,11 +289,13 @@ class FileKeyStore(_Store):
 
 
 class SSMKeyStore(_Store):
-    def __init__(self, client, name, kms_key_id=None):
+    def __init__(self, client, name, kms_key_id=None, kms_client=None, allow_aws_managed_key=True):
         super().__init__()
         self.client = client
         self.name = name
         self.kms_key_id = kms_key_id
+        self.kms_client = kms_client
+        self.allow_aws_managed_key = allow_aws_managed_key
         self.spec = f"ssm:{name}"
 
     def _call(self, helper, *args, **kwargs):
@@ -296,9 +318,31 @@ class SSMKeyStore(_Store):
         credentials reach SSM in this region, the caller may read and decrypt the parameter, and an
         existing parameter is a SecureString holding a record (not something else that would be
         overwritten). It cannot prove ssm:PutParameter or kms:Encrypt rights without writing: if the
-        write still fails, the caller deletes the key it created (see create_and_store_access_key)."""
-        self.read()
+        write still fails, the caller deletes the key it created (see create_and_store_access_key).
+
+        With a KMS client, the key is checked too (kms:DescribeKey), and an existing parameter's key
+        (ssm:DescribeParameters) must be the same key: a write never moves a secret to another key."""
+        record = self.read()
+        if self.kms_client is not None:
+            self._check_key(record is not None)
         return True
+
+    def _check_key(self, exists):
+        key_id = self.kms_key_id or kms.SSM_DEFAULT_KEY
+        wanted = kms.describe_key(self.kms_client, key_id)
+        problem = kms.key_problem(wanted, key_id, self.allow_aws_managed_key)
+        if problem:
+            raise _error(f"{self.spec}: {problem}. Nothing was changed.")
+        if not exists:
+            return
+        current_id = (self._call(ssm.describe_parameter) or {}).get("KeyId") or kms.SSM_DEFAULT_KEY
+        current = kms.describe_key(self.kms_client, current_id)
+        if current is None or current["Arn"] != wanted["Arn"]:
+            raise _error(
+                f"{self.spec} is encrypted with KMS key {current_id}, not {key_id}: a new key would be stored under "
+                f"another key than the one its readers were granted. Set kms_key_id to {current_id}, or store the key "
+                "under a new name with the new KMS key. Nothing was changed."
+            )
 
     def write(self, record):
         self._call(

@@ -17,6 +17,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorH
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils.cloudwatch_policies import log_group_arn
+from ansible_collections.observability.cloudwatch.plugins.module_utils.plan import Plan
 from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff
 
 # Every retention CloudWatch Logs accepts (PutRetentionPolicy), in days. "Never expire" is the absence
@@ -133,3 +134,13 @@ def plan_log_group_changes(plan, client, current, names, retention_days, tags, p
         )
         views[name]["retention_in_days"] = retention_days
     plan.after["log_groups"] = [views[name] for name in names]
+
+
+def plan_managed_log_groups(client, names, create, retention_days, tags, partition, region, account):
+    """A plan of its own for the log groups ``names``: their views and, when ``create``, their creation and
+    retention (see :func:`plan_log_group_changes`); without ``create`` nothing is read."""
+    current = read_log_groups(client, names) if create else {}
+    plan = Plan(dict(log_groups=log_group_views(current, names)))
+    if create:
+        plan_log_group_changes(plan, client, current, names, retention_days, tags, partition, region, account)
+    return plan

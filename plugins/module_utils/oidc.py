@@ -130,10 +130,10 @@ def read_provider(client, arn=None, issuer=None, required=False):
 
 
 def plan_oidc_provider(plan, client, provider, url, issuer, audience, thumbprints, tags, partition, account):
-    """Create the provider of ``url`` (``issuer``), or add ``audience`` to an existing one; thumbprints only
-    on a provider the collection owns (on a shared one they could break other roles: a difference is a
-    warning). ``tags``, ``partition`` and ``account`` are those of a new provider; ``plan.after["oidc_provider"]``
-    is the predicted view."""
+    """Create the provider of ``url`` (``issuer``), or, on one the collection owns, add ``audience`` and set
+    ``thumbprints``. A provider it did not create is never changed (other roles may trust it): a missing
+    audience raises ``AnsibleIAMError``, a thumbprint difference is a warning. ``tags``, ``partition`` and
+    ``account`` are those of a new provider; ``plan.after["oidc_provider"]`` is the predicted view."""
     if provider is None:
         plan.add(
             f"create OIDC provider {url} (client ID {audience})",
@@ -149,14 +149,17 @@ def plan_oidc_provider(plan, client, provider, url, issuer, audience, thumbprint
         )
         return
     view = plan.after["oidc_provider"]
+    owned = is_owned(provider["tags"])
     if audience not in view["client_ids"]:
+        if not owned:
+            raise AnsibleIAMError(message=foreign_audience_refusal(provider, audience))
         plan.add(
             f"add client ID {audience} to OIDC provider {provider['arn']}",
             functools.partial(add_oidc_client_id, client, provider["arn"], audience),
         )
         view["client_ids"] = sorted(view["client_ids"] + [audience])
     if thumbprints and sorted(thumbprints) != view["thumbprints"]:
-        if is_owned(provider["tags"]):
+        if owned:
             plan.add(
                 f"set the thumbprints of OIDC provider {provider['arn']}",
                 functools.partial(update_oidc_thumbprints, client, provider["arn"], thumbprints),
@@ -167,6 +170,17 @@ def plan_oidc_provider(plan, client, provider, url, issuer, audience, thumbprint
                 f"OIDC provider {provider['arn']} was not created by this collection: its thumbprints were left "
                 "as they are. Update them yourself if the issuer's certificate changed."
             )
+
+
+def foreign_audience_refusal(provider, audience):
+    """The message refusing to add ``audience`` to a provider the collection did not create."""
+    client_ids = ", ".join(provider["client_ids"]) or "none"
+    return (
+        f"OIDC provider {provider['arn']} was not created by this collection, and audience {audience} is not one of "
+        f"its client IDs ({client_ids}). The module never changes a provider it did not create: other roles may trust "
+        "it. Add the client ID yourself (aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn "
+        f"{provider['arn']} --client-id {audience}), or set audience to one of its client IDs. Nothing was changed."
+    )
 
 
 def read_providers_to_remove(client, trusted_arns, arn=None, issuer=None):

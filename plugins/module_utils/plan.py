@@ -58,6 +58,21 @@ class Plan:
         return result
 
 
+
+def merge_results(plans, result=None, warnings=()):
+    """One module result from plans applied in order (``result``: a result already made by another helper)."""
+    merged = result or dict(changed=False, changes=[], diff=dict(before={}, after={}), warnings=[])
+    for plan in plans:
+        merged["changed"] = merged["changed"] or plan.changed
+        merged["changes"] = merged["changes"] + plan.changes
+        merged["diff"]["before"].update(plan.before)
+        merged["diff"]["after"].update(plan.after)
+        merged.update(plan.after)
+        merged["warnings"] = list(merged.get("warnings") or []) + plan.warnings
+    merged["warnings"] = list(merged.get("warnings") or []) + list(warnings)
+    return merged
+
+
 def wait_until(check, timeout, what, delay=1.0, max_delay=5.0, error=AnsibleAWSError):
     """Call ``check()`` until it returns a true value, at most ``timeout`` seconds (polling backs off
     from ``delay`` to ``max_delay`` seconds); return that value or raise ``error``."""

@@ -103,6 +103,7 @@ notes:
     act C(iam:UpdateAccessKey), C(iam:DeleteAccessKey), C(iam:TagUser) and C(iam:UntagUser).
 extends_documentation_fragment:
   - observability.cloudwatch.iam
+  - observability.cloudwatch.caller
   - observability.cloudwatch.iam.key_store
   - amazon.aws.common.modules
   - amazon.aws.region.modules

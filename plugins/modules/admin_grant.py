@@ -72,7 +72,10 @@ notes:
     two inline policies whatever their O(observability.cloudwatch.agent_iam_role#module:tags) and
     O(observability.cloudwatch.agent_iam_role#module:purge_tags) say.
   - Check mode reports what would change. It does not wait.
+  - A run (or check mode run) that changes something also reads the caller identity once (C(sts:GetCallerIdentity))
+    for O(allow_root) and O(allow_federated_user).
 extends_documentation_fragment:
+  - observability.cloudwatch.caller
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -151,6 +154,7 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.admin_gra
 from ansible_collections.observability.cloudwatch.plugins.module_utils.admin_grant import release_grant
 from ansible_collections.observability.cloudwatch.plugins.module_utils.admin_grant import validate_duration
 from ansible_collections.observability.cloudwatch.plugins.module_utils.admin_grant import validate_holder
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import CALLER_OPTIONS
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import Caller
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_validate import validate_name
 from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff
@@ -164,6 +168,7 @@ def main():
         holder=dict(type="str"),
         duration_minutes=dict(type="int", default=15),
         wait_timeout=dict(type="int", default=0),
+        **CALLER_OPTIONS,
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
@@ -181,8 +186,8 @@ def main():
         validate_duration(params["duration_minutes"])
         if params["wait_timeout"] < 0:
             module.fail_json(msg=f"wait_timeout must be 0 or more seconds; got {params['wait_timeout']}")
-        # Never the root user; asked only when a write is due.
-        guard = Caller(module.client("sts", retry_decorator=jittered_backoff())).guard
+        # Never the root user (nor a federated user) unless allowed; asked only when a write is due.
+        guard = Caller(module.client("sts", retry_decorator=jittered_backoff()), params["allow_root"], params["allow_federated_user"]).guard
         if params["state"] == "present":
             result = acquire_grant(client, kind, name, params["holder"], params["duration_minutes"], params["wait_timeout"], module.check_mode, guard=guard)
         else:

@@ -128,10 +128,13 @@ notes:
     C(ssm:DescribeParameters); O(tags) add C(ssm:ListTagsForResource) (reading the tags of an existing parameter),
     C(ssm:AddTagsToResource) (also for creating a parameter with tags) and C(ssm:RemoveTagsFromResource);
     O(state=absent) needs C(ssm:GetParameter) and C(ssm:DeleteParameter).
+  - A run (or check mode run) that changes something also reads the caller identity once (C(sts:GetCallerIdentity),
+    which needs no permission) for O(allow_root) and O(allow_federated_user); a run that changes nothing does not.
   - Moto, the AWS emulator, does not enforce the 8192 byte limit nor refuse a move from Advanced to Standard;
     AWS does both, and the module checks the limit itself.
   - Supports C(check_mode) and C(diff_mode). The diff shows the configuration as pretty printed JSON with sorted keys.
 extends_documentation_fragment:
+  - observability.cloudwatch.caller
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags
@@ -238,6 +241,7 @@ errors:
 
 from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config import AgentConfigInputError
@@ -249,10 +253,11 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_con
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config import read_schema
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config_json import HAS_JSONSCHEMA
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config_json import JSONSCHEMA_IMPORT_ERROR
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import CALLER_OPTIONS
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import Caller
 from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import AUTO
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import TIER_CHOICES
-from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import AnsibleSSMError
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm_conflict import FAIL
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm_conflict import ON_CONFLICT_CHOICES
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm_conflict import AnsibleSSMConflictError
@@ -273,6 +278,7 @@ def main():
         state=dict(type="str", choices=["present", "absent"], default="present"),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
+        **CALLER_OPTIONS,
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
@@ -297,6 +303,9 @@ def main():
                 )
             schema_document = read_schema(params["schema"])
         client = module.client("ssm", retry_decorator=jittered_backoff())
+        # Never the root user (nor a federated user) unless allowed; asked only when a write is due.
+        sts = module.client("sts", retry_decorator=jittered_backoff())
+        guard = Caller(sts, params["allow_root"], params["allow_federated_user"]).guard
         if present:
             result = ensure_present(
                 client,
@@ -312,14 +321,15 @@ def main():
                 on_conflict=params["on_conflict"],
                 check_mode=module.check_mode,
                 diff=module._diff,
+                guard=guard,
             )
         else:
-            result = ensure_absent(client, params["name"], check_mode=module.check_mode, diff=module._diff)
+            result = ensure_absent(client, params["name"], check_mode=module.check_mode, diff=module._diff, guard=guard)
     except AgentConfigInputError as e:
         module.fail_json(msg=e.message, **e.details)
     except AnsibleSSMConflictError as e:
         module.fail_json(msg=e.message, parameter=e.parameter)
-    except AnsibleSSMError as e:
+    except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
 
     for warning in result.pop("warnings", []):

@@ -14,6 +14,9 @@ description:
   - O(purpose=server) is a role trusted by C(ec2.amazonaws.com) with C(CloudWatchAgentServerPolicy),
     named C(CloudWatchAgentServerRole) by default; O(purpose=admin) has C(CloudWatchAgentAdminPolicy)
     instead (it may also write the agent configuration to Parameter Store), named C(CloudWatchAgentAdminRole).
+  - A role or instance profile of that name that the collection did not create (without the tag
+    C(managed-by=observability.cloudwatch)) is refused unless O(adopt=true); even then the role's trust policy
+    is kept unless O(replace_trust_policy=true).
   - The module reads the current state once, computes the difference, applies it and reports it. A run
     that changes nothing makes three read calls (C(GetRole), which returns the tags and the permissions
     boundary, C(ListAttachedRolePolicies) and C(GetInstanceProfile)); two without the instance profile.
@@ -86,6 +89,14 @@ options:
       - The maximum session duration in seconds, from 3600 to 43200.
       - When not set, IAM's default (3600) applies on creation and an existing role keeps its value.
     type: int
+  replace_trust_policy:
+    description:
+      - With O(adopt=true), also replace the trust policy of a role without the tag C(managed-by=observability.cloudwatch)
+        with the module's (C(ec2.amazonaws.com) may assume it). Whoever the role trusted before loses it.
+      - A role the collection created always gets the module's trust policy.
+    type: bool
+    default: false
+    version_added: 0.2.0
   state:
     description:
       - V(present) creates or updates the role and its profile.
@@ -105,6 +116,8 @@ notes:
     so a task launching instances with it right away should retry.
 extends_documentation_fragment:
   - observability.cloudwatch.iam
+  - observability.cloudwatch.iam.adopt
+  - observability.cloudwatch.caller
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags
@@ -233,6 +246,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_identity import EC2_TRUST_POLICY  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_identity import agent_policies  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_identity import agent_policy_warnings  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_module import ADOPT_OPTIONS  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_module import IAMModule  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import RoleSpec  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_role import ensure_role_absent  # noqa: E402
@@ -256,6 +270,8 @@ def main():
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
+        replace_trust_policy=dict(type="bool", default=False),
+        **ADOPT_OPTIONS,
     )
     module = IAMModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
@@ -281,6 +297,8 @@ def main():
             purge_policies=params["purge_policies"],
             tags=params["tags"],
             purge_tags=params["purge_tags"],
+            adopt=params["adopt"],
+            replace_trust_policy=params["replace_trust_policy"],
         )
         if params["state"] == "present":
             result = ensure_role_present(

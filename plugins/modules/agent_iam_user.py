@@ -13,6 +13,8 @@ description:
     on-premises servers, and their access keys.
   - O(purpose=server) attaches C(CloudWatchAgentServerPolicy); O(purpose=admin) attaches
     C(CloudWatchAgentAdminPolicy), which may also write the agent configuration to Parameter Store.
+  - A user of that name that the collection did not create (without the tag C(managed-by=observability.cloudwatch))
+    is refused unless O(adopt=true).
   - A secret access key exists only once, when IAM creates it. The module writes every key it creates to
     O(access_key_store) before it returns, and checks that the store can be written before it changes anything.
   - A run that changes nothing makes three read calls (C(GetUser), which returns the tags, C(ListAttachedUserPolicies)
@@ -39,9 +41,10 @@ options:
     choices: [server, admin]
   ssm_managed:
     description:
-      - Attach C(AmazonSSMManagedInstanceCore), needed only when AWS Systems Manager installs or configures
-        the agent. It lets the server read every parameter of the account's Parameter Store that is not encrypted
-        with a customer managed KMS key it cannot use.
+      - Refused when V(true). C(AmazonSSMManagedInstanceCore) grants C(ssm:GetParameter) on every parameter of the
+        account, so every holder of this user's key could read the account's other secrets, the stored keys of the
+        collection included. Servers that AWS Systems Manager manages on premises use a hybrid activation and its
+        service role, not a user's key.
     type: bool
     default: false
   managed_policies:
@@ -103,6 +106,8 @@ notes:
     backing off from 1 to 5 seconds, until AWS accepts it; after creating a user without a key it polls C(GetUser).
 extends_documentation_fragment:
   - observability.cloudwatch.iam
+  - observability.cloudwatch.iam.adopt
+  - observability.cloudwatch.caller
   - observability.cloudwatch.iam.key_store
   - observability.cloudwatch.iam.agent_policies
   - amazon.aws.common.modules
@@ -225,6 +230,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import KeySpec  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_identity import agent_policies  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_identity import agent_policy_warnings  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_module import ADOPT_OPTIONS  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_module import KEY_STORE_OPTIONS  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_module import IAMModule  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import UserSpec  # noqa: E402
@@ -246,6 +252,7 @@ def main():
         access_key_state=dict(type="str", choices=["none", "present", "rotate"], default="none"),
         retire_access_keys=dict(type="list", elements="str", default=[], no_log=False),
         state=dict(type="str", choices=["present", "absent"], default="present"),
+        **ADOPT_OPTIONS,
         **KEY_STORE_OPTIONS,
     )
     module = IAMModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -259,6 +266,12 @@ def main():
             "access key between publishes. The role observability.cloudwatch.config creates one for each publish and "
             "deletes it afterwards (see module observability.cloudwatch.admin_grant). Nothing was changed."
         )
+    if params["ssm_managed"]:
+        module.fail_json(
+            msg="ssm_managed=true is refused for users: AmazonSSMManagedInstanceCore grants ssm:GetParameter on every "
+            "parameter of the account, so every holder of this user's key could read its other secrets. On-premises "
+            "servers managed by Systems Manager use a hybrid activation's service role instead. Nothing was changed."
+        )
     client = module.aws_client("iam")
     caller = module.caller()
     try:
@@ -267,11 +280,12 @@ def main():
             name=params["name"],
             path=params["path"],
             permissions_boundary=params["permissions_boundary"],
-            required_policies=agent_policies(params["purpose"], params["ssm_managed"]),
+            required_policies=agent_policies(params["purpose"], ssm_managed=False),
             managed_policies=params["managed_policies"],
             purge_policies=params["purge_policies"],
             tags=params["tags"],
             purge_tags=params["purge_tags"],
+            adopt=params["adopt"],
         )
         if params["state"] == "present":
             keys_spec = KeySpec(params["access_key_state"], params["retire_access_keys"], store)

@@ -17,11 +17,19 @@ description:
     O(access_key_store), exactly as M(observability.cloudwatch.agent_iam_user) does it. Give the exporter the key id
     and secret from the store.
   - "The permission policy is an inline policy named C(cloudwatch-exporter). With O(data_types=[logs, traces]) (the
-    default) it grants C(logs:DescribeLogGroups) on C(*); C(logs:CreateLogGroup), C(logs:DescribeLogStreams),
-    C(logs:PutRetentionPolicy) on the log groups; C(logs:CreateLogStream), C(logs:PutLogEvents) on their streams;
-    C(xray:PutTraceSegments), C(xray:PutTelemetryRecords), C(xray:GetSamplingRules), C(xray:GetSamplingTargets),
-    C(xray:GetSamplingStatisticSummaries) on C(*); and C(ssm:GetParameters) on the C(AmazonCloudWatch-*) parameters of
-    the account and region. V(metrics) adds C(cloudwatch:PutMetricData)."
+    default) it grants C(logs:DescribeLogGroups) on the log groups of the account and region
+    (C(arn:PARTITION:logs:REGION:ACCOUNT:log-group:*)); C(logs:CreateLogGroup), C(logs:DescribeLogStreams),
+    C(logs:PutRetentionPolicy) on the groups of O(log_group_names) and C(logs:CreateLogStream), C(logs:PutLogEvents) on
+    their streams; C(logs:DescribeLogStreams), C(logs:CreateLogStream), C(logs:PutLogEvents) on the groups whose name
+    starts with O(log_group_prefix) and their streams; and C(xray:PutTraceSegments), C(xray:PutTelemetryRecords),
+    C(xray:GetSamplingRules), C(xray:GetSamplingTargets), C(xray:GetSamplingStatisticSummaries) on C(*)."
+  - "No log action is ever granted on C(*). V(logs) needs O(log_group_names) or O(log_group_prefix), or the explicit
+    O(allow_all_log_groups=true), which grants C(logs:DescribeLogStreams), C(logs:CreateLogStream) and
+    C(logs:PutLogEvents) on every log group of the account and region, never C(logs:CreateLogGroup) or
+    C(logs:PutRetentionPolicy)."
+  - "V(metrics) adds C(cloudwatch:PutMetricData) (on C(*), the only resource it has), limited to O(metric_namespaces)
+    when given. O(parameter_access=true) adds C(ssm:GetParameters) on the C(AmazonCloudWatch-*) parameters of the
+    account and region."
   - "The trust policy of the role has at most two statements: the OIDC provider as C(Federated) principal with
     C(sts:AssumeRoleWithWebIdentity), on condition (C(StringEquals)) that the token's C(ISSUER:aud) is O(audience)
     and that its C(ISSUER:sub) is O(service_account) or O(subject) (C(StringLike) for a subject with a wildcard;
@@ -29,6 +37,9 @@ description:
     with C(sts:AssumeRole), on condition of C(sts:ExternalId) when O(external_id) is given and of
     C(aws:PrincipalOrgID) when O(principal_org_id) is."
   - Every input is checked before the first change, so a run that fails on bad input has changed nothing.
+  - A role or user of that name that the collection did not create (without the tag C(managed-by=observability.cloudwatch))
+    is refused unless O(adopt=true); even then a role's trust policy is kept unless O(replace_trust_policy=true). Policies
+    the collection did not put there are reported (RV(foreign_policies)) and removed with O(purge_policies=true).
 author:
   - observability.cloudwatch maintainers (@observability-collections)
 options:
@@ -47,13 +58,18 @@ options:
       - The issuer URL of the exporter's OIDC identity provider (C(https://HOST[/PATH])), for example the OIDC issuer of
         an EKS cluster.
       - The module uses the IAM OIDC provider of that URL, or creates it (client ID O(audience), O(thumbprints)). On a
-        provider it did not create, it only adds O(audience) to the client IDs when missing.
+        provider it created, it adds O(audience) to the client IDs when missing.
+      - A provider it did not create (without the tag C(managed-by=observability.cloudwatch)) is never changed. When
+        O(audience) is not one of its client IDs, the module fails before any write, naming the provider and its
+        client IDs; add the client ID yourself (C(aws iam add-client-id-to-open-id-connect-provider)) or set
+        O(audience) to one of them.
       - Mutually exclusive with O(oidc_provider_arn).
     type: str
   oidc_provider_arn:
     description:
-      - The ARN of an existing IAM OIDC provider to trust. The module does not change it, except to add O(audience) to its
-        client IDs when missing.
+      - The ARN of an existing IAM OIDC provider to trust. The module adds O(audience) to its client IDs when missing
+        only if the collection created the provider; a provider it did not create is never changed, and the module
+        fails before any write when O(audience) is not one of its client IDs.
     type: str
   audience:
     description:
@@ -127,17 +143,48 @@ options:
   parameter_access:
     description:
       - Grant C(ssm:GetParameters) on the C(AmazonCloudWatch-*) parameters of the account and the module's region (never
-        on C(*)), where exporters may read a CloudWatch agent configuration.
+        on C(*)), where exporters may read a CloudWatch agent configuration. Off unless asked for.
     type: bool
-    default: true
+    default: false
   log_group_names:
     description:
-      - Log group names, or ARNs, the exporter writes to. When given, the log group and log stream actions are limited to
-        these groups (C(log-group:NAME) and C(log-group:NAME:*)); C(logs:DescribeLogGroups) cannot be limited and stays
-        on C(*).
+      - Log group names, or ARNs, the exporter writes to (C(log-group:NAME) and C(log-group:NAME:*)). Only these groups
+        get C(logs:CreateLogGroup) and C(logs:PutRetentionPolicy).
+      - With V(logs) in O(data_types), O(log_group_names), O(log_group_prefix) (or both) or O(allow_all_log_groups=true)
+        is required; without one the module fails before any AWS call.
       - An ARN must name a log group of the module's region and of the account; the module fails otherwise.
     type: list
     elements: str
+  log_group_prefix:
+    description:
+      - Let the exporter write to the log groups whose name starts with this prefix (C(log-group:PREFIX*)), with
+        C(logs:DescribeLogStreams), C(logs:CreateLogStream) and C(logs:PutLogEvents); never C(logs:CreateLogGroup) or
+        C(logs:PutRetentionPolicy). The groups must exist, or be named in O(log_group_names) too.
+      - 1 to 511 characters of a log group name (C(a-z), C(A-Z), C(0-9), C(.-_/#)), no wildcard. A prefix that covers
+        the AWS services' groups (one starting with C(/aws/), or a beginning of it such as C(/)) is refused. End it
+        with C(/) (C(/exporters/db/)) so that it does not also cover C(/exporters/db-other).
+      - Only with V(logs) in O(data_types).
+    type: str
+    version_added: 0.2.0
+  allow_all_log_groups:
+    description:
+      - Let the exporter create streams in, and write entries to, every log group of the account and region (C(log-group:*)),
+        CloudTrail's included. Never C(logs:CreateLogGroup) or C(logs:PutRetentionPolicy) on them.
+      - The result reports it (RV(log_groups_unrestricted)) and warns. Prefer O(log_group_names) or O(log_group_prefix).
+      - Only with V(logs) in O(data_types).
+    type: bool
+    default: false
+    version_added: 0.2.0
+  metric_namespaces:
+    description:
+      - Limit C(cloudwatch:PutMetricData) to these namespaces (condition C(cloudwatch:namespace), C(StringEquals), or
+        C(StringLike) when a namespace holds a wildcard C(*) or C(?)). Without it the exporter may write metrics in any
+        namespace (CloudWatch itself refuses those starting with C(AWS/)).
+      - Each 1 to 255 printable characters, not starting with C(AWS/) or C(:), not only wildcards.
+      - Only with V(metrics) in O(data_types).
+    type: list
+    elements: str
+    version_added: 0.2.0
   create_log_groups:
     description:
       - Ensure the log groups of O(log_group_names) exist in the module's region. An existing group is never deleted or
@@ -151,6 +198,21 @@ options:
         (new groups never expire).
     type: int
     choices: [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
+  replace_trust_policy:
+    description:
+      - With O(adopt=true), also replace the trust policy of a role without the tag C(managed-by=observability.cloudwatch)
+        with the module's. Only with O(auth_method=iam_role).
+    type: bool
+    default: false
+    version_added: 0.2.0
+  purge_policies:
+    description:
+      - Make the role or user CloudWatch-only, holding nothing but C(cloudwatch-exporter). The module detaches its other
+        managed policies and deletes its other inline policies (those of a running admin grant excepted).
+      - With V(false) they stay, and the module warns and lists them in RV(foreign_policies).
+    type: bool
+    default: false
+    version_added: 0.2.0
   state:
     description:
       - V(present) creates or updates the access.
@@ -169,13 +231,17 @@ notes:
   - The module's region is the exporter's region. The log groups it creates, the log group ARNs and the parameters of the
     policy are in that region.
   - A run that changes nothing does not read the caller identity. A role run reads C(GetRole), C(GetRolePolicy),
-    C(ListAttachedRolePolicies), the OIDC provider (C(ListOpenIDConnectProviders) and C(GetOpenIDConnectProvider), or
+    C(ListAttachedRolePolicies), C(ListRolePolicies) (to find the inline policies that are not the module's), the OIDC
+    provider (C(ListOpenIDConnectProviders) and C(GetOpenIDConnectProvider), or
     only the latter with O(oidc_provider_arn)) and, with O(create_log_groups=true), one C(DescribeLogGroups) per group.
+    A user run reads C(GetUser) twice, C(ListAttachedUserPolicies), C(GetUserPolicy), C(ListUserPolicies) and C(ListAccessKeys).
 seealso:
   - module: observability.cloudwatch.agent_iam_user
   - module: amazon.aws.sts_assume_role
 extends_documentation_fragment:
   - observability.cloudwatch.iam
+  - observability.cloudwatch.iam.adopt
+  - observability.cloudwatch.caller
   - observability.cloudwatch.iam.key_store
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -207,6 +273,8 @@ EXAMPLES = r"""
       - arn:aws:iam::210987654321:role/telemetry-shipper
     external_id: "{{ vendor_external_id }}"
     data_types: [logs, traces, metrics]
+    log_group_prefix: /vendor-telemetry/
+    metric_namespaces: [VendorTelemetry]
 
 - name: A CloudWatch-only user whose key is kept in Parameter Store
   observability.cloudwatch.exporter_access:
@@ -249,11 +317,33 @@ role:
     tags:
       description: The role's tags.
       type: dict
+log_groups_unrestricted:
+  description: Whether the exporter may write to every log group of the account and region (O(allow_all_log_groups=true)).
+  returned: with O(state=present)
+  type: bool
+  version_added: 0.2.0
 subject_unrestricted:
   description: With an OIDC provider, whether the role trusts every subject of the issuer (O(allow_any_subject=true)).
   returned: with an OIDC provider and O(state=present)
   type: bool
   version_added: 0.2.0
+foreign_policies:
+  description:
+    - The policies of the role or user that this collection did not put there, after the run (predicted in check mode).
+      With any, the identity is not CloudWatch-only. O(purge_policies=true) removes them; C(diff.before) lists those found.
+    - The inline policies of a running admin grant (M(observability.cloudwatch.admin_grant)) are not counted.
+  returned: with O(state=present)
+  type: dict
+  version_added: 0.2.0
+  contains:
+    attached:
+      description: ARNs of attached managed policies.
+      type: list
+      elements: str
+    inline:
+      description: Names of inline policies other than C(cloudwatch-exporter).
+      type: list
+      elements: str
 oidc_provider:
   description: The IAM OIDC provider the role trusts, V(null) without one.
   returned: with O(auth_method=iam_role)
@@ -337,6 +427,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.observability.cloudwatch.plugins.module_utils.exporter import ExporterSpec
 from ansible_collections.observability.cloudwatch.plugins.module_utils.exporter import ensure_exporter_absent
 from ansible_collections.observability.cloudwatch.plugins.module_utils.exporter import ensure_exporter_present
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_module import ADOPT_OPTIONS
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_module import KEY_STORE_OPTIONS
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_module import IAMModule
 from ansible_collections.observability.cloudwatch.plugins.module_utils.logs import LOG_RETENTION_DAYS
@@ -358,13 +449,20 @@ def main():
         principal_org_id=dict(type="str"),
         allow_cross_account_without_external_id=dict(type="bool", default=False),
         data_types=dict(type="list", elements="str", choices=["logs", "traces", "metrics"], default=["logs", "traces"]),
-        parameter_access=dict(type="bool", default=True),
+        parameter_access=dict(type="bool", default=False),
         log_group_names=dict(type="list", elements="str"),
+        log_group_prefix=dict(type="str"),
+        allow_all_log_groups=dict(type="bool", default=False),
+        metric_namespaces=dict(type="list", elements="str"),
         create_log_groups=dict(type="bool", default=False),
         log_group_retention_days=dict(type="int", choices=list(LOG_RETENTION_DAYS)),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
+        # An existing identity the collection did not create, and policies it did not put there.
+        replace_trust_policy=dict(type="bool", default=False),
+        purge_policies=dict(type="bool", default=False),
+        **ADOPT_OPTIONS,
         **KEY_STORE_OPTIONS,
     )
     module = IAMModule(
@@ -397,10 +495,16 @@ def main():
         data_types=params["data_types"],
         parameter_access=params["parameter_access"],
         log_group_names=params["log_group_names"],
+        log_group_prefix=params["log_group_prefix"],
+        allow_all_log_groups=params["allow_all_log_groups"],
+        metric_namespaces=params["metric_namespaces"],
         create_log_groups=params["create_log_groups"],
         log_group_retention_days=params["log_group_retention_days"],
         tags=params["tags"],
         purge_tags=params["purge_tags"],
+        adopt=params["adopt"],
+        replace_trust_policy=params["replace_trust_policy"],
+        purge_policies=params["purge_policies"],
     )
     try:
         store = module.key_store()

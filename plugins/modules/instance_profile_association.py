@@ -64,7 +64,10 @@ options:
     default: 120
 notes:
   - Supports C(check_mode).
+  - A run (or check mode run) that changes the association also reads the caller identity once
+    (C(sts:GetCallerIdentity)) for O(allow_root) and O(allow_federated_user).
 extends_documentation_fragment:
+  - observability.cloudwatch.caller
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -118,7 +121,7 @@ from_profile_matched:
   version_added: 0.2.0
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils.aws_limits import instance_id_problem
@@ -128,6 +131,8 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.ec2_assoc
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ec2_association import has_profile
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ec2_association import read_association
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ec2_association import to_ansible
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import CALLER_OPTIONS
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import Caller
 from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff
 
 
@@ -139,6 +144,7 @@ def main():
         state=dict(type="str", choices=["present", "absent"], default="present"),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=120),
+        **CALLER_OPTIONS,
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
@@ -155,7 +161,9 @@ def main():
         module.fail_json(msg=problem)
     client = module.client("ec2", retry_decorator=jittered_backoff())
     instance_id = params["instance_id"]
-    options = dict(wait=params["wait"], wait_timeout=params["wait_timeout"], check_mode=module.check_mode)
+    # Never the root user (nor a federated user) unless allowed; asked only when a change is due.
+    guard = Caller(module.client("sts", retry_decorator=jittered_backoff()), params["allow_root"], params["allow_federated_user"]).guard
+    options = dict(wait=params["wait"], wait_timeout=params["wait_timeout"], check_mode=module.check_mode, guard=guard)
 
     previous = None
     try:
@@ -168,7 +176,7 @@ def main():
             changed, association = ensure_present(client, instance_id, params["instance_profile"], current, **options)
         else:
             changed, association = ensure_absent(client, instance_id, current, **options)
-    except AnsibleEC2Error as e:
+    except AnsibleAWSError as e:
         if previous is None:
             module.fail_json_aws_error(e)
         # Once read, the previous association is in every result, so that a playbook can put it back.

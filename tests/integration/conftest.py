@@ -5,6 +5,8 @@ Fixtures:
 - ``local_aws``: the moto server of this test session (``.url``, ``.env``, ``.client(service)``,
   ``.reset()``, ``.record()``).
 - ``aws``: the same, emptied before the test.
+- ``store_key``: a customer managed KMS key in the emptied emulator, by alias, for ``ssm:`` key stores;
+  ``make_store_key(region)`` makes one in another region.
 - ``ansible``: runs playbooks and single module tasks with the emulator's connection settings.
 """
 
@@ -69,6 +71,24 @@ def local_aws(tmp_path_factory):
 def aws(local_aws):
     local_aws.reset()
     return local_aws
+
+
+@pytest.fixture
+def make_store_key(aws):
+    """``make_store_key(region=None)``: a customer managed KMS key (the kind an ``ssm:`` key store needs), by alias."""
+
+    def make(region=None):
+        kms = aws.client("kms", region_name=region or aws.region)
+        key = kms.create_key(Description="Encrypts stored access keys")["KeyMetadata"]
+        kms.create_alias(AliasName="alias/cloudwatch-agent-keys", TargetKeyId=key["KeyId"])
+        return "alias/cloudwatch-agent-keys"
+
+    return make
+
+
+@pytest.fixture
+def store_key(make_store_key):
+    return make_store_key()
 
 
 class PlaybookRun:

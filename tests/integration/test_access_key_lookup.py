@@ -13,7 +13,8 @@ def sha1(text):
     return hashlib.sha1(text.encode()).hexdigest()
 
 
-def test_reads_the_ssm_store_the_module_wrote(aws, ansible):
+def test_reads_the_ssm_store_the_module_wrote(aws, ansible, make_store_key):
+    key = make_store_key(region="eu-west-1")
     created = ansible.module(
         "observability.cloudwatch.agent_iam_user",
         {
@@ -21,6 +22,7 @@ def test_reads_the_ssm_store_the_module_wrote(aws, ansible):
             "purpose": "server",
             "access_key_state": "present",
             "access_key_store": "ssm:/agent/lookup-user",
+            "kms_key_id": key,
             "region": "eu-west-1",
         },
     )

@@ -10,7 +10,7 @@ from local_aws import operation_counts
 
 MODULE = "observability.cloudwatch.access_key"
 USER = "cw-key-user"
-READS = {"ListAccessKeys", "GetUser", "GetParameter", "GetCallerIdentity", "GetAccessKeyLastUsed"}
+READS = {"ListAccessKeys", "GetUser", "GetParameter", "GetCallerIdentity", "GetAccessKeyLastUsed", "DescribeKey", "DescribeParameters"}
 
 
 def keys_of(iam, user=USER):
@@ -27,10 +27,10 @@ def make_user(iam, policy="arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy")
     iam.attach_user_policy(UserName=USER, PolicyArn=policy)
 
 
-def test_four_step_drill_with_an_ssm_store(aws, ansible):
+def test_four_step_drill_with_an_ssm_store(aws, ansible, store_key):
     iam, ssm = aws.client("iam"), aws.client("ssm")
     make_user(iam)
-    args = {"user_name": USER, "access_key_store": "ssm:/cw/keys/user"}
+    args = {"user_name": USER, "access_key_store": "ssm:/cw/keys/user", "kms_key_id": store_key}
 
     check = ansible.module(MODULE, args, check=True)
     assert check["changed"] is True
@@ -40,6 +40,7 @@ def test_four_step_drill_with_an_ssm_store(aws, ansible):
     with aws.record() as calls:
         created = ansible.module(MODULE, args)
     record = json.loads(ssm.get_parameter(Name="/cw/keys/user", WithDecryption=True)["Parameter"]["Value"])
+    assert ssm.describe_parameters()["Parameters"][0]["KeyId"] == store_key
     assert created["changed"] is True
     assert created["access_key_id"] == record["access_key_id"]
     assert keys_of(iam) == [(record["access_key_id"], "Active")]
@@ -226,7 +227,7 @@ def test_bad_input_changes_nothing(aws, ansible, tmp_path, iam_snapshot):
     assert f"user {USER} does not exist" in missing["msg"]
     no_store = ansible.module(MODULE, {"user_name": USER, "state": "rotate"}, expect_failure=True)
     assert "access_key_store" in no_store["msg"]
-    bad_name = ansible.module(MODULE, {"user_name": "bad name!", "access_key_store": "ssm:/cw/k"}, expect_failure=True)
+    bad_name = ansible.module(MODULE, {"user_name": "bad name!", "access_key_store": "ssm:/cw/k", "kms_key_id": "alias/k"}, expect_failure=True)
     assert "user_name" in bad_name["msg"]
     reserved = ansible.module(MODULE, {"user_name": USER, "access_key_store": "ssm:AmazonCloudWatch-keys"}, expect_failure=True)
     assert "AmazonCloudWatch-" in reserved["msg"]

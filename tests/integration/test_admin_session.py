@@ -17,6 +17,8 @@ import pytest
 import yaml
 from local_aws import operation_counts
 
+import fault_proxy  # from tests/tools (pytest.ini pythonpath)
+
 STANDIN = Path(__file__).resolve().parents[1] / "tools" / "imds_standin.py"
 
 PLAYBOOK = "observability.cloudwatch.admin_session"
@@ -107,7 +109,9 @@ def test_publishes_with_the_admin_profile_and_restores(aws, ansible, fleet):
     assert aws.client("ssm").get_parameter(Name="AmazonCloudWatch-linux")["Parameter"]["Version"] == 1
     assert operation_counts(calls) == {
         # The admin role from the admin profile; the grant: recovered, taken, released (admin_grant).
-        "GetInstanceProfile": 1, "GetRole": 4, "GetRolePolicy": 8, "GetCallerIdentity": 3, "PutRolePolicy": 6,
+        "GetInstanceProfile": 1, "GetRole": 4, "GetRolePolicy": 8, "PutRolePolicy": 6,
+        # The caller: caller_guard, then each write (also the check mode read and validation when a change is due).
+        "GetCallerIdentity": 9,
         "TagRole": 1, "UntagRole": 1,
         # No instance carries the restore tag: nothing to finish.
         "DescribeInstances": 1,
@@ -524,3 +528,27 @@ def test_metadata_service_without_the_admin_profile_fails_readably_and_restores(
     assert run.result(ROLE + "Restore the previous instance profile")["changed"]
     assert association(aws, instance) == [(server, "associated")]
     assert aws.client("ssm").describe_parameters()["Parameters"] == []
+
+
+@pytest.mark.parametrize(
+    "arn, option",
+    [("arn:aws:iam::123456789012:root", "allow_root"), ("arn:aws:sts::123456789012:federated-user/Bob", "allow_federated_user")],
+    ids=["root", "federated-user"],
+)
+def test_the_session_refuses_root_and_federated_users_unless_allowed(aws, ansible, fleet, arn, option):
+    instance = fleet["with_profile"]
+    before = association(aws, instance)
+    with fault_proxy.FaultProxy(aws.url, after_forward=fault_proxy.caller_as(arn)) as proxy:
+        proxied = {"AWS_URL": proxy.url, "AWS_ENDPOINT_URL": proxy.url}
+        run = ansible.playbook(PLAYBOOK, extra_vars=session_vars(instance), env=proxied, expect_failure=True)
+        message = failure(run)
+        assert arn in message and f"{option}=true" in message
+        # Refused before the first write: no grant, no restore tag (amazon.aws.ec2_tag), no swap, nothing published.
+        assert run.results(ROLE + "Take the admin role's rights, for a bounded time") == []
+        assert association(aws, instance) == before and MARK not in tags(aws, instance)
+        assert grant_lease(aws) is None and aws.client("ssm").describe_parameters()["Parameters"] == []
+
+        allowed = session_vars(instance, **{f"cloudwatch_admin_session_{option}": True})
+        ansible.playbook(PLAYBOOK, extra_vars=allowed, env=proxied)
+    assert aws.client("ssm").get_parameter(Name="AmazonCloudWatch-linux")["Parameter"]["Version"] == 1
+    assert association(aws, instance) == before and MARK not in tags(aws, instance)

@@ -125,10 +125,12 @@ def test_no_op_and_publish_use_only_admin_policy_calls(aws, ansible):
         ansible.module(MODULE, {"name": name, "config": CONFIG_V1}, check=True)
 
     assert not result["changed"]
-    assert operation_counts(created) == {"GetParameter": 1, "PutParameter": 1}
+    # A write also reads the caller (allow_root), which needs no permission; a run that changes nothing does not.
+    assert operation_counts(created) == {"GetParameter": 1, "GetCallerIdentity": 1, "PutParameter": 1}
     assert operation_counts(no_op) == {"GetParameter": 1}
-    assert operation_counts(published) == {"GetParameter": 1, "PutParameter": 1}
-    assert operation_counts(no_op_check) == {"GetParameter": 1}
+    assert operation_counts(published) == {"GetParameter": 1, "GetCallerIdentity": 1, "PutParameter": 1}
+    # Back to V1 is a change: check mode reads the caller too, and writes nothing.
+    assert operation_counts(no_op_check) == {"GetParameter": 1, "GetCallerIdentity": 1}
 
 
 def test_diff_is_readable_json(aws, ansible):

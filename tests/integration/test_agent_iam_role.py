@@ -141,8 +141,12 @@ def test_absent_leaves_unowned_resources_alone(aws, ansible, iam_snapshot):
     assert "managed-by=observability.cloudwatch" in failed["msg"]
     assert iam_snapshot() == before
 
-    # present on an unowned role: updated with a warning, not adopted (no owner tag added).
-    updated = ansible.module(MODULE, {"purpose": "server", "instance_profile": False})
+    # present on an unowned role is refused too; with adopt=true it is updated with a warning, and the owner
+    # tag is not added (more in test_adoption.py).
+    refused = ansible.module(MODULE, {"purpose": "server", "instance_profile": False}, expect_failure=True)
+    assert "adopt=true" in refused["msg"]
+    assert iam_snapshot() == before
+    updated = ansible.module(MODULE, {"purpose": "server", "instance_profile": False, "adopt": True})
     assert updated["changed"] is False
     assert updated["instance_profile"] is None, "documented as always returned"
     assert any("exists without the tag managed-by=observability.cloudwatch" in w for w in updated["warnings"])

@@ -77,13 +77,13 @@ def test_four_step_drill_with_a_file_store(aws, ansible, tmp_path):
     assert json.loads(store.read_text()) == record
 
 
-def test_ssm_store_is_a_secure_string_and_call_counts(aws, ansible):
+def test_ssm_store_is_a_secure_string_and_call_counts(aws, ansible, store_key):
     args = {
         "name": USER,
         "purpose": "server",
         "access_key_state": "present",
         "access_key_store": "ssm:/cloudwatch-agent/keys/onprem",
-        "kms_key_id": "alias/agent-keys",
+        "kms_key_id": store_key,
     }
     with aws.record() as calls:
         created = ansible.module(MODULE, args)
@@ -92,10 +92,11 @@ def test_ssm_store_is_a_secure_string_and_call_counts(aws, ansible):
     assert record["access_key_id"] == created["access_key_id"]
     assert record["secret_access_key"] not in json.dumps(created), "the secret is in the store only"
     described = aws.client("ssm").describe_parameters(ParameterFilters=[{"Key": "Name", "Values": ["/cloudwatch-agent/keys/onprem"]}])["Parameters"]
-    assert described[0]["KeyId"] == "alias/agent-keys"
+    assert described[0]["KeyId"] == store_key
     assert operation_counts(calls) == {
         "GetUser": 1,
         "GetParameter": 1,
+        "DescribeKey": 1,
         "GetCallerIdentity": 2,
         "CreateUser": 1,
         "AttachUserPolicy": 1,
@@ -110,10 +111,10 @@ def test_ssm_store_is_a_secure_string_and_call_counts(aws, ansible):
     assert operation_counts(calls) == {"GetUser": 1, "ListAttachedUserPolicies": 1, "ListAccessKeys": 1, "GetParameter": 1}
 
 
-def test_rotate_keeps_the_old_key_then_retire(aws, ansible, iam_snapshot, tmp_path):
+def test_rotate_keeps_the_old_key_then_retire(aws, ansible, iam_snapshot, tmp_path, store_key):
     iam = aws.client("iam")
     store = f"ssm:/agent/{USER}"
-    base = {"name": USER, "purpose": "server", "access_key_store": store}
+    base = {"name": USER, "purpose": "server", "access_key_store": store, "kms_key_id": store_key}
     first = ansible.module(MODULE, dict(base, access_key_state="present"))["access_key_id"]
 
     rotated = ansible.module(MODULE, dict(base, access_key_state="rotate"))
@@ -151,6 +152,22 @@ def test_rotate_keeps_the_old_key_then_retire(aws, ansible, iam_snapshot, tmp_pa
     assert sorted(keys_of(iam)) == sorted([(new, "Inactive"), (third["access_key_id"], "Active")])
 
 
+def test_a_stored_key_is_never_moved_to_another_kms_key(aws, ansible, iam_snapshot, store_key):
+    ssm = aws.client("ssm")
+    base = {"name": USER, "purpose": "server", "access_key_store": f"ssm:/agent/{USER}"}
+    first = ansible.module(MODULE, dict(base, access_key_state="present", kms_key_id=store_key))["access_key_id"]
+    other_key = aws.client("kms").create_key(Description="another key")["KeyMetadata"]["Arn"]
+    before = iam_snapshot()
+    # Another customer key, and dropping kms_key_id for the account's aws/ssm key: neither rotation starts.
+    for args in ({"kms_key_id": other_key}, {"allow_aws_managed_kms_key": True}):
+        failed = ansible.module(MODULE, dict(base, access_key_state="rotate", **args), expect_failure=True)
+        assert f"ssm:/agent/{USER} is encrypted with KMS key {store_key}" in failed["msg"], args
+        assert f"Set kms_key_id to {store_key}" in failed["msg"]
+    assert iam_snapshot() == before
+    assert ssm.describe_parameters()["Parameters"][0]["KeyId"] == store_key
+    assert stored(aws, f"/agent/{USER}")[1]["access_key_id"] == first
+
+
 def test_present_with_an_active_key_not_in_the_store(aws, ansible, iam_snapshot, tmp_path):
     ansible.module(MODULE, {"name": USER, "purpose": "server"})
     aws.client("iam").create_access_key(UserName=USER)
@@ -166,7 +183,7 @@ def test_present_with_an_active_key_not_in_the_store(aws, ansible, iam_snapshot,
     assert not (tmp_path / "k.json").exists()
 
 
-def test_stores_that_cannot_be_used_change_nothing(aws, ansible, iam_snapshot, tmp_path):
+def test_stores_that_cannot_be_used_change_nothing(aws, ansible, iam_snapshot, tmp_path, store_key):
     (tmp_path / "adir").mkdir()
     (tmp_path / "junk.json").write_text("not json")
     (tmp_path / "other.json").write_text(json.dumps({"access_key_id": "AKIAOTHER", "secret_access_key": "s", "user_name": "someone"}))
@@ -180,9 +197,16 @@ def test_stores_that_cannot_be_used_change_nothing(aws, ansible, iam_snapshot, t
         ("reserved ssm name", "ssm:AmazonCloudWatch-agent-key", "readable by every host running the CloudWatch agent"),
         ("bad form", "vault:secret/agent", "access_key_store must be ssm:NAME"),
         ("relative path", "file:keys/agent.json", "needs an absolute path"),
+        ("the account's aws/ssm key", "ssm:/agent/key", "needs kms_key_id, a customer managed KMS key"),
+        ("aws/ssm by name", ("ssm:/agent/key", "alias/aws/ssm"), "needs kms_key_id, a customer managed KMS key"),
+        ("a key that does not exist", ("ssm:/agent/key", "alias/no-such-key"), "KMS key alias/no-such-key does not exist"),
     ]
     before = iam_snapshot()
-    tasks = [(name, {"name": USER, "purpose": "server", "access_key_state": "present", "access_key_store": spec}) for name, spec, _message in cases]
+    tasks = []
+    for name, spec, _message in cases:
+        spec, key = spec if isinstance(spec, tuple) else (spec, None)
+        args = {"name": USER, "purpose": "server", "access_key_state": "present", "access_key_store": spec}
+        tasks.append((name, dict(args, kms_key_id=key) if key else args))
     tasks.append(("no store", {"name": USER, "purpose": "server", "access_key_state": "rotate"}))
     run = run_tasks(ansible, tmp_path, tasks)
     for name, _spec, message in cases:
@@ -218,14 +242,19 @@ def test_secrets_never_in_diff_or_warnings(aws, ansible, tmp_path):
     assert secret not in json.dumps(rotated)
 
 
-def test_update_policies_and_tags(aws, ansible):
+def test_update_policies_and_tags(aws, ansible, iam_snapshot):
     iam = aws.client("iam")
     base = {"name": USER, "purpose": "server", "tags": {"a": "1"}}
     ansible.module(MODULE, base)
-    updated = ansible.module(MODULE, dict(base, ssm_managed=True, tags={"b": "2"}))
+    # AmazonSSMManagedInstanceCore would let every holder of the user's key read every parameter.
+    before = iam_snapshot()
+    refused = ansible.module(MODULE, dict(base, ssm_managed=True), expect_failure=True)
+    assert "ssm_managed=true is refused for users" in refused["msg"] and iam_snapshot() == before
+    logs_read = "arn:aws:iam::aws:policy/CloudWatchLogsReadOnlyAccess"
+    updated = ansible.module(MODULE, dict(base, managed_policies=[logs_read], tags={"b": "2"}))
     assert updated["changed"] is True
     policies = sorted(p["PolicyArn"] for p in iam.list_attached_user_policies(UserName=USER)["AttachedPolicies"])
-    assert policies == ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", SERVER_POLICY]
+    assert policies == [SERVER_POLICY, logs_read]
     assert {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName=USER)["Tags"]} == dict(OWNER, b="2")
     reverted = ansible.module(MODULE, dict(base, tags={"b": "2"}))
     assert reverted["user"]["attached_policies"] == [SERVER_POLICY]
@@ -236,7 +265,7 @@ def test_absent_deletes_user_keys_and_the_stored_key(aws, ansible, tmp_path):
     iam = aws.client("iam")
     file_store = tmp_path / "key.json"
     base = {"name": USER, "purpose": "server", "access_key_store": f"file:{file_store}"}
-    ansible.module(MODULE, dict(base, access_key_state="present", ssm_managed=True))
+    ansible.module(MODULE, dict(base, access_key_state="present"))
     ansible.module(MODULE, dict(base, access_key_state="rotate"))
 
     check = ansible.module(MODULE, dict(base, state="absent"), check=True)

@@ -125,7 +125,9 @@ def awx_private_data_dir(root, aws_url, host, package):
         "all": {
             "children": ["cloudwatch_ec2", "cloudwatch_onprem", "ungrouped"],
             "vars": {
-                "cloudwatch_iam_users": [{"name": "awx-onprem", "access_key_store": "ssm:/cloudwatch/awx-onprem-key"}],
+                "cloudwatch_iam_users": [
+                    {"name": "awx-onprem", "access_key_store": "ssm:/cloudwatch/awx-onprem-key", "kms_key_id": "alias/cloudwatch-agent-keys"}
+                ],
                 "cloudwatch_publish_configs": [
                     {"name": "AmazonCloudWatch-awx", "config": {"metrics": {"metrics_collected": {"mem": {"measurement": ["mem_used_percent"]}}}}}
                 ],
@@ -165,7 +167,7 @@ def podman_exec(host, *argv):
     return subprocess.run(["podman", "exec", host, *argv], capture_output=True, text=True, check=False)
 
 
-def test_site_runs_under_ansible_runner_as_awx_runs_it(aws, tmp_path, onprem_host, agent_package):
+def test_site_runs_under_ansible_runner_as_awx_runs_it(aws, tmp_path, onprem_host, agent_package, store_key):
     data = tmp_path / "runner"
     awx_private_data_dir(data, aws.url, onprem_host, agent_package)
     # Nothing of the test session's own AWS settings leaks in: the job sees only what AWX would inject, and

@@ -4,12 +4,13 @@ allowed, and changes nothing, in AWS or on the host.
 
 The cases cover the modules (wrong types, unknown choices, names IAM rejects, malformed JSON, the
 parameter prefix, an oversized configuration, missing credentials, conflicting options, policies that do
-not exist, a log group of another region) and the roles' variables (argument_specs and preflight checks).
+not exist, a log group of another region, log rights on no named log group, a prefix over AWS's log groups, an
+OIDC provider made outside the collection that lacks the audience) and the roles' variables (argument_specs and preflight checks).
 They run as one generated playbook, one block per case, so a failing case does not stop the others:
 one ansible-playbook run for all of them. Before and after, the test reads the account's IAM, SSM and
 Logs state (tests/tools/iam_eval.py ``account_snapshot``) and the host's agent paths, which must not differ.
-The account is not empty: a role, an instance profile, a collection user with two active keys, a
-parameter and a log group exist, and some cases aim at them.
+The account is not empty: a role, an instance profile, a collection user with two active keys, a user the
+collection did not create, a parameter and a log group exist, and some cases aim at them.
 
 ``expect`` lists what the message must contain (case-insensitive); ``a|b`` accepts either.
 The role cases run the roles with ``check_mode`` applied to every task of the agent role, so a case
@@ -40,6 +41,7 @@ NO_CREDENTIALS = {
 }
 VALID_CONFIG = {"metrics": {"metrics_collected": {"mem": {"measurement": ["mem_used_percent"]}}}}
 OIDC = "https://oidc.example.com/id/BAD"
+FOREIGN_OIDC = "oidc.example.com/id/FOREIGN"  # a provider made outside the collection, seeded below
 
 
 def _big_config():
@@ -49,7 +51,8 @@ def _big_config():
 
 
 def _exporter(**args):
-    return dict({"name": "BadExporter", "oidc_provider_url": OIDC, "service_account": "system:serviceaccount:a:b"}, **args)
+    base = {"name": "BadExporter", "oidc_provider_url": OIDC, "service_account": "system:serviceaccount:a:b", "log_group_names": ["/exporters/bad"]}
+    return dict(base, **args)
 
 
 # (id, module or role, arguments or role variables, what the message must contain[, environment])
@@ -83,6 +86,14 @@ CASES = [
     ("role-description-too-long", ROLE, {"purpose": "server", "description": "d" * 1001}, ["description", "1000"]),
     ("role-no-credentials", ROLE, {"purpose": "server"}, ["credentials"], NO_CREDENTIALS),
     ("role-unknown-option", ROLE, {"purpose": "server", "policies": ["x"]}, ["policies", "managed_policies"]),
+    ("role-unowned", ROLE, {"purpose": "server", "name": "SeededRole"}, ["SeededRole", "managed-by=observability.cloudwatch", "adopt=true"]),
+    (
+        "role-unowned-replace-trust",
+        ROLE,
+        {"purpose": "server", "name": "SeededRole", "replace_trust_policy": True, "instance_profile": False},
+        ["SeededRole", "adopt=true"],
+    ),
+    ("role-adopt-wrong-type", ROLE, {"purpose": "server", "adopt": "perhaps"}, ["adopt", "bool"]),
     # -- agent_iam_user
     ("user-missing-purpose", USER, {"name": "bad-user"}, ["purpose", "server|missing|required"]),
     ("user-name-too-long", USER, {"name": "u" * 65, "purpose": "server"}, ["name", "64"]),
@@ -115,6 +126,7 @@ CASES = [
     ),
     ("user-policy-missing", USER, {"name": "bad-user", "purpose": "server", "managed_policies": ["NoSuchPolicy"]}, ["NoSuchPolicy", "not exist|not found"]),
     ("user-no-credentials", USER, {"name": "bad-user", "purpose": "server"}, ["credentials"], NO_CREDENTIALS),
+    ("user-unowned", USER, {"name": "hand-made-user", "purpose": "server"}, ["hand-made-user", "managed-by=observability.cloudwatch", "adopt=true"]),
     # -- agent_config
     ("config-no-prefix", CONFIG, {"name": "my-agent-config", "config": VALID_CONFIG}, ["name|my-agent-config", "AmazonCloudWatch-"]),
     ("config-malformed-json", CONFIG, {"name": "AmazonCloudWatch-bad", "content": '{"metrics": {'}, ["content|JSON", "JSON"]),
@@ -159,7 +171,7 @@ CASES = [
     (
         "exporter-other-account-without-external-id",
         EXPORTER,
-        {"name": "BadExporter", "trusted_role_arns": ["arn:aws:iam::210987654321:role/shipper"]},
+        {"name": "BadExporter", "trusted_role_arns": ["arn:aws:iam::210987654321:role/shipper"], "data_types": ["traces"]},
         ["trusted_role_arns", "external_id", "principal_org_id"],
     ),
     ("exporter-plain-http-issuer", EXPORTER, _exporter(oidc_provider_url="http://oidc.example.com/id/BAD"), ["oidc_provider_url", "https"]),
@@ -181,7 +193,7 @@ CASES = [
         "exporter-provider-missing",
         EXPORTER,
         {"name": "BadExporter", "oidc_provider_arn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/nowhere.example.com",
-         "service_account": "system:serviceaccount:a:b"},
+         "service_account": "system:serviceaccount:a:b", "log_group_names": ["/exporters/bad"]},
         ["oidc_provider_arn|nowhere.example.com", "not exist|not found|no such"],
     ),
     (
@@ -193,6 +205,40 @@ CASES = [
     ("exporter-user-without-store", EXPORTER, {"name": "bad-exporter-user", "auth_method": "iam_user"}, ["access_key_store"]),
     ("exporter-store-with-role", EXPORTER, _exporter(access_key_store="file:{tmp}/exporter.json"), ["access_key_store", "iam_user"]),
     ("exporter-name-with-spaces", EXPORTER, _exporter(name="Bad Exporter"), ["name", "+=,.@_-"]),
+    ("exporter-unowned-role", EXPORTER, _exporter(name="SeededRole"), ["SeededRole", "managed-by=observability.cloudwatch", "adopt=true"]),
+    (
+        "exporter-unowned-user",
+        EXPORTER,
+        {"name": "hand-made-user", "auth_method": "iam_user", "access_key_store": "file:{tmp}/exporter.json"},
+        ["hand-made-user", "adopt=true"],
+    ),
+    (
+        "exporter-user-replace-trust",
+        EXPORTER,
+        {"name": "bad-exporter-user", "auth_method": "iam_user", "access_key_store": "file:{tmp}/exporter.json", "replace_trust_policy": True},
+        ["replace_trust_policy", "iam_role"],
+    ),
+    (
+        "exporter-logs-without-log-groups",
+        EXPORTER,
+        _exporter(log_group_names=None),
+        ["log_group_names", "log_group_prefix", "allow_all_log_groups", "cloudtrail"],
+    ),
+    ("exporter-prefix-covers-aws", EXPORTER, _exporter(log_group_prefix="/aws/"), ["log_group_prefix", "/aws/"]),
+    ("exporter-prefix-wildcard", EXPORTER, _exporter(log_group_prefix="/exporters/*"), ["log_group_prefix", "wildcard"]),
+    ("exporter-namespaces-without-metrics", EXPORTER, _exporter(metric_namespaces=["ManagedDB"]), ["metric_namespaces", "metrics"]),
+    (
+        "exporter-namespace-of-aws",
+        EXPORTER,
+        _exporter(data_types=["metrics"], metric_namespaces=["AWS/RDS"]),
+        ["metric_namespaces", "AWS/"],
+    ),
+    (
+        "exporter-foreign-provider-audience",
+        EXPORTER,
+        _exporter(oidc_provider_url="https://" + FOREIGN_OIDC),
+        [FOREIGN_OIDC, "sts.amazonaws.com", "vendor-client", "add-client-id-to-open-id-connect-provider"],
+    ),
     # -- role observability.cloudwatch.agent (variables; runs in check mode on this machine)
     ("agent-unknown-mode", AGENT, {"cloudwatch_agent_mode": "cloud"}, ["cloudwatch_agent_mode", "onPremise"]),
     ("agent-unknown-source", AGENT, {"cloudwatch_agent_config_source": "s3"}, ["cloudwatch_agent_config_source", "inline"]),
@@ -264,7 +310,15 @@ CASES = [
         {"cloudwatch_iam_roles": [], "cloudwatch_iam_exporters": [{"name": "e", "auth_method": "password"}]},
         ["auth_method", "iam_role"],
     ),
+    (
+        "iam-exporter-logs-without-log-groups",
+        IAM,
+        {"cloudwatch_iam_roles": [], "cloudwatch_iam_exporters": [{"name": "e", "trusted_role_arns": [f"arn:aws:iam::{ACCOUNT}:role/a"]}]},
+        ["log_group_names", "log_group_prefix", "allow_all_log_groups"],
+    ),
     ("iam-max-age-wrong-type", IAM, {"cloudwatch_iam_key_max_age_days": "old"}, ["cloudwatch_iam_key_max_age_days", "int"]),
+    ("iam-role-unowned", IAM, {"cloudwatch_iam_roles": [{"purpose": "server", "name": "SeededRole"}]}, ["SeededRole", "cloudwatch_iam_adopt"]),
+    ("iam-adopt-wrong-type", IAM, {"cloudwatch_iam_adopt": "perhaps"}, ["cloudwatch_iam_adopt", "bool"]),
 ]
 
 
@@ -275,6 +329,8 @@ def _seed(aws, tmp):
     iam.create_instance_profile(InstanceProfileName="TakenProfile")
     iam.add_role_to_instance_profile(InstanceProfileName="TakenProfile", RoleName="SeededRole")
     iam.create_user(UserName="seeded-user", Tags=[{"Key": "managed-by", "Value": "observability.cloudwatch"}])
+    iam.create_user(UserName="hand-made-user")
+    iam.attach_user_policy(UserName="hand-made-user", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
     iam.attach_user_policy(UserName="seeded-user", PolicyArn="arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy")
     first = iam.create_access_key(UserName="seeded-user")["AccessKey"]
     iam.create_access_key(UserName="seeded-user")
@@ -282,6 +338,7 @@ def _seed(aws, tmp):
     (tmp / "seeded.json").chmod(0o600)
     aws.client("ssm").put_parameter(Name="AmazonCloudWatch-seed", Type="String", Value=json.dumps(VALID_CONFIG))
     aws.client("logs").create_log_group(logGroupName="seeded-logs")
+    iam.create_open_id_connect_provider(Url="https://" + FOREIGN_OIDC, ClientIDList=["vendor-client"], ThumbprintList=["a" * 40])
     aws.client("logs", region_name="eu-west-1").create_log_group(logGroupName="seeded-logs")
 
 

@@ -5,7 +5,8 @@ import json
 import stat
 from pathlib import Path
 
-import local_aws  # from tests/tools (pytest.ini pythonpath)
+import iam_eval  # from tests/tools (pytest.ini pythonpath)
+import local_aws
 
 MODULE = "observability.cloudwatch.exporter_access"
 PLAYBOOK = Path(__file__).parent / "playbooks" / "exporter_access.yml"
@@ -16,7 +17,8 @@ URL = "https://" + ISSUER
 PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{ISSUER}"
 SUBJECT = "system:serviceaccount:exporter:otel-collector"
 OWNER = {"managed-by": "observability.cloudwatch"}
-PARAMETERS = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/AmazonCloudWatch-*"
+LOGS = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:"
+PREFIX = "/managed-db/"
 LOG_ACTIONS_GROUP = ["logs:CreateLogGroup", "logs:DescribeLogStreams", "logs:PutRetentionPolicy"]
 LOG_ACTIONS_STREAM = ["logs:CreateLogStream", "logs:PutLogEvents"]
 TRACE_ACTIONS = [
@@ -27,7 +29,10 @@ TRACE_ACTIONS = [
     "xray:PutTraceSegments",
 ]
 # What a role run with an OIDC provider reads when nothing changes (the module's notes promise it).
-ROLE_READS = {"GetRole": 1, "GetRolePolicy": 1, "ListAttachedRolePolicies": 1, "ListOpenIDConnectProviders": 1, "GetOpenIDConnectProvider": 1}
+ROLE_READS = {
+    "GetRole": 1, "GetRolePolicy": 1, "ListAttachedRolePolicies": 1, "ListRolePolicies": 1, "ListOpenIDConnectProviders": 1,
+    "GetOpenIDConnectProvider": 1,
+}
 WRITES = {
     "CreateOpenIDConnectProvider",
     "CreateRole",
@@ -61,22 +66,31 @@ def role_policy(iam, role):
     return iam.get_role_policy(RoleName=role, PolicyName="cloudwatch-exporter")["PolicyDocument"]
 
 
-def seed_policy(groups=None, streams=None, metrics=False):
+def seed_policy(names=(), prefix=None, metrics=False, namespaces=None):
     """The permission policy an exporter gets, statement by statement (as ``by_sid`` returns it)."""
     policy = {
-        "ExporterListLogGroups": {"Effect": "Allow", "Action": ["logs:DescribeLogGroups"], "Resource": ["*"]},
-        "ExporterWriteLogGroups": {"Effect": "Allow", "Action": LOG_ACTIONS_GROUP, "Resource": sorted(groups or ["*"])},
-        "ExporterWriteLogStreams": {"Effect": "Allow", "Action": LOG_ACTIONS_STREAM, "Resource": sorted(streams or ["*"])},
+        "ExporterListLogGroups": {"Effect": "Allow", "Action": ["logs:DescribeLogGroups"], "Resource": [LOGS + "*"]},
         "ExporterWriteTraces": {"Effect": "Allow", "Action": TRACE_ACTIONS, "Resource": ["*"]},
-        "ExporterReadParameters": {"Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": [PARAMETERS]},
     }
+    if names:
+        streams = sorted(LOGS + name + ":*" for name in names)
+        groups = sorted([LOGS + name for name in names] + streams)
+        policy["ExporterWriteLogGroups"] = {"Effect": "Allow", "Action": LOG_ACTIONS_GROUP, "Resource": groups}
+        policy["ExporterWriteLogStreams"] = {"Effect": "Allow", "Action": LOG_ACTIONS_STREAM, "Resource": streams}
+    if prefix:
+        policy["ExporterPrefixDescribeLogStreams"] = {"Effect": "Allow", "Action": ["logs:DescribeLogStreams"], "Resource": [LOGS + prefix + "*"]}
+        policy["ExporterPrefixWriteLogStreams"] = {"Effect": "Allow", "Action": LOG_ACTIONS_STREAM, "Resource": [LOGS + prefix + "*:log-stream:*"]}
     if metrics:
         policy["ExporterWriteMetrics"] = {"Effect": "Allow", "Action": ["cloudwatch:PutMetricData"], "Resource": ["*"]}
+        if namespaces:
+            policy["ExporterWriteMetrics"]["Condition"] = {"StringEquals": {"cloudwatch:namespace": namespaces}}
     return policy
 
 
 def oidc_args(**extra):
-    return dict({"name": "exporter", "oidc_provider_url": URL, "service_account": SUBJECT}, **extra)
+    """An OIDC exporter's arguments; its logs go under PREFIX unless ``extra`` says where."""
+    scope = {} if {"log_group_names", "log_group_prefix", "allow_all_log_groups"} & set(extra) else {"log_group_prefix": PREFIX}
+    return dict({"name": "exporter", "oidc_provider_url": URL, "service_account": SUBJECT}, **scope, **extra)
 
 
 def test_role_four_step_drill(aws, ansible):
@@ -119,7 +133,8 @@ def test_role_four_step_drill(aws, ansible):
             "Condition": {"StringEquals": {f"{ISSUER}:aud": "sts.amazonaws.com", f"{ISSUER}:sub": SUBJECT}},
         }
     ]
-    assert by_sid(role_policy(iam, "exporter")) == seed_policy()
+    assert by_sid(role_policy(iam, "exporter")) == seed_policy(prefix=PREFIX)
+    assert created["log_groups_unrestricted"] is False
     assert iam.list_attached_role_policies(RoleName="exporter")["AttachedPolicies"] == []
     provider = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=PROVIDER_ARN)
     assert provider["ClientIDList"] == ["sts.amazonaws.com"]
@@ -138,7 +153,7 @@ def test_role_four_step_drill(aws, ansible):
     assert again["role"]["arn"] == created["role"]["arn"]
 
 
-def test_narrowing_to_log_groups_changes_only_the_policy(aws, ansible):
+def test_naming_log_groups_instead_of_a_prefix_changes_only_the_policy(aws, ansible):
     iam = aws.client("iam")
     ansible.module(MODULE, oidc_args())
     trust_before = iam.get_role(RoleName="exporter")["Role"]["AssumeRolePolicyDocument"]
@@ -151,12 +166,10 @@ def test_narrowing_to_log_groups_changes_only_the_policy(aws, ansible):
     assert WRITES & set(operations(calls)) == {"PutRolePolicy"}
     assert local_aws.operation_counts(calls) == dict(ROLE_READS, GetCallerIdentity=1, PutRolePolicy=1)
     assert iam.get_role(RoleName="exporter")["Role"]["AssumeRolePolicyDocument"] == trust_before
-    arns = [f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}" for name in ("/managed-db/prod", "/managed-db/audit")]
-    streams = [arn + ":*" for arn in arns]
-    assert by_sid(role_policy(iam, "exporter")) == seed_policy(groups=arns + streams, streams=streams)
+    assert by_sid(role_policy(iam, "exporter")) == seed_policy(names=["/managed-db/prod", "/managed-db/audit"])
     before = narrowed["diff"]["before"]["role"]["inline_policies"]["cloudwatch-exporter"]
     after = narrowed["diff"]["after"]["role"]["inline_policies"]["cloudwatch-exporter"]
-    assert by_sid(before) == seed_policy() and by_sid(after) == by_sid(role_policy(iam, "exporter"))
+    assert by_sid(before) == seed_policy(prefix=PREFIX) and by_sid(after) == by_sid(role_policy(iam, "exporter"))
     assert aws.client("logs").describe_log_groups()["logGroups"] == [], "log groups are created only on request"
 
     assert ansible.module(MODULE, oidc_args(log_group_names=groups))["changed"] is False
@@ -165,7 +178,8 @@ def test_narrowing_to_log_groups_changes_only_the_policy(aws, ansible):
 def test_trusted_roles_with_external_id_and_metrics(aws, ansible):
     iam = aws.client("iam")
     vendor = ["arn:aws:iam::210987654321:role/shipper", "arn:aws:iam::210987654321:role/shipper-eu"]
-    args = {"name": "vendor", "trusted_role_arns": vendor, "external_id": "tenant-42", "data_types": ["logs", "traces", "metrics"]}
+    args = {"name": "vendor", "trusted_role_arns": vendor, "external_id": "tenant-42", "data_types": ["logs", "traces", "metrics"],
+            "log_group_names": ["/vendor"], "metric_namespaces": ["Vendor/Telemetry"]}
     result = ansible.module(MODULE, args)
     assert result["oidc_provider"] is None
     trust = iam.get_role(RoleName="vendor")["Role"]["AssumeRolePolicyDocument"]
@@ -178,7 +192,7 @@ def test_trusted_roles_with_external_id_and_metrics(aws, ansible):
             "Condition": {"StringEquals": {"sts:ExternalId": "tenant-42"}},
         }
     ]
-    assert by_sid(role_policy(iam, "vendor")) == seed_policy(metrics=True)
+    assert by_sid(role_policy(iam, "vendor")) == seed_policy(names=["/vendor"], metrics=True, namespaces="Vendor/Telemetry")
     assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
     assert ansible.module(MODULE, args)["changed"] is False
 
@@ -187,13 +201,14 @@ def test_a_role_of_another_account_without_an_external_id_is_refused_and_nothing
     """The confused deputy: a vendor's role trusted without an external id would let any of its customers in."""
     vendor = ["arn:aws:iam::210987654321:role/shipper"]
     before = iam_snapshot()
-    refused = ansible.module(MODULE, {"name": "vendor", "trusted_role_arns": vendor}, expect_failure=True)
+    refused = ansible.module(MODULE, {"name": "vendor", "trusted_role_arns": vendor, "data_types": ["traces"]}, expect_failure=True)
     assert "is in another account than role vendor" in refused["msg"] and "external_id" in refused["msg"]
     assert iam_snapshot() == before
 
-    waived = ansible.module(MODULE, {"name": "vendor", "trusted_role_arns": vendor, "allow_cross_account_without_external_id": True})
+    waived = ansible.module(MODULE, {"name": "vendor", "trusted_role_arns": vendor, "allow_cross_account_without_external_id": True,
+                                     "data_types": ["traces"]})
     assert any("without an external id" in w for w in waived["warnings"])
-    organization = ansible.module(MODULE, {"name": "vendor", "trusted_role_arns": vendor, "principal_org_id": "o-abcdefghij"})
+    organization = ansible.module(MODULE, {"name": "vendor", "trusted_role_arns": vendor, "principal_org_id": "o-abcdefghij", "data_types": ["traces"]})
     assert organization["changed"] is True
     trust = aws.client("iam").get_role(RoleName="vendor")["Role"]["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-abcdefghij"}}
@@ -210,7 +225,7 @@ def test_an_oidc_trust_without_a_subject_is_refused_and_nothing_written(aws, ans
     assert iam_snapshot() == before
 
     # An issuer that mints an audience per customer: the explicit opt-out, reported.
-    result = ansible.module(MODULE, {"name": "exporter", "oidc_provider_url": URL, "allow_any_subject": True, "parameter_access": False})
+    result = ansible.module(MODULE, {"name": "exporter", "oidc_provider_url": URL, "allow_any_subject": True, "log_group_prefix": PREFIX})
     assert result["subject_unrestricted"] is True
     assert any("allow_any_subject=true: any workload" in w for w in result["warnings"])
     condition = aws.client("iam").get_role(RoleName="exporter")["Role"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]
@@ -219,7 +234,7 @@ def test_an_oidc_trust_without_a_subject_is_refused_and_nothing_written(aws, ans
 
 def test_a_subject_with_a_wildcard_is_matched_with_string_like(aws, ansible):
     subject = "repo:example-org/telemetry:ref:refs/heads/*"
-    result = ansible.module(MODULE, {"name": "exporter", "oidc_provider_url": URL, "subject": subject})
+    result = ansible.module(MODULE, {"name": "exporter", "oidc_provider_url": URL, "subject": subject, "data_types": ["traces"]})
     assert result["subject_unrestricted"] is False
     condition = aws.client("iam").get_role(RoleName="exporter")["Role"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]
     assert condition == {"StringEquals": {f"{ISSUER}:aud": "sts.amazonaws.com"}, "StringLike": {f"{ISSUER}:sub": subject}}
@@ -244,9 +259,8 @@ def test_user_variant_persists_key(aws, ansible, tmp_path):
     assert created["access_key_id"] == record["access_key_id"]
     assert record["secret_access_key"] not in json.dumps(created), "the secret is in the store only"
     assert record["user_name"] == "exporter-user"
-    arn = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/db"
     policy = iam.get_user_policy(UserName="exporter-user", PolicyName="cloudwatch-exporter")["PolicyDocument"]
-    assert by_sid(policy) == seed_policy(groups=[arn, arn + ":*"], streams=[arn + ":*"])
+    assert by_sid(policy) == seed_policy(names=["/db"])
     assert iam.list_attached_user_policies(UserName="exporter-user")["AttachedPolicies"] == []
     tags = {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName="exporter-user")["Tags"]}
     assert tags == OWNER
@@ -381,3 +395,74 @@ def test_playbook_shows_form_values(aws, ansible, tmp_path):
     record = json.loads((tmp_path / "key.json").read_text())
     assert key_id == f"Access key ID: {record['access_key_id']}"
     assert record["secret_access_key"] not in run.output, "the secret never reaches the output"
+
+
+def _provider_state(iam, arn):
+    provider = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    return sorted(provider["ClientIDList"]), sorted(provider["ThumbprintList"]), provider.get("Tags", [])
+
+
+def test_a_provider_created_elsewhere_is_never_changed(aws, ansible):
+    """Other roles may trust a provider the collection did not create: a missing audience fails, nothing written."""
+    iam = aws.client("iam")
+    iam.create_open_id_connect_provider(
+        Url=URL, ClientIDList=["vendor-client"], ThumbprintList=["a" * 40], Tags=[{"Key": "team", "Value": "platform"}]
+    )
+    provider_before = _provider_state(iam, PROVIDER_ARN)
+    account_before = iam_eval.account_snapshot(aws.client)
+    for args in (oidc_args(), oidc_args(oidc_provider_url=None, oidc_provider_arn=PROVIDER_ARN)):
+        args = {k: v for k, v in args.items() if v is not None}
+        for check_mode in (True, False):
+            with aws.record() as calls:
+                refused = ansible.module(MODULE, args, check=check_mode, expect_failure=True)
+            assert refused["msg"].startswith(f"OIDC provider {PROVIDER_ARN} was not created by this collection")
+            assert "audience sts.amazonaws.com" in refused["msg"] and "(vendor-client)" in refused["msg"]
+            assert "aws iam add-client-id-to-open-id-connect-provider" in refused["msg"]
+            assert not WRITES & set(operations(calls)) and "AddClientIDToOpenIDConnectProvider" not in operations(calls)
+    assert _provider_state(iam, PROVIDER_ARN) == provider_before
+    assert iam_eval.account_snapshot(aws.client) == account_before
+    assert iam.list_roles()["Roles"] == []
+
+    # The audience the provider has: the role is created, the provider stays as it was.
+    used = ansible.module(MODULE, oidc_args(audience="vendor-client", thumbprints=["b" * 40]))
+    assert used["changed"] is True and used["oidc_provider"]["client_ids"] == ["vendor-client"]
+    assert any("thumbprints were left" in w for w in used["warnings"])
+    assert _provider_state(iam, PROVIDER_ARN) == provider_before
+
+
+def test_logs_without_a_log_group_are_refused_before_any_call(aws, ansible):
+    """A policy on every log group lets its holder forge entries in, or shorten the retention of, CloudTrail's."""
+    before = iam_eval.account_snapshot(aws.client)
+    user = {"name": "exporter-user", "auth_method": "iam_user", "access_key_store": "file:/nonexistent/key.json"}
+    for args in (oidc_args(log_group_names=None), user):
+        args = {k: v for k, v in args.items() if v is not None}
+        with aws.record() as calls:
+            refused = ansible.module(MODULE, args, expect_failure=True)
+        assert "no log group is named" in refused["msg"] and "CloudTrail" in refused["msg"]
+        assert all(way in refused["msg"] for way in ("log_group_names", "log_group_prefix", "allow_all_log_groups=true"))
+        assert local_aws.operation_counts(calls) == {}, "refused before any AWS call"
+    assert iam_eval.account_snapshot(aws.client) == before
+
+
+def test_all_log_groups_only_when_asked_reported_and_never_create_or_retention(aws, ansible):
+    result = ansible.module(MODULE, oidc_args(allow_all_log_groups=True))
+    assert result["log_groups_unrestricted"] is True
+    assert any("allow_all_log_groups=true" in w and "CloudTrail" in w for w in result["warnings"])
+    holder = iam_eval.evaluator_for(aws.client("iam"), "role", "exporter")
+    assert holder.allowed("logs:PutLogEvents", LOGS + "/any/group:log-stream:s")
+    assert not holder.allowed("logs:PutLogEvents", f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/any/group:log-stream:s")
+    for action in ("logs:CreateLogGroup", "logs:PutRetentionPolicy"):
+        assert not holder.allowed(action, LOGS + "/aws/cloudtrail/x"), action
+
+
+def test_a_prefix_holder_writes_under_its_prefix_and_nowhere_else(aws, ansible):
+    ansible.module(MODULE, oidc_args(data_types=["logs", "metrics"], metric_namespaces=["ManagedDB/*"]))
+    holder = iam_eval.evaluator_for(aws.client("iam"), "role", "exporter")
+    assert holder.allowed("logs:PutLogEvents", LOGS + PREFIX + "postgresql:log-stream:s")
+    assert holder.allowed("logs:CreateLogStream", LOGS + PREFIX + "postgresql:log-stream:s")
+    assert not holder.allowed("logs:PutLogEvents", LOGS + "aws-cloudtrail-logs-123456789012-1a2b3c4d:log-stream:s")
+    assert not holder.allowed("logs:PutLogEvents", LOGS + "/aws/cloudtrail/x:log-stream:s")
+    assert not holder.allowed("logs:PutRetentionPolicy", LOGS + PREFIX + "postgresql")
+    assert not holder.allowed("logs:CreateLogGroup", LOGS + PREFIX + "new")
+    assert holder.allowed("cloudwatch:PutMetricData", "*", {"cloudwatch:namespace": "ManagedDB/Replicas"})
+    assert not holder.allowed("cloudwatch:PutMetricData", "*", {"cloudwatch:namespace": "Billing"})

@@ -82,7 +82,7 @@ def _module_cases(store_dir, suffix=""):
             },
         ),
         "agent_config": (
-            {"ssm"},
+            {"ssm", "sts"},
             {"name": parameter, "config": _config(60)},
             {"name": parameter, "config": _config(30)},
         ),

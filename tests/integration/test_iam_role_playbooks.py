@@ -40,7 +40,8 @@ def fleet_vars(tmp_path):
             {"name": "cw-admin", "purpose": "admin"},
         ],
         "cloudwatch_iam_exporters": [
-            {"name": "db-exporter", "trusted_role_arns": ["arn:aws:iam::210987654321:role/exporter"], "external_id": "x-123"},
+            {"name": "db-exporter", "trusted_role_arns": ["arn:aws:iam::210987654321:role/exporter"], "external_id": "x-123",
+             "log_group_names": ["/exporters/db"]},
         ],
         "cloudwatch_iam_tags": {"team": "observability"},
     }

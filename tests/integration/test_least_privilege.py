@@ -2,7 +2,7 @@
 """Least privilege, proven: what every identity the collection creates may do, read back from IAM.
 
 The ``iam`` playbook creates every kind of identity the collection makes (the server and admin roles,
-on-premises server and admin users, exporters by role and by user, narrowed to log groups or not).
+on-premises server and admin users, exporters by role and by user, narrowed to log groups or to a prefix).
 The test then reads their effective identity-based policies back from the account (managed policies at
 their default version, inline policies) and evaluates a table of (action, resource) -> allowed or denied
 with tests/tools/iam_eval.py (IAM's wildcards, explicit denies, permission boundaries). "No IAM action" and
@@ -101,6 +101,8 @@ def test_catalogue_knows_the_actions_and_expands_wildcards():
 
 # -- the identities the collection creates -----------------------------------------------------------
 EXPORTER_GROUP = "exporter-logs"
+EXPORTER_PREFIX = "/exporters/db/"
+CLOUDTRAIL_GROUP = "aws-cloudtrail-logs-123456789012-1a2b3c4d"
 
 
 def _iam_vars(store_dir):
@@ -118,7 +120,12 @@ def _iam_vars(store_dir):
                 "service_account": "system:serviceaccount:obs:exporter",
                 "log_group_names": [EXPORTER_GROUP],
             },
-            {"name": "ExporterWide", "oidc_provider_url": oidc, "service_account": "system:serviceaccount:obs:wide"},
+            {
+                "name": "ExporterPrefix",
+                "oidc_provider_url": oidc,
+                "service_account": "system:serviceaccount:obs:prefix",
+                "log_group_prefix": EXPORTER_PREFIX,
+            },
             {
                 "name": "exporter-user",
                 "auth_method": "iam_user",
@@ -138,7 +145,7 @@ IDENTITIES = {
     ("user", "cw-onprem-admin"): {"agent", "admin", "onprem"},
     ("role", "ExporterNarrow"): {"exporter", "narrow"},
     ("user", "exporter-user"): {"exporter", "narrow", "metrics"},
-    ("role", "ExporterWide"): {"exporter", "wide"},
+    ("role", "ExporterPrefix"): {"exporter", "prefix"},
 }
 
 # (who, action, resource, allowed): "who" is a role from IDENTITIES; each row applies to all that play it.
@@ -174,11 +181,15 @@ TABLE = [
     ("agent", "iam:<every action>", "*", DENY),
     ("exporter", "iam:<every action>", "*", DENY),
     ("onprem", "iam:CreateAccessKey", f"arn:aws:iam::{ACCOUNT}:user/cw-onprem-server", DENY),
-    # Exporters: write logs and traces, read the agent's parameters; narrowed, only to their log groups.
-    ("exporter", "logs:DescribeLogGroups", "*", ALLOW),
+    # Exporters: write logs to their log groups (named or under a prefix) and traces; no parameter by default.
+    ("exporter", "logs:DescribeLogGroups", log_group(":log-stream:"), ALLOW),  # as CloudWatch Logs authorizes it
     ("exporter", "xray:PutTraceSegments", "*", ALLOW),
     ("exporter", "xray:GetSamplingRules", "*", ALLOW),
-    ("exporter", "ssm:GetParameters", parameter("AmazonCloudWatch-linux"), ALLOW),
+    ("exporter", "ssm:GetParameters", parameter("AmazonCloudWatch-linux"), DENY),
+    ("exporter", "logs:PutLogEvents", log_stream(CLOUDTRAIL_GROUP), DENY),
+    ("exporter", "logs:PutLogEvents", log_stream("/aws/cloudtrail/management"), DENY),
+    ("exporter", "logs:PutRetentionPolicy", log_group(CLOUDTRAIL_GROUP), DENY),
+    ("exporter", "logs:CreateLogGroup", log_group("other-team"), DENY),
     ("exporter", "ssm:GetParameters", parameter("prod/db-password"), DENY),
     ("exporter", "ssm:GetParameter", parameter("prod/db-password"), DENY),
     ("exporter", "ssm:PutParameter", parameter("AmazonCloudWatch-linux"), DENY),
@@ -193,7 +204,12 @@ TABLE = [
     ("narrow", "logs:CreateLogStream", log_stream("other-team"), DENY),
     ("narrow", "logs:PutRetentionPolicy", log_group("other-team"), DENY),
     ("narrow", "logs:CreateLogGroup", log_group("other-team"), DENY),
-    ("wide", "logs:PutLogEvents", log_stream("other-team"), ALLOW),  # not narrowed: that is what narrowing is for
+    ("prefix", "logs:PutLogEvents", log_stream(EXPORTER_PREFIX + "postgresql"), ALLOW),
+    ("prefix", "logs:CreateLogStream", log_stream(EXPORTER_PREFIX + "postgresql"), ALLOW),
+    ("prefix", "logs:PutRetentionPolicy", log_group(EXPORTER_PREFIX + "postgresql"), DENY),
+    ("prefix", "logs:CreateLogGroup", log_group(EXPORTER_PREFIX + "new"), DENY),
+    ("prefix", "logs:PutLogEvents", log_stream("other-team"), DENY),
+    ("prefix", "logs:PutLogEvents", log_stream("/exporters/dbx/a"), DENY),
     ("exporter", "cloudwatch:PutMetricData", "*", None),  # decided by "metrics" below
     ("metrics", "cloudwatch:PutMetricData", "*", ALLOW),
 ]

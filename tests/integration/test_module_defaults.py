@@ -8,7 +8,8 @@ from pathlib import Path
 PLAYBOOK = Path(__file__).parent / "playbooks" / "iam_module_defaults.yml"
 
 
-def test_region_and_endpoint_from_module_defaults(aws, ansible):
+def test_region_and_endpoint_from_module_defaults(aws, ansible, make_store_key):
+    make_store_key(region="eu-west-1")
     env = ansible.environment()
     for name in ("AWS_URL", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION"):
         env.pop(name, None)
@@ -28,14 +29,15 @@ def test_region_and_endpoint_from_module_defaults(aws, ansible):
     assert parameter["Type"] == "SecureString"
 
 
-def test_iam_role_connection_variables_reach_every_task_through_module_defaults(aws, ansible, tmp_path):
+def test_iam_role_connection_variables_reach_every_task_through_module_defaults(aws, ansible, tmp_path, make_store_key):
     """cloudwatch_iam_region and cloudwatch_iam_endpoint_url alone (no AWS_URL, no AWS_REGION) carry the iam
     role's AWS tasks, the rotate and retire entry points included; cloudwatch_iam_profile, empty, is left out."""
     env = {name: "" for name in ("AWS_URL", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION")}
+    key = make_store_key(region="eu-west-1")
     variables = {
         "cloudwatch_iam_region": "eu-west-1",
         "cloudwatch_iam_endpoint_url": aws.url,
-        "cloudwatch_iam_users": [{"name": "defaults-user", "access_key_store": "ssm:/agent/defaults-user"}],
+        "cloudwatch_iam_users": [{"name": "defaults-user", "access_key_store": "ssm:/agent/defaults-user", "kms_key_id": key}],
         "cloudwatch_iam_key_max_age_days": 0,
     }
     ansible.playbook("observability.cloudwatch.iam", extra_vars=variables, env=env)

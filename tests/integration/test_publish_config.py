@@ -73,8 +73,9 @@ def test_publishes_every_configuration_to_every_region(aws, ansible, tmp_path):
     published = run.result(ROLE + "Publish every changed configuration to every region")["results"]
     assert [r["changed"] for r in published] == [True] * 4
     assert all(c["access_key_id"] == aws.env["AWS_ACCESS_KEY_ID"] for c in calls)
-    # Every configuration validated and compared in every region first, then read and written.
-    assert operation_counts(calls) == {"GetParameter": 8, "PutParameter": 4}
+    # Every configuration validated and compared in every region first, then read and written; each of those
+    # runs, having a change to make, reads the caller once (allow_root).
+    assert operation_counts(calls) == {"GetParameter": 8, "GetCallerIdentity": 8, "PutParameter": 4}
 
     again = ansible.playbook(PLAYBOOK, extra_vars=extra_vars)
     assert again.stats["localhost"]["changed"] == 0
@@ -168,7 +169,8 @@ def test_check_mode_says_what_would_change_and_takes_no_admin_rights(aws, ansibl
         run = ansible.playbook(PLAYBOOK, extra_vars=admin_vars(), check=True)
     checked = run.result(ROLE + "Validate every configuration in every region")["results"]
     assert [r["changed"] for r in checked] == [True, True]
-    assert set(operation_counts(calls)) <= {"GetUser", "GetUserPolicy", "ListAccessKeys", "GetParameter"}
+    # Reads only: the validation of a change reads the caller as well (allow_root), in check mode too.
+    assert set(operation_counts(calls)) <= {"GetUser", "GetUserPolicy", "ListAccessKeys", "GetParameter", "GetCallerIdentity"}
     assert admin_keys(aws) == [] and parameters(aws, "us-east-1") == {}
 
 
@@ -240,4 +242,4 @@ def test_role_entry_point_from_a_users_playbook(aws, ansible, tmp_path):
     assert run.result(ROLE + "Publish every changed configuration to every region")["results"][0]["changed"]
     assert parameters(aws, "eu-west-1") == {"AmazonCloudWatch-linux": 1}
     assert parameters(aws, "us-east-1") == {}
-    assert operation_counts(calls) == {"GetParameter": 2, "PutParameter": 1}
+    assert operation_counts(calls) == {"GetParameter": 2, "GetCallerIdentity": 2, "PutParameter": 1}

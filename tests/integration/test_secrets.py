@@ -31,16 +31,17 @@ SECRETS_CHECKED = 7  # three users' first keys, the admin user's key of one publ
 KEYS_ROTATED = 3  # the admin user has no key between publishes: the two server users and the iam_user exporter are due
 
 
-def _variables(store):
+def _variables(store, store_key):
     return {
         "cloudwatch_iam_roles": [{"purpose": "server"}],
         "cloudwatch_iam_users": [
             {"name": "cw-secret-server", "purpose": "server", "access_key_store": f"file:{store}/server.json"},
-            {"name": "cw-secret-ssm", "purpose": "server", "access_key_store": f"ssm:{SSM_STORE}"},
+            {"name": "cw-secret-ssm", "purpose": "server", "access_key_store": f"ssm:{SSM_STORE}", "kms_key_id": store_key},
             {"name": "cw-secret-admin", "purpose": "admin"},
         ],
         "cloudwatch_iam_exporters": [
-            {"name": "cw-secret-exporter", "auth_method": "iam_user", "access_key_store": f"file:{store}/exporter.json"},
+            {"name": "cw-secret-exporter", "auth_method": "iam_user", "access_key_store": f"file:{store}/exporter.json",
+             "log_group_names": ["/exporters/secret"]},
         ],
         "cloudwatch_iam_key_max_age_days": 0,
         "cloudwatch_publish_configs": [
@@ -105,12 +106,12 @@ def _written_files(roots, since, skip):
                     yield path
 
 
-def test_no_secret_leaves_its_store(aws, ansible, tmp_path):
+def test_no_secret_leaves_its_store(aws, ansible, tmp_path, store_key):
     store = tmp_path / "keys"
     store.mkdir(mode=0o700)
     log = tmp_path / "ansible.log"
     variables = tmp_path / "vars.json"
-    variables.write_text(json.dumps(_variables(store)))
+    variables.write_text(json.dumps(_variables(store, store_key)))
     env = {
         "ANSIBLE_STDOUT_CALLBACK": "default",
         "ANSIBLE_LOG_PATH": str(log),

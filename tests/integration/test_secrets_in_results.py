@@ -26,7 +26,7 @@ ACCESS_KEY = "observability.cloudwatch.access_key"
 def _creating_tasks(store):
     """(name, module, args): each state that creates a key, its check mode first. exporter_access has no rotate."""
     server = {"name": SERVER_USER, "purpose": "server"}
-    exporter = {"name": EXPORTER_USER, "auth_method": "iam_user", "access_key_store": f"file:{store}/exporter.json"}
+    exporter = {"name": EXPORTER_USER, "auth_method": "iam_user", "access_key_store": f"file:{store}/exporter.json", "data_types": ["traces"]}
     keys = {"user_name": KEYS_USER}
     steps = [
         ("agent_iam_user present", AGENT_USER, dict(server, access_key_state="present", access_key_store=f"file:{store}/server-1.json")),

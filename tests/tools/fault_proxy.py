@@ -34,7 +34,9 @@ the answers ``lost`` dropped (a test can tell what the emulator made).
 
 ``before_forward``, when given, is called with each request (a ``Request``: ``service``, ``operation``,
 ``body``) before the proxy decides on it: a test's other client can write right between two calls of a
-module, deterministically.
+module, deterministically. ``after_forward``, when given, is called with each request passed on and the
+emulator's answer body, and returns the body to send back: a test can make the emulator say what it cannot
+(for example, a GetCallerIdentity answer naming the account root user).
 
     with FaultProxy(upstream, [Burst("Throttling", 4), Burst("reset", 2)]) as proxy:
         run_something(endpoint_url=proxy.url)
@@ -172,9 +174,12 @@ def _error_answer(status, code, message, request):
 class FaultProxy:
     """A reverse proxy to ``upstream`` on a free loopback port that breaks requests as planned."""
 
-    def __init__(self, upstream, plan=(), max_faults=100, max_requests=2000, window=300.0, lifetime=900.0, gap=1, before_forward=None):
+    def __init__(
+        self, upstream, plan=(), max_faults=100, max_requests=2000, window=300.0, lifetime=900.0, gap=1, before_forward=None, after_forward=None
+    ):
         self.upstream = urllib.parse.urlsplit(upstream)
         self.before_forward = before_forward
+        self.after_forward = after_forward
         self.plan = list(plan)
         self.max_faults = max_faults
         self.max_requests = max_requests
@@ -288,6 +293,17 @@ class FaultProxy:
             return burst
 
 
+def caller_as(arn):
+    """An ``after_forward`` hook: GetCallerIdentity answers with ``arn`` (moto's always names an IAM user)."""
+
+    def rewrite(request, payload):
+        if request.operation != "GetCallerIdentity":
+            return payload
+        return re.sub(rb"<Arn>[^<]*</Arn>", b"<Arn>" + arn.encode() + b"</Arn>", payload)
+
+    return rewrite
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     fault_proxy = None  # set on the subclass made per proxy
@@ -341,6 +357,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _forward(self, request):
         status, reason, headers, payload = self._fetch(request)
+        if self.fault_proxy.after_forward is not None:
+            payload = self.fault_proxy.after_forward(request, payload)
         self.send_response(status, reason)
         for name, value in headers:
             if name.lower() not in ("transfer-encoding", "connection", "content-length", "keep-alive"):

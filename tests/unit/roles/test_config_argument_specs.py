@@ -22,6 +22,7 @@ INTERFACE = {
         "cloudwatch_publish_configs", "cloudwatch_publish_regions", "cloudwatch_publish_credentials",
         "cloudwatch_publish_admin_user", "cloudwatch_publish_grant_minutes", "cloudwatch_publish_grant_wait_seconds",
         "cloudwatch_publish_validate", "cloudwatch_publish_schema", "cloudwatch_publish_on_conflict",
+        "cloudwatch_publish_allow_root", "cloudwatch_publish_allow_federated_user",
     ],
     "admin_session": [
         "cloudwatch_admin_session_instance", "cloudwatch_admin_session_admin_profile", "cloudwatch_admin_session_region",
@@ -30,6 +31,7 @@ INTERFACE = {
         "cloudwatch_admin_session_pause_minutes", "cloudwatch_admin_session_verify_on_instance",
         "cloudwatch_admin_session_imds_url", "cloudwatch_admin_session_wait_timeout",
         "cloudwatch_admin_session_on_conflict", "cloudwatch_admin_session_grant_minutes",
+        "cloudwatch_admin_session_allow_root", "cloudwatch_admin_session_allow_federated_user",
         "cloudwatch_admin_session_grant_wait_seconds",
     ],
 }

@@ -41,12 +41,20 @@ def arn_pattern(arn_format):
     return re.sub(r"\$\{[^}]+\}", "*", arn_format)
 
 
+# CloudWatch Logs authorizes DescribeLogGroups against "log-group::log-stream:" of the account and region, and
+# documents "arn:aws:logs:REGION:ACCOUNT:log-group:*" for it; the catalogue lists it as "*" only.
+AUTHORIZED_BEYOND_CATALOGUE = {"logs:DescribeLogGroups": ["arn:*:logs:*:*:log-group:*"]}
+
+
 def every_policy():
     """Every policy the collection can produce, with and without log groups and scope."""
     produced = [cloudwatch_policy(duty, log_groups=["/app"]) for duty in ALL_DUTIES]
     produced += [cloudwatch_policy(duty) for duty in ALL_DUTIES if duty != "write_logs"]
     produced += [cloudwatch_policy(ALL_DUTIES, log_groups=["/app"], region="eu-west-1", account_id=ACCOUNT, namespaces=["A"])]
-    produced.append(exporter_policies.exporter_permission_policy("aws", "eu-west-1", ACCOUNT, ["logs", "traces", "metrics"]))
+    produced.append(exporter_policies.exporter_permission_policy(
+        "aws", "eu-west-1", ACCOUNT, ["logs", "traces", "metrics"], parameter_access=True, log_group_prefix="/exporters/",
+        allow_all_log_groups=True, metric_namespaces=["App"],
+    ))
     produced.append(exporter_policies.exporter_permission_policy("aws", "eu-west-1", ACCOUNT, ["logs"], log_groups=["/app"]))
     return produced
 
@@ -70,6 +78,7 @@ def test_every_scoped_resource_matches_a_resource_type_of_its_action():
             for action in item["Action"]:
                 # "*" in IAM's list means "no resource-level permission": only Resource "*" grants it.
                 formats = [arn_pattern(e["resource_arn_format"]) for e in catalogue_entry(action) if e["resource_arn_format"] != "*"]
+                formats += AUTHORIZED_BEYOND_CATALOGUE.get(action, [])
                 for resource in resources(item):
                     if resource == "*":
                         continue

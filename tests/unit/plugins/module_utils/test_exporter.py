@@ -5,6 +5,7 @@ import datetime
 import json
 
 import boto3
+import iam_eval  # from tests/tools (pytest.ini pythonpath)
 import pytest
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry, RetryingBotoClientWrapper
@@ -32,22 +33,25 @@ def by_sid(policy):
 # --- permission policy ---------------------------------------------------------------------------
 
 
+LOGS = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:"
+
+
 def test_seed_policy_statement_by_statement():
-    policy = policies.exporter_permission_policy("aws", REGION, ACCOUNT)
+    policy = policies.exporter_permission_policy("aws", REGION, ACCOUNT, log_groups=["/db"])
     assert policy["Version"] == "2012-10-17"
     assert by_sid(policy) == {
-        "ExporterListLogGroups": {"Sid": "ExporterListLogGroups", "Effect": "Allow", "Action": ["logs:DescribeLogGroups"], "Resource": "*"},
+        "ExporterListLogGroups": {"Sid": "ExporterListLogGroups", "Effect": "Allow", "Action": ["logs:DescribeLogGroups"], "Resource": LOGS + "*"},
         "ExporterWriteLogGroups": {
             "Sid": "ExporterWriteLogGroups",
             "Effect": "Allow",
             "Action": ["logs:CreateLogGroup", "logs:DescribeLogStreams", "logs:PutRetentionPolicy"],
-            "Resource": "*",
+            "Resource": [LOGS + "/db", LOGS + "/db:*"],
         },
         "ExporterWriteLogStreams": {
             "Sid": "ExporterWriteLogStreams",
             "Effect": "Allow",
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": "*",
+            "Resource": LOGS + "/db:*",
         },
         "ExporterWriteTraces": {
             "Sid": "ExporterWriteTraces",
@@ -55,17 +59,11 @@ def test_seed_policy_statement_by_statement():
             "Action": sorted(cloudwatch_policies.TRACE_ACTIONS),
             "Resource": "*",
         },
-        "ExporterReadParameters": {
-            "Sid": "ExporterReadParameters",
-            "Effect": "Allow",
-            "Action": ["ssm:GetParameters"],
-            "Resource": f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/AmazonCloudWatch-*",
-        },
     }
 
 
 def test_seed_policy_grants_exactly_the_exporter_actions():
-    granted = {a for s in policies.exporter_permission_policy("aws", REGION, ACCOUNT)["Statement"] for a in s["Action"]}
+    granted = {a for s in policies.exporter_permission_policy("aws", REGION, ACCOUNT, log_groups=["/db"])["Statement"] for a in s["Action"]}
     assert granted == {
         "logs:PutLogEvents",
         "logs:CreateLogGroup",
@@ -78,27 +76,116 @@ def test_seed_policy_grants_exactly_the_exporter_actions():
         "xray:GetSamplingRules",
         "xray:GetSamplingTargets",
         "xray:GetSamplingStatisticSummaries",
-        "ssm:GetParameters",
     }
 
 
 def test_data_types_and_parameter_access():
-    metrics = by_sid(policies.exporter_permission_policy("aws", REGION, ACCOUNT, ["metrics"], parameter_access=False))
+    metrics = by_sid(policies.exporter_permission_policy("aws", REGION, ACCOUNT, ["metrics"]))
     assert list(metrics) == ["ExporterWriteMetrics"]
     assert metrics["ExporterWriteMetrics"]["Action"] == ["cloudwatch:PutMetricData"]
+    assert "Condition" not in metrics["ExporterWriteMetrics"], "without metric_namespaces, any namespace"
     traces = by_sid(policies.exporter_permission_policy("aws", REGION, ACCOUNT, ["traces"]))
-    assert set(traces) == {"ExporterWriteTraces", "ExporterReadParameters"}
+    assert set(traces) == {"ExporterWriteTraces"}, "no parameter access unless asked for"
+    asked = by_sid(policies.exporter_permission_policy("aws", REGION, ACCOUNT, ["traces"], parameter_access=True))
+    assert set(asked) == {"ExporterWriteTraces", "ExporterReadParameters"}
 
 
 def test_log_group_names_narrow_group_and_stream_actions():
     policy = by_sid(
-        policies.exporter_permission_policy("aws-cn", "cn-north-1", ACCOUNT, log_groups=["/b", f"arn:aws-cn:logs:cn-north-1:{ACCOUNT}:log-group:/a:*", "/b"])
+        policies.exporter_permission_policy(
+            "aws-cn", "cn-north-1", ACCOUNT, parameter_access=True,
+            log_groups=["/b", f"arn:aws-cn:logs:cn-north-1:{ACCOUNT}:log-group:/a:*", "/b"],
+        )
     )
     base = f"arn:aws-cn:logs:cn-north-1:{ACCOUNT}:log-group:"
-    assert policy["ExporterListLogGroups"]["Resource"] == "*"
+    assert policy["ExporterListLogGroups"]["Resource"] == base + "*"
     assert policy["ExporterWriteLogGroups"]["Resource"] == [base + "/a", base + "/a:*", base + "/b", base + "/b:*"]
     assert policy["ExporterWriteLogStreams"]["Resource"] == [base + "/a:*", base + "/b:*"]
     assert policy["ExporterReadParameters"]["Resource"] == f"arn:aws-cn:ssm:cn-north-1:{ACCOUNT}:parameter/AmazonCloudWatch-*"
+
+
+def test_logs_without_a_log_group_are_refused_explaining_the_risk():
+    with pytest.raises(cloudwatch_policies.PolicyInputError) as e:
+        policies.exporter_permission_policy("aws", REGION, ACCOUNT)
+    message = str(e.value)
+    assert "forge entries in, or shorten the retention of, any log group" in message and "CloudTrail" in message
+    assert all(way in message for way in ("log_group_names", "log_group_prefix", "allow_all_log_groups=true"))
+
+
+LOG_WRITES = {"logs:CreateLogGroup", "logs:PutRetentionPolicy", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"}
+
+
+@pytest.mark.parametrize("scope", [
+    {"log_groups": ["/db"]},
+    {"log_group_prefix": "/exporters/db/"},
+    {"allow_all_log_groups": True},
+    {"log_groups": ["/db"], "log_group_prefix": "/exporters/db/", "allow_all_log_groups": True},
+])
+def test_no_logs_action_on_star_and_create_or_retention_only_on_named_groups(scope):
+    policy = policies.exporter_permission_policy("aws", REGION, ACCOUNT, ["logs", "traces", "metrics"], **scope)
+    named = [LOGS + "/db", LOGS + "/db:*"] if "log_groups" in scope else []
+    for item in policy["Statement"]:
+        resources = [item["Resource"]] if isinstance(item["Resource"], str) else item["Resource"]
+        logs_actions = {a for a in item["Action"] if a.startswith("logs:")}
+        if logs_actions:
+            assert "*" not in resources, f"{item['Sid']} grants {logs_actions} on *"
+            assert all(r.startswith(LOGS) for r in resources), item
+        if logs_actions & {"logs:CreateLogGroup", "logs:PutRetentionPolicy"}:
+            assert resources == named, f"{item['Sid']} creates groups or sets retention beyond the named groups"
+    granted = {a for item in policy["Statement"] for a in item["Action"]}
+    assert LOG_WRITES - {"logs:CreateLogGroup", "logs:PutRetentionPolicy"} <= granted
+
+
+def test_prefix_policy_writes_streams_only():
+    policy = by_sid(policies.exporter_permission_policy("aws", REGION, ACCOUNT, log_group_prefix="/exporters/db/"))
+    assert set(policy) == {"ExporterListLogGroups", "ExporterPrefixDescribeLogStreams", "ExporterPrefixWriteLogStreams", "ExporterWriteTraces"}
+    assert policy["ExporterPrefixDescribeLogStreams"]["Action"] == ["logs:DescribeLogStreams"]
+    assert policy["ExporterPrefixDescribeLogStreams"]["Resource"] == LOGS + "/exporters/db/*"
+    assert policy["ExporterPrefixWriteLogStreams"]["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert policy["ExporterPrefixWriteLogStreams"]["Resource"] == LOGS + "/exporters/db/*:log-stream:*"
+
+
+def test_all_log_groups_opt_out_writes_streams_of_the_region_only():
+    policy = by_sid(policies.exporter_permission_policy("aws", REGION, ACCOUNT, allow_all_log_groups=True))
+    assert set(policy) == {"ExporterListLogGroups", "ExporterAllDescribeLogStreams", "ExporterAllWriteLogStreams", "ExporterWriteTraces"}
+    assert policy["ExporterAllWriteLogStreams"]["Resource"] == LOGS + "*:log-stream:*"
+    holder = evaluate(policies.exporter_permission_policy("aws", REGION, ACCOUNT, allow_all_log_groups=True))
+    assert holder.allowed("logs:PutLogEvents", LOGS + "/aws/cloudtrail/x:log-stream:s"), "what the opt-out accepts"
+    for action in ("logs:CreateLogGroup", "logs:PutRetentionPolicy"):
+        assert not holder.allowed(action, LOGS + "/aws/cloudtrail/x"), action
+
+
+def evaluate(policy):
+    return iam_eval.Evaluator({"cloudwatch-exporter": policy})
+
+
+def test_a_prefix_policy_holder_writes_under_its_prefix_only():
+    holder = evaluate(policies.exporter_permission_policy("aws", REGION, ACCOUNT, log_group_prefix="/exporters/db/"))
+    stream = LOGS + "{}:log-stream:s-1"
+    assert holder.allowed("logs:PutLogEvents", stream.format("/exporters/db/postgresql"))
+    assert holder.allowed("logs:CreateLogStream", stream.format("/exporters/db/postgresql"))
+    assert holder.allowed("logs:DescribeLogGroups", LOGS + ":log-stream:"), "as CloudWatch Logs authorizes it"
+    for group in ("/aws/cloudtrail/management-events", "aws-cloudtrail-logs-123456789012-abc", "/exporters/dbx/a", "/exporters/other"):
+        assert not holder.allowed("logs:PutLogEvents", stream.format(group)), group
+        assert not holder.allowed("logs:PutRetentionPolicy", LOGS + group), group
+    for action in ("logs:PutRetentionPolicy", "logs:CreateLogGroup", "logs:DeleteLogGroup"):
+        assert not holder.allowed(action, LOGS + "/exporters/db/postgresql"), action
+    assert not holder.allowed("logs:PutLogEvents", f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/exporters/db/x:log-stream:s")
+
+
+def test_metric_namespaces_condition_allows_the_namespace_only():
+    exact = policies.exporter_permission_policy("aws", REGION, ACCOUNT, ["metrics"], metric_namespaces=["ManagedDB/Telemetry"])
+    assert by_sid(exact)["ExporterWriteMetrics"]["Condition"] == {"StringEquals": {"cloudwatch:namespace": "ManagedDB/Telemetry"}}
+    holder = evaluate(exact)
+    assert holder.allowed("cloudwatch:PutMetricData", "*", {"cloudwatch:namespace": "ManagedDB/Telemetry"})
+    assert not holder.allowed("cloudwatch:PutMetricData", "*", {"cloudwatch:namespace": "Billing/Costs"})
+    assert not holder.allowed("cloudwatch:PutMetricData", "*", {}), "no namespace in the request, no write"
+    wildcard = policies.exporter_permission_policy("aws", REGION, ACCOUNT, ["metrics"], metric_namespaces=["ManagedDB/*", "Other"])
+    assert by_sid(wildcard)["ExporterWriteMetrics"]["Condition"] == {"StringLike": {"cloudwatch:namespace": ["ManagedDB/*", "Other"]}}
+    holder = evaluate(wildcard)
+    assert holder.allowed("cloudwatch:PutMetricData", "*", {"cloudwatch:namespace": "ManagedDB/Replicas"})
+    assert holder.allowed("cloudwatch:PutMetricData", "*", {"cloudwatch:namespace": "Other"})
+    assert not holder.allowed("cloudwatch:PutMetricData", "*", {"cloudwatch:namespace": "OtherApp"})
 
 
 @pytest.mark.parametrize(
@@ -110,11 +197,27 @@ def test_log_group_names_narrow_group_and_stream_actions():
         ({"log_groups": ["with space"]}, "1 to 512 characters"),
         ({"data_types": []}, "data_types is empty"),
         ({"data_types": ["profiles"]}, "data_types ['profiles']"),
+        ({"log_group_prefix": "/"}, "covers the log groups of AWS services"),
+        ({"log_group_prefix": "/aws"}, "covers the log groups of AWS services"),
+        ({"log_group_prefix": "/aws/lambda/"}, "covers the log groups of AWS services"),
+        ({"log_group_prefix": "/exporters/*"}, "no wildcard"),
+        ({"log_group_prefix": "/exporters db"}, "log_group_prefix '/exporters db': 1 to 511 characters"),
+        ({"log_group_prefix": "x" * 512}, "1 to 511 characters"),
+        ({"log_group_prefix": ""}, "1 to 511 characters"),
+        ({"data_types": ["traces"], "log_group_prefix": "/x/"}, "log_group_prefix: only with logs in data_types"),
+        ({"data_types": ["traces"], "allow_all_log_groups": True}, "allow_all_log_groups: only with logs"),
+        ({"data_types": ["logs"], "log_groups": ["/a"], "metric_namespaces": ["App"]}, "metric_namespaces: only with metrics"),
+        ({"data_types": ["metrics"], "metric_namespaces": []}, "metric_namespaces is empty"),
+        ({"data_types": ["metrics"], "metric_namespaces": ["AWS/EC2"]}, "starts with AWS/"),
+        ({"data_types": ["metrics"], "metric_namespaces": ["*"]}, "not only wildcards"),
+        ({"data_types": ["metrics"], "metric_namespaces": ["x" * 256]}, "1 to 255 printable"),
+        ({"data_types": ["metrics"], "metric_namespaces": ["tab\there"]}, "1 to 255 printable"),
+        ({"data_types": ["metrics"], "metric_namespaces": [" "]}, "not a CloudWatch namespace"),
     ],
 )
 def test_permission_policy_rejects(kwargs, message):
     with pytest.raises(cloudwatch_policies.PolicyInputError) as e:
-        policies.exporter_permission_policy("aws", REGION, ACCOUNT, **kwargs)
+        policies.exporter_permission_policy("aws", REGION, ACCOUNT, **dict({"log_groups": ["/db"]}, **kwargs))
     assert message in str(e.value)
 
 
@@ -233,7 +336,8 @@ def test_retention_accepts_the_full_list_only():
 
 
 def spec(**kwargs):
-    values = {"name": "exporter", "region": REGION, "oidc_provider_url": URL, "service_account": "system:serviceaccount:a:b"}
+    values = {"name": "exporter", "region": REGION, "oidc_provider_url": URL, "service_account": "system:serviceaccount:a:b",
+              "log_group_prefix": "/exporters/db/"}
     values.update(kwargs)
     return exporter.ExporterSpec(**values)
 
@@ -277,6 +381,9 @@ def spec(**kwargs):
         ({"oidc_provider_url": None, "service_account": None, "external_id": "ext-id",
           "trusted_role_arns": [f"arn:aws:iam::{ACCOUNT}:role/shipper-{i:02d}" for i in range(50)]},
          "trusted_role_arns (in the trust policy) of the role comes to"),
+        ({"log_group_prefix": None}, "no log group is named"),
+        ({"log_group_prefix": "/aws/"}, "covers the log groups of AWS services"),
+        ({"metric_namespaces": ["App"]}, "metric_namespaces: only with metrics"),
     ],
 )
 def test_spec_rejects_before_any_call(kwargs, message):
@@ -364,17 +471,37 @@ def plan_oidc_provider(plan, client, wanted, provider):
     )
 
 
-def test_plan_oidc_provider_on_a_shared_provider_adds_the_audience_only():
-    client, stub = stubbed("iam")
-    shared = {"arn": PROVIDER_ARN, "url": ISSUER, "client_ids": ["other"], "thumbprints": ["b" * 40], "tags": {}}
+def test_plan_oidc_provider_never_changes_a_shared_provider():
+    client, _stub = stubbed("iam")  # nothing queued: any call would fail the test
+    shared = {"arn": PROVIDER_ARN, "url": ISSUER, "client_ids": ["other", "vendor"], "thumbprints": ["b" * 40], "tags": {}}
     wanted = spec(thumbprints=["a" * 40])
     wanted.validate()
     plan = Plan({"oidc_provider": dict(shared)})
-    plan_oidc_provider(plan, client, wanted, shared)
+    with pytest.raises(AnsibleIAMError) as e:
+        plan_oidc_provider(plan, client, wanted, shared)
+    message = e.value.message
+    assert message.startswith(f"OIDC provider {PROVIDER_ARN} was not created by this collection, and audience sts.amazonaws.com")
+    assert "(other, vendor)" in message and "add-client-id-to-open-id-connect-provider" in message
+    assert "set audience to one of its client IDs" in message and "Nothing was changed" in message
+    assert plan.changes == [] and not plan.changed
+
+    # With the audience among its client IDs, the shared provider is used as it is; a thumbprint difference warns.
+    has_audience = dict(shared, client_ids=["sts.amazonaws.com"])
+    plan = Plan({"oidc_provider": dict(has_audience)})
+    plan_oidc_provider(plan, client, wanted, has_audience)
+    assert plan.changes == [] and plan.after["oidc_provider"] == has_audience
+    assert any("thumbprints were left" in w for w in plan.warnings)
+
+
+def test_plan_oidc_provider_adds_the_audience_to_its_own_provider():
+    client, stub = stubbed("iam")
+    owned = {"arn": PROVIDER_ARN, "url": ISSUER, "client_ids": ["other"], "thumbprints": [], "tags": dict(iam.owner_tags())}
+    wanted = spec()
+    wanted.validate()
+    plan = Plan({"oidc_provider": dict(owned)})
+    plan_oidc_provider(plan, client, wanted, owned)
     assert plan.changes == [f"add client ID sts.amazonaws.com to OIDC provider {PROVIDER_ARN}"]
     assert plan.after["oidc_provider"]["client_ids"] == ["other", "sts.amazonaws.com"]
-    assert plan.after["oidc_provider"]["thumbprints"] == ["b" * 40]
-    assert any("thumbprints were left" in w for w in plan.warnings)
     stub.add_response("add_client_id_to_open_id_connect_provider", {}, {"OpenIDConnectProviderArn": PROVIDER_ARN, "ClientID": "sts.amazonaws.com"})
     plan.apply()
     stub.assert_no_pending_responses()
@@ -418,7 +545,7 @@ def new_role_calls(stub):
 
 
 def trusted_spec():
-    return exporter.ExporterSpec(name="exporter", region=REGION, trusted_role_arns=[f"arn:aws:iam::{ACCOUNT}:role/a"])
+    return exporter.ExporterSpec(name="exporter", region=REGION, trusted_role_arns=[f"arn:aws:iam::{ACCOUNT}:role/a"], log_group_names=["/db"])
 
 
 def test_root_guard_fails_before_any_write():
@@ -453,7 +580,7 @@ def test_no_change_never_reads_the_identity():
     logs_client, _logs_stub = stubbed("logs")
     wanted = trusted_spec()
     trust = policies.exporter_trust_policy(trusted_role_arns=wanted.trusted_role_arns)
-    permission = policies.exporter_permission_policy("aws", REGION, ACCOUNT)
+    permission = policies.exporter_permission_policy("aws", REGION, ACCOUNT, log_groups=["/db"])
     existing = dict(role("exporter", trust), Description=exporter.ROLE_DESCRIPTION, MaxSessionDuration=3600, Tags=OWNER_TAGS)
     iam_stub.add_response("get_role", {"Role": existing}, {"RoleName": "exporter"})
     iam_stub.add_response("list_attached_role_policies", {"AttachedPolicies": [], "IsTruncated": False}, {"RoleName": "exporter"})
@@ -462,8 +589,10 @@ def test_no_change_never_reads_the_identity():
         {"RoleName": "exporter", "PolicyName": exporter.INLINE_POLICY_NAME, "PolicyDocument": json.dumps(permission)},
         {"RoleName": "exporter", "PolicyName": exporter.INLINE_POLICY_NAME},
     )
+    iam_stub.add_response("list_role_policies", {"PolicyNames": [exporter.INLINE_POLICY_NAME], "IsTruncated": False}, {"RoleName": "exporter"})
     result = exporter.ensure_exporter_present(iam_client, logs_client, iam.Caller(sts_client, allow_root=False), wanted)
     assert result["changed"] is False and result["changes"] == []
+    assert result["foreign_policies"] == {"attached": [], "inline": []}
     iam_stub.assert_no_pending_responses()
 
 
@@ -477,7 +606,7 @@ OTHER_ROLE = "arn:aws:iam::210987654321:role/shipper"
     ({"allow_cross_account_without_external_id": True}, "warned"),
 ])
 def test_a_role_of_another_account_needs_an_external_id_or_the_organization(kwargs, outcome):
-    wanted = exporter.ExporterSpec(name="exporter", region=REGION, trusted_role_arns=[OTHER_ROLE], **kwargs)
+    wanted = exporter.ExporterSpec(name="exporter", region=REGION, trusted_role_arns=[OTHER_ROLE], data_types=["traces"], **kwargs)
     wanted.validate()
     if outcome == "refused":
         with pytest.raises(AnsibleIAMError) as e:

@@ -20,12 +20,16 @@ USER_IDENTITY = {"UserId": "AIDA", "Account": "123456789012", "Arn": "arn:aws:ia
 RECORD = key_stores.make_record("agent", "AKIAEXAMPLE", "s3cr3t/value+", "2024-05-01T00:00:00+00:00")
 
 
-@pytest.fixture
-def ssm():
-    client = botocore.session.get_session().create_client("ssm", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
+def _stubbed(service):
+    client = botocore.session.get_session().create_client(service, region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
     with Stubber(client) as stubber:
         yield RetryingBotoClientWrapper(client, AWSRetry.jittered_backoff(retries=1)), stubber
         stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def ssm():
+    yield from _stubbed("ssm")
 
 
 def test_make_record_has_the_documented_fields():
@@ -359,6 +363,97 @@ def test_ssm_store_delete(ssm):
     store = key_stores.SSMKeyStore(client, "/k")
     assert store.delete() is True
     assert store.delete() is False
+
+
+
+# --- the store's KMS key ----------------------------------------------------------------------------
+
+KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+OTHER_ARN = "arn:aws:kms:us-east-1:123456789012:key/0000abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def _key(arn=KEY_ARN, manager="CUSTOMER", state="Enabled", usage="ENCRYPT_DECRYPT", spec="SYMMETRIC_DEFAULT"):
+    return {"KeyMetadata": {"KeyId": arn.rsplit("/", 1)[1], "Arn": arn, "KeyManager": manager, "KeyState": state,
+                            "KeyUsage": usage, "KeySpec": spec}}
+
+
+@pytest.fixture
+def kms():
+    yield from _stubbed("kms")
+
+
+@pytest.mark.parametrize("kms_key_id", [None, "", "alias/aws/ssm", "arn:aws:kms:us-east-1:123456789012:alias/aws/ssm"])
+def test_an_ssm_store_without_a_customer_key_is_refused_before_any_call(kms_key_id):
+    with pytest.raises(key_stores.AnsibleKeyStoreError) as error:
+        key_stores.check_store_key("ssm:/k", kms_key_id, allow_aws_managed_key=False)
+    assert "kms_key_id" in error.value.message and "allow_aws_managed_kms_key=true" in error.value.message
+    key_stores.check_store_key("ssm:/k", kms_key_id, allow_aws_managed_key=True)  # the explicit opt-in
+    key_stores.check_store_key("file:/k", None, allow_aws_managed_key=False)  # files are not encrypted by KMS
+
+
+def test_a_new_ssm_store_checks_its_customer_key_before_the_write(ssm, kms):
+    client, stubber = ssm
+    kms_client, kms_stubber = kms
+    stubber.add_client_error("get_parameter", "ParameterNotFound")
+    kms_stubber.add_response("describe_key", _key(), {"KeyId": "alias/agent-keys"})
+    store = key_stores.SSMKeyStore(client, "/k", "alias/agent-keys", kms_client, allow_aws_managed_key=False)
+    assert store.check_writable() is True
+
+
+@pytest.mark.parametrize(
+    "metadata, message",
+    [
+        (_key(manager="AWS"), "is an AWS managed key"),
+        (_key(state="PendingDeletion"), "is PendingDeletion, not Enabled"),
+        (_key(usage="SIGN_VERIFY", spec="RSA_2048"), "not a symmetric encryption key"),
+    ],
+)
+def test_a_key_that_cannot_keep_the_secret_is_refused(ssm, kms, metadata, message):
+    client, stubber = ssm
+    kms_client, kms_stubber = kms
+    stubber.add_client_error("get_parameter", "ParameterNotFound")
+    kms_stubber.add_response("describe_key", metadata)
+    with pytest.raises(key_stores.AnsibleKeyStoreError) as error:
+        key_stores.SSMKeyStore(client, "/k", "alias/agent-keys", kms_client, allow_aws_managed_key=False).check_writable()
+    assert message in error.value.message and "Nothing was changed" in error.value.message
+
+
+def test_a_missing_key_is_refused(ssm, kms):
+    client, stubber = ssm
+    kms_client, kms_stubber = kms
+    stubber.add_client_error("get_parameter", "ParameterNotFound")
+    kms_stubber.add_client_error("describe_key", "NotFoundException")
+    with pytest.raises(key_stores.AnsibleKeyStoreError, match="does not exist"):
+        key_stores.SSMKeyStore(client, "/k", "alias/gone", kms_client, allow_aws_managed_key=False).check_writable()
+
+
+def _described(key_id):
+    return {"Parameters": [{"Name": "/k", "Type": "SecureString", "KeyId": key_id, "Version": 3}]}
+
+
+@pytest.mark.parametrize("kms_key_id, wanted_arn", [("alias/other-keys", OTHER_ARN), (None, OTHER_ARN)])
+def test_an_existing_store_is_never_moved_to_another_key(ssm, kms, kms_key_id, wanted_arn):
+    client, stubber = ssm
+    kms_client, kms_stubber = kms
+    stubber.add_response("get_parameter", _parameter(json.dumps(RECORD)))
+    kms_stubber.add_response("describe_key", _key(wanted_arn), {"KeyId": kms_key_id or "alias/aws/ssm"})
+    stubber.add_response("describe_parameters", _described("alias/agent-keys"))
+    kms_stubber.add_response("describe_key", _key(KEY_ARN), {"KeyId": "alias/agent-keys"})
+    store = key_stores.SSMKeyStore(client, "/k", kms_key_id, kms_client, allow_aws_managed_key=True)
+    with pytest.raises(key_stores.AnsibleKeyStoreError) as error:
+        store.check_writable()
+    assert "is encrypted with KMS key alias/agent-keys" in error.value.message
+    assert "Set kms_key_id to alias/agent-keys" in error.value.message
+
+
+def test_an_existing_store_under_the_same_key_is_written(ssm, kms):
+    client, stubber = ssm
+    kms_client, kms_stubber = kms
+    stubber.add_response("get_parameter", _parameter(json.dumps(RECORD)))
+    kms_stubber.add_response("describe_key", _key(), {"KeyId": KEY_ARN})
+    stubber.add_response("describe_parameters", _described("alias/agent-keys"))
+    kms_stubber.add_response("describe_key", _key(), {"KeyId": "alias/agent-keys"})
+    assert key_stores.SSMKeyStore(client, "/k", KEY_ARN, kms_client, allow_aws_managed_key=False).check_writable() is True
 
 
 # --- the key lifecycle ------------------------------------------------------------------------------
