@@ -58,7 +58,6 @@ class Plan:
         return result
 
 
-
 def merge_results(plans, result=None, warnings=()):
     """One module result from plans applied in order (``result``: a result already made by another helper)."""
     merged = result or dict(changed=False, changes=[], diff=dict(before={}, after={}), warnings=[])

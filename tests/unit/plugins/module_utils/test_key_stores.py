@@ -365,7 +365,6 @@ def test_ssm_store_delete(ssm):
     assert store.delete() is False
 
 
-
 # --- the store's KMS key ----------------------------------------------------------------------------
 
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
