@@ -15,6 +15,8 @@ import yaml
 import iam_eval  # from tests/tools (pytest.ini pythonpath)
 from local_aws import operation_counts  # from tests/tools (pytest.ini pythonpath)
 
+# The exporter writes to one log group (an exporter without one is refused).
+LOGS = ["/exporters/adoption"]
 ROLE, USER, EXPORTER = (f"observability.cloudwatch.{m}" for m in ("agent_iam_role", "agent_iam_user", "exporter_access"))
 ACCOUNT = "123456789012"
 SERVER_ROLE = "CloudWatchAgentServerRole"
@@ -147,9 +149,9 @@ def test_unowned_users_and_exporter_identities_are_refused(aws, ansible, tmp_pat
     tasks = [
         ("agent user", USER, {"name": "hand-made", "purpose": "server", "access_key_state": "present", "access_key_store": store}, False),
         ("agent user check", USER, {"name": "hand-made", "purpose": "server"}, True),
-        ("exporter user", EXPORTER, {"name": "hand-made", "auth_method": "iam_user", "access_key_store": store}, False),
-        ("exporter role", EXPORTER, {"name": "hand-made-exporter", "trusted_role_arns": TRUSTED}, False),
-        ("exporter role check", EXPORTER, {"name": "hand-made-exporter", "trusted_role_arns": TRUSTED}, True),
+        ("exporter user", EXPORTER, {"name": "hand-made", "auth_method": "iam_user", "access_key_store": store, "log_group_names": LOGS}, False),
+        ("exporter role", EXPORTER, {"name": "hand-made-exporter", "trusted_role_arns": TRUSTED, "log_group_names": LOGS}, False),
+        ("exporter role check", EXPORTER, {"name": "hand-made-exporter", "trusted_role_arns": TRUSTED, "log_group_names": LOGS}, True),
     ]
     with aws.record() as calls:
         run = run_tasks(ansible, tmp_path, tasks)
@@ -198,7 +200,7 @@ def exporter_foreign_drill(aws, ansible, args, kind):
 
 
 def test_an_exporter_user_is_made_cloudwatch_only_on_request(aws, ansible, tmp_path):
-    args = {"name": "exporter-user", "auth_method": "iam_user", "access_key_store": f"file:{tmp_path}/key.json"}
+    args = {"name": "exporter-user", "auth_method": "iam_user", "access_key_store": f"file:{tmp_path}/key.json", "log_group_names": LOGS}
     created = ansible.module(EXPORTER, args)
     assert created["foreign_policies"] == {"attached": [], "inline": []}
     with aws.record() as calls:
@@ -213,7 +215,7 @@ def test_an_adopted_exporter_role_is_made_cloudwatch_only_on_request(aws, ansibl
     seed_admin_role(iam, name="exporter-role")
     iam.detach_role_policy(RoleName="exporter-role", PolicyArn=ADMIN_ACCESS)
     iam.delete_role_policy(RoleName="exporter-role", PolicyName="ops-extra")
-    args = {"name": "exporter-role", "trusted_role_arns": TRUSTED, "adopt": True}
+    args = {"name": "exporter-role", "trusted_role_arns": TRUSTED, "log_group_names": LOGS, "adopt": True}
     adopted = ansible.module(EXPORTER, args)
     assert adopted["changed"] is True, "the collection's policy is put on it"
     assert trust_of(iam, "exporter-role") == OPERATOR_TRUST

@@ -98,7 +98,8 @@ LIMITS = [
      {"name": "limits-exporter", "auth_method": "iam_user", "access_key_store": "file:{tmp}/exporter.json", "log_group_names": GROUPS[:20]},
      ["log_group_names", "2048"]),
     ("role-trust-policy-over-2048", EXPORTER,
-     {"name": "LimitsExporter", "trusted_role_arns": [f"arn:aws:iam::{ACCOUNT}:role/shipper-{i:03d}" for i in range(60)]},
+     {"name": "LimitsExporter", "log_group_names": ["/exporters/limits"],
+      "trusted_role_arns": [f"arn:aws:iam::{ACCOUNT}:role/shipper-{i:03d}" for i in range(60)]},
      ["trusted_role_arns", "2048"]),
     # -- CloudWatch Logs: log group names
     ("log-group-name-over-512", EXPORTER, _exporter(log_group_names=["g" * 513]), ["log_group_names", "512"]),

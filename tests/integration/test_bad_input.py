@@ -209,7 +209,7 @@ CASES = [
     (
         "exporter-unowned-user",
         EXPORTER,
-        {"name": "hand-made-user", "auth_method": "iam_user", "access_key_store": "file:{tmp}/exporter.json"},
+        {"name": "hand-made-user", "auth_method": "iam_user", "access_key_store": "file:{tmp}/exporter.json", "log_group_names": ["/x"]},
         ["hand-made-user", "adopt=true"],
     ),
     (
