@@ -23,7 +23,8 @@ description:
     systemd unit.
   - The same metadata and digests for the files the role delivers and for any other files asked for, and the
     members of the groups asked for, so that the role can skip every task whose result is already in place.
-  - Whether the host looks like an EC2 instance, from its DMI data (no network call).
+  - Whether the host's own hardware says it is an EC2 instance, from its DMI data in C(/sys/devices/virtual/dmi/id)
+    and the Xen hypervisor's C(/sys/hypervisor/uuid) (no network call).
   - This module does not talk to AWS and needs nothing but Python's standard library on the target.
 author:
   - observability.cloudwatch maintainers (@observability-collections)
@@ -197,10 +198,13 @@ ansible_facts:
           sample: {"ActiveState": "active", "SubState": "running", "MainPID": "1234", "NRestarts": "0", "UnitFileState": "enabled",
                    "NeedDaemonReload": "no"}
         ec2:
-          description: Whether the DMI data of the host names Amazon EC2.
+          description:
+            - Whether the host's hardware says it is an EC2 instance. C(sys_vendor) is C(Amazon EC2) (Nitro),
+              C(board_asset_tag) is an instance id, the Xen C(/sys/hypervisor/uuid) starts with C(ec2), or
+              C(bios_version) contains C(amazon).
           type: bool
         ec2_evidence:
-          description: Which DMI value showed it, or V(null).
+          description: Which value showed it, or V(null).
           type: str
           sample: "sys_vendor=Amazon EC2"
 """
@@ -216,7 +220,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 SERVICE = "amazon-cloudwatch-agent.service"
 SERVICE_PROPERTIES = ("LoadState", "ActiveState", "SubState", "MainPID", "NRestarts", "UnitFileState", "Result", "NeedDaemonReload")
-DMI_DIR = "/sys/class/dmi/id"
+# /sys/class/dmi is a link to this directory on real kernels; reading it here follows no link.
+DMI_DIR = "/sys/devices/virtual/dmi/id"
+HYPERVISOR_UUID = "/sys/hypervisor/uuid"
 
 
 def sha256_of(path):
@@ -298,18 +304,22 @@ def read_json(path):
     return value if isinstance(value, dict) else None
 
 
-def ec2_evidence():
-    """The DMI value that shows an EC2 instance (Nitro and Xen), or None."""
-    sys_vendor = read_text(os.path.join(DMI_DIR, "sys_vendor")) or ""
+def ec2_sign(sys_vendor="", bios_version="", board_asset_tag="", hypervisor_uuid=""):
+    """The value that shows an EC2 instance (Nitro: DMI; Xen: DMI or the hypervisor's uuid), or None."""
     if sys_vendor == "Amazon EC2":
         return "sys_vendor=Amazon EC2"
-    bios_version = read_text(os.path.join(DMI_DIR, "bios_version")) or ""
+    if board_asset_tag.startswith("i-"):
+        return "board_asset_tag=" + board_asset_tag
+    if hypervisor_uuid.lower().startswith("ec2"):
+        return "hypervisor_uuid=" + hypervisor_uuid
     if "amazon" in bios_version.lower():
         return "bios_version=" + bios_version
-    asset_tag = read_text(os.path.join(DMI_DIR, "board_asset_tag")) or ""
-    if asset_tag.startswith("i-"):
-        return "board_asset_tag=" + asset_tag
     return None
+
+
+def ec2_evidence():
+    values = dict((name, read_text(os.path.join(DMI_DIR, name)) or "") for name in ("sys_vendor", "bios_version", "board_asset_tag"))
+    return ec2_sign(hypervisor_uuid=read_text(HYPERVISOR_UUID) or "", **values)
 
 
 def agent_status(module, ctl):

@@ -41,6 +41,7 @@ def run(monkeypatch, tmp_path, params, commands=None):
 
     monkeypatch.setattr(agent_facts, "AnsibleModule", FakeModule)
     monkeypatch.setattr(agent_facts, "DMI_DIR", str(tmp_path / "dmi"))
+    monkeypatch.setattr(agent_facts, "HYPERVISOR_UUID", str(tmp_path / "hypervisor" / "uuid"))
     with pytest.raises(Exit) as exited:
         agent_facts.main()
     result = exited.value.args[0]
@@ -132,6 +133,50 @@ def test_ec2_from_dmi(monkeypatch, tmp_path, name, value, expected):
     facts, dummy = run(monkeypatch, tmp_path, {"prefix": str(tmp_path / "missing"), "status": False})
     assert facts["ec2"] is True
     assert facts["ec2_evidence"] == expected
+
+
+def test_ec2_from_the_xen_hypervisor_uuid(monkeypatch, tmp_path):
+    (tmp_path / "hypervisor").mkdir()
+    (tmp_path / "hypervisor" / "uuid").write_text("ec2e1916-9099-7caf-fd21-012345abcdef\n")
+    facts, dummy = run(monkeypatch, tmp_path, {"prefix": str(tmp_path / "missing"), "status": False})
+    assert facts["ec2"] is True
+    assert facts["ec2_evidence"] == "hypervisor_uuid=ec2e1916-9099-7caf-fd21-012345abcdef"
+
+
+def test_reads_dmi_where_the_kernel_keeps_it():
+    # /sys/class/dmi/id is a link to this directory; containers under test mount a chosen vendor here.
+    assert agent_facts.DMI_DIR == "/sys/devices/virtual/dmi/id"
+    assert agent_facts.HYPERVISOR_UUID == "/sys/hypervisor/uuid"
+
+
+@pytest.mark.parametrize(
+    "values,expected",
+    [
+        ({"sys_vendor": "Amazon EC2"}, "sys_vendor=Amazon EC2"),
+        ({"sys_vendor": "Amazon EC2", "board_asset_tag": "i-0123456789abcdef0"}, "sys_vendor=Amazon EC2"),
+        ({"board_asset_tag": "i-0123456789abcdef0"}, "board_asset_tag=i-0123456789abcdef0"),
+        ({"hypervisor_uuid": "EC2E1916-9099-7CAF-FD21-012345ABCDEF"}, "hypervisor_uuid=EC2E1916-9099-7CAF-FD21-012345ABCDEF"),
+        ({"sys_vendor": "Xen", "bios_version": "4.2.amazon"}, "bios_version=4.2.amazon"),
+    ],
+)
+def test_ec2_sign_names_the_value_that_shows_ec2(values, expected):
+    assert agent_facts.ec2_sign(**values) == expected
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {},
+        {"sys_vendor": "QEMU", "bios_version": "1.16.2-debian-1.16.2-1", "board_asset_tag": ""},
+        # Look-alikes of other clouds and of a hand-written asset tag.
+        {"sys_vendor": "Amazon EC2 lookalike"},
+        {"sys_vendor": "Google", "board_asset_tag": "GoogleCloud-0123"},
+        {"sys_vendor": "Microsoft Corporation", "hypervisor_uuid": "4c4c4544-0000-ec20-0000-000000000000"},
+        {"board_asset_tag": "asset-i-0123"},
+    ],
+)
+def test_ec2_sign_is_none_on_other_hardware(values):
+    assert agent_facts.ec2_sign(**values) is None
 
 
 def test_custom_credentials_and_state_paths(monkeypatch, tmp_path, agent):
