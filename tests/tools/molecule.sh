@@ -52,6 +52,14 @@ cp "build/agent-package/$NEW_VERSION/amazon-cloudwatch-agent.deb" build/agent-pa
 cp "build/agent-package/$OLD_VERSION/amazon-cloudwatch-agent.deb.sig" build/agent-package/tampered/amazon-cloudwatch-agent.deb.sig
 unset GNUPGHOME
 
+# --- hardware the containers report -----------------------------------------------------------------------
+# A directory mounted over /sys/devices/virtual gives a container the DMI data (dmi/id) of a chosen vendor, not
+# that of this machine. The onprem scenario's hosts say QEMU; its verify step writes "Amazon EC2" for a while.
+for host in cw-onprem-agent cw-onprem-controller; do
+    install -d "$STATE/virtual/$host/dmi/id"
+    echo QEMU >"$STATE/virtual/$host/dmi/id/sys_vendor"
+done
+
 # --- local AWS and instance metadata ----------------------------------------------------------------------
 cleanup() {
     [ -z "${KEEP_LOCAL_AWS:-}" ] || return 0
