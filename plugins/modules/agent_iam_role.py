@@ -14,6 +14,8 @@ description:
   - O(purpose=server) is a role trusted by C(ec2.amazonaws.com) with C(CloudWatchAgentServerPolicy),
     named C(CloudWatchAgentServerRole) by default; O(purpose=admin) has C(CloudWatchAgentAdminPolicy)
     instead (it may also write the agent configuration to Parameter Store), named C(CloudWatchAgentAdminRole).
+  - With O(scoped_policy), a server role gets instead of C(CloudWatchAgentServerPolicy) a policy generated from the
+    configurations its agents run, which grants only their namespaces, log groups and parameters.
   - A role or instance profile of that name that the collection did not create (without the tag
     C(managed-by=observability.cloudwatch)) is refused unless O(adopt=true); even then the role's trust policy
     is kept unless O(replace_trust_policy=true).

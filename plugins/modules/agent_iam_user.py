@@ -11,8 +11,9 @@ version_added: 0.1.0
 description:
   - Creates, updates and deletes the IAM users AWS documents for the Amazon CloudWatch agent on
     on-premises servers, and their access keys.
-  - O(purpose=server) attaches C(CloudWatchAgentServerPolicy); O(purpose=admin) attaches
-    C(CloudWatchAgentAdminPolicy), which may also write the agent configuration to Parameter Store.
+  - O(purpose=server) attaches C(CloudWatchAgentServerPolicy), or, with O(scoped_policy), puts a policy generated from
+    the configurations the agents run, which grants only their namespaces, log groups and parameters;
+    O(purpose=admin) attaches C(CloudWatchAgentAdminPolicy), which may also write the agent configuration to Parameter Store.
   - A user of that name that the collection did not create (without the tag C(managed-by=observability.cloudwatch))
     is refused unless O(adopt=true).
   - A secret access key exists only once, when IAM creates it. The module writes every key it creates to
