@@ -95,9 +95,51 @@ options:
   purge_policies:
     description:
       - Detach managed policies that neither the purpose, O(ssm_managed) nor O(managed_policies) name.
-      - The purpose policy is never detached.
+      - The purpose policy is never detached, unless O(scoped_policy) replaces it.
+      - Without O(scoped_policy), the inline policy C(CloudWatchAgentScopedPolicy) of an earlier run with it is deleted
+        when the purpose policy is attached again.
     type: bool
     default: true
+  allow_broad_policies:
+    description:
+      - Accept C(AdministratorAccess), C(PowerUserAccess) and any policy whose name ends in C(FullAccess) in
+        O(managed_policies). Without it the module fails before any call, since every host holding the identity could use
+        those rights.
+    type: bool
+    default: false
+    version_added: 0.2.0
+  scoped_policy:
+    description:
+      - Instead of AWS's managed purpose policy (C(CloudWatchAgentServerPolicy), whose log rights are on every log
+        group of the account), give the identity the inline policy C(CloudWatchAgentScopedPolicy), generated from the
+        configurations its agents run, and detach the managed one (with O(purge_policies)). Only with O(purpose=server).
+      - The policy grants C(ec2:DescribeTags) and C(ec2:DescribeVolumes); C(cloudwatch:PutMetricData) limited by
+        C(cloudwatch:namespace) to the configurations' namespaces (C(CWAgent) when one has metrics and names none);
+        C(logs:CreateLogGroup), C(logs:DescribeLogStreams), C(logs:CreateLogStream) and C(logs:PutLogEvents) on the
+        log groups the configurations collect to (the agent creates a missing group), with each placeholder such as
+        C({instance_id}) read as C(*); C(logs:PutRetentionPolicy) only on the groups with C(retention_in_days);
+        C(ssm:GetParameter) on the named parameters; the X-Ray actions only when a configuration has C(traces).
+      - A configuration the policy cannot describe fails the module, naming the configuration and the key, before any
+        call. Such are C(logs.metrics_collected) (embedded metrics go to log groups named at run time), credentials
+        with C(role_arn), and log sources other than C(files) and C(windows_events).
+      - The account of the ARNs is the identity's own (the caller's when it is created).
+    type: dict
+    version_added: 0.2.0
+    suboptions:
+      configs:
+        description:
+          - The configurations the agents with this identity run, the same list the role
+            C(observability.cloudwatch.config) publishes (C(cloudwatch_publish_configs)). Each has C(name), the
+            C(AmazonCloudWatch-) parameter, and one of C(config) (a dict), C(content) (JSON text) or C(file) (a JSON
+            file on the host that runs the module); other keys are ignored.
+        type: list
+        elements: dict
+        required: true
+      regions:
+        description: The regions of the parameters and log groups; V(*) for any.
+        type: list
+        elements: str
+        default: ["*"]
 """
 
     # What agent_iam_role, agent_iam_user and exporter_access do with an identity they did not create.

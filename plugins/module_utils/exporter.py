@@ -107,6 +107,7 @@ class ExporterSpec:
     adopt: bool = False
     replace_trust_policy: bool = False
     purge_policies: bool = False
+    permissions_boundary: Optional[str] = None
     # Derived by validate().
     issuer: Optional[str] = dataclasses.field(default=None, init=False)
     log_groups: list = dataclasses.field(default_factory=list, init=False)
@@ -286,6 +287,7 @@ def _ensure_role_present(iam, logs, caller, spec, check_mode, wait, wait_timeout
         trust_policy=None,
         description=ROLE_DESCRIPTION,
         purge_policies=spec.purge_policies,
+        permissions_boundary=spec.permissions_boundary,
         tags=spec.tags,
         purge_tags=spec.purge_tags,
         inline_policies={INLINE_POLICY_NAME: None},
@@ -346,7 +348,7 @@ def _ensure_role_present(iam, logs, caller, spec, check_mode, wait, wait_timeout
 
 def _ensure_user_present(iam, logs, caller, spec, store, check_mode, wait, wait_timeout, key_client):
     user_spec = UserSpec(
-        spec.name, purge_policies=spec.purge_policies, tags=spec.tags, purge_tags=spec.purge_tags,
+        spec.name, purge_policies=spec.purge_policies, permissions_boundary=spec.permissions_boundary, tags=spec.tags, purge_tags=spec.purge_tags,
         inline_policies={INLINE_POLICY_NAME: None}, adopt=spec.adopt, report_foreign=True,
     )
     user_spec.validate()

@@ -11,8 +11,8 @@ calls an ``ensure_*`` helper and hands its result to :meth:`IAMModule.exit_resul
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import CALLER_OPTIONS
-from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import Caller
+from ansible_collections.observability.cloudwatch.plugins.module_utils.caller import CALLER_OPTIONS
+from ansible_collections.observability.cloudwatch.plugins.module_utils.caller import Caller
 from ansible_collections.observability.cloudwatch.plugins.module_utils.key_stores import check_store_key
 from ansible_collections.observability.cloudwatch.plugins.module_utils.key_stores import open_store
 from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff
@@ -26,6 +26,20 @@ IAM_OPTIONS = dict(
 )
 # The option of the doc fragment observability.cloudwatch.iam.adopt.
 ADOPT_OPTIONS = dict(adopt=dict(type="bool", default=False))
+# The doc fragment observability.cloudwatch.iam.agent_policies: what agent_iam_role and agent_iam_user grant.
+AGENT_POLICY_OPTIONS = dict(
+    managed_policies=dict(type="list", elements="str", default=[]),
+    purge_policies=dict(type="bool", default=True),
+    allow_broad_policies=dict(type="bool", default=False),
+    scoped_policy=dict(
+        type="dict",
+        options=dict(
+            # Entries of the role config's cloudwatch_publish_configs fit as they are: other keys are ignored.
+            configs=dict(type="list", elements="dict", required=True),
+            regions=dict(type="list", elements="str", default=["*"]),
+        ),
+    ),
+)
 KEY_STORE_OPTIONS = dict(
     access_key_store=dict(type="str", no_log=False),
     kms_key_id=dict(type="str", no_log=False),

@@ -3,7 +3,7 @@
 # Copyright: Contributors to the observability.cloudwatch collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""What roles and users share: the caller, ownership, the specs, and one planner for both kinds.
+"""What roles and users share: ownership, the specs, and one planner for both kinds.
 
 Every IAM module of the collection follows the same steps:
 
@@ -28,7 +28,6 @@ import functools
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
-from ansible_collections.amazon.aws.plugins.module_utils.iam import IAMErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
@@ -41,59 +40,12 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_adopt
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_adoption import no_foreign_policies
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_adoption import plan_foreign_policies
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_policies import diff_attached_policies
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_policies import policy_matches
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_views import date_text
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_views import ordered_view
 
 OWNER_TAG_KEY = "managed-by"
 OWNER_TAG_VALUE = "observability.cloudwatch"
-
-
-# --- the caller -------------------------------------------------------------------------------------
-
-# The options of the doc fragment observability.cloudwatch.caller, in every module that writes to AWS.
-CALLER_OPTIONS = dict(
-    allow_root=dict(type="bool", default=False),
-    allow_federated_user=dict(type="bool", default=False),
-)
-
-
-@IAMErrorHandler.common_error_handler("read the caller identity (sts:GetCallerIdentity)")
-def get_caller_identity(sts_client):
-    return sts_client.get_caller_identity(aws_retry=True)
-
-
-class Caller:
-    """The caller identity, read at most once (``sts:GetCallerIdentity``) and only when needed.
-
-    It is needed when a write is due: for the root guard, and for the account id and partition of
-    the ARNs a plan predicts and the customer managed policies it resolves.
-    """
-
-    def __init__(self, sts_client, allow_root=False, allow_federated_user=False):
-        self._client = sts_client
-        self.allow_root = allow_root
-        self.allow_federated_user = allow_federated_user
-        self._identity = None
-
-    @property
-    def identity(self):
-        if self._identity is None:
-            self._identity = get_caller_identity(self._client)
-        return self._identity
-
-    @property
-    def account_id(self):
-        return self.identity["Account"]
-
-    @property
-    def partition(self):
-        return parse_aws_arn(self.identity["Arn"])["partition"]
-
-    def arn(self, resource_type, path, name):
-        return f"arn:{self.partition}:iam::{self.account_id}:{resource_type}{path or '/'}{name}"
-
-    def guard(self):
-        checks.check_root_guard(self.identity["Arn"], self.allow_root, self.allow_federated_user)
 
 
 # --- ownership --------------------------------------------------------------------------------------
@@ -163,6 +115,7 @@ class PrincipalSpec:
         inline_policies=None,
         adopt=False,
         report_foreign=False,
+        retired_inline_policies=(),
     ):
         self.name = name
         self.path = path
@@ -175,10 +128,22 @@ class PrincipalSpec:
         self.inline_policies = inline_policies
         self.adopt = adopt
         self.report_foreign = report_foreign
+        self.retired_inline_policies = list(retired_inline_policies)
 
     @property
     def policy_references(self):
         return self.required_policies + list(self.managed_policies or [])
+
+    @property
+    def owned_inline_policies(self):
+        """The inline policies a delete of the principal removes with it."""
+        return list(self.inline_policies or {}) + self.retired_inline_policies
+
+    def inline_policies_to_read(self, attached):
+        """The inline policies the spec writes, and the retired ones while a required managed policy is missing
+        (the scoped agent policy replaces the managed one, so while that is attached it is not looked for)."""
+        missing = any(not any(policy_matches(arn, ref) for arn in attached) for ref in self.required_policies)
+        return list(self.inline_policies or {}) + (self.retired_inline_policies if missing else [])
 
     def validate(self):
         checks.validate_name(self.kind, self.name)
@@ -234,6 +199,20 @@ class UserSpec(PrincipalSpec):
 # --- one planner for roles and users ----------------------------------------------------------------
 
 
+def scope_inline_documents(spec, existing, caller):
+    """Inline policies given as ``document(partition, account)`` become documents for the account of the
+    existing role or user (no call), else for the caller's (read when a write is due anyway)."""
+    policies = spec.inline_policies or {}
+    if not any(callable(document) for document in policies.values()):
+        return
+    if existing:
+        arn = parse_aws_arn(existing["Arn"])
+        partition, account = arn["partition"], arn["account_id"]
+    else:
+        partition, account = caller.partition, caller.account_id
+    spec.inline_policies = {name: d(partition, account) if callable(d) else d for name, d in policies.items()}
+
+
 def read_inline(client, kind, name, policy_names):
     """The documents of the inline policies ``policy_names`` that exist (one GetRolePolicy/GetUserPolicy each)."""
     current = {}
@@ -280,8 +259,9 @@ def _plan_policy_writes(plan, client, kind, name, arns, inline_policies, write):
 def plan_remove_principal_policies(plan, client, kind, name, attached, inline_policies):
     """Before a role or user is deleted: detach its managed policies and delete the inline ones it owns,
     and those of admin grants (IAM refuses to delete a principal that still has inline policies)."""
-    grant_policies = [n for n in iam_api.list_inline_policy_names(client, kind, name) if n in GRANT_POLICY_NAMES]
-    owned = dict(inline_policies or {}, **dict.fromkeys(grant_policies))
+    owned = {
+        n: None for n in iam_api.list_inline_policy_names(client, kind, name) if n in GRANT_POLICY_NAMES or n in (inline_policies or {})
+    }
     _plan_policy_writes(plan, client, kind, name, attached, owned, write=False)
 
 
@@ -375,6 +355,9 @@ def _plan_attached_policies(plan, view, client, spec, current_arns, resolver):
 
 
 def _plan_inline_policies(plan, view, client, spec, current):
+    """Put the inline policies that differ; delete the retired ones that exist."""
+    retired = [policy_name for policy_name in spec.retired_inline_policies if policy_name in current]
+    _plan_policy_writes(plan, client, spec.kind, spec.name, (), dict.fromkeys(retired), write=False)
     for policy_name, document in (spec.inline_policies or {}).items():
         existing = current.get(policy_name)
         if existing is None or compare_policies(existing, document):

@@ -36,6 +36,7 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_princ
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import plan_remove_principal_policies
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import plan_tags
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import read_inline
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import scope_inline_documents
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import refuse_delete
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_validate import iam_error
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_validate import validate_name
@@ -53,7 +54,7 @@ def read_role_state(client, spec):
     profile."""
     role = get_iam_role(client, spec.name)
     attached = iam_api.list_attached_policy_arns(client, "role", spec.name) if role else []
-    inline = read_inline(client, "role", spec.name, spec.inline_policies or {}) if role else {}
+    inline = read_inline(client, "role", spec.name, spec.inline_policies_to_read(attached)) if role else {}
     inline_names = iam_api.list_inline_policy_names(client, "role", spec.name) if role and spec.report_foreign else []
     profile = iam_api.get_instance_profile(client, spec.instance_profile) if spec.instance_profile else None
     return dict(role=role, attached=attached, inline=inline, inline_names=inline_names, profile=profile)
@@ -214,6 +215,7 @@ def ensure_role_present(client, caller, spec, check_mode=False, wait=True, wait_
     """
     spec.validate()
     state = read_role_state(client, spec)
+    scope_inline_documents(spec, state["role"], caller)
     plan = plan_role_present(client, caller, spec, state)
     results = apply_plan(plan, caller, check_mode, "role")
     if results is None:
@@ -246,7 +248,7 @@ def ensure_role_absent(client, caller, spec, check_mode=False):
     profile_owned = profile is not None and is_owned(plan.before["instance_profile"]["tags"])
 
     if role is not None:
-        plan_remove_principal_policies(plan, client, "role", spec.name, attached, spec.inline_policies)
+        plan_remove_principal_policies(plan, client, "role", spec.name, attached, spec.owned_inline_policies)
         for held in iam_api.list_instance_profiles_for_role(client, spec.name):
             profile_name = held["InstanceProfileName"]
             plan.add(

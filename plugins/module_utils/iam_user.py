@@ -27,6 +27,7 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_princ
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import plan_principal_update
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import plan_remove_principal_policies
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import read_inline
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import scope_inline_documents
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import refuse_delete
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_validate import validate_name
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_views import key_view
@@ -41,7 +42,7 @@ def read_user_state(client, spec):
     ListUserPolicies to report the others when the spec says so)."""
     user = iam_api.get_user(client, spec.name)
     attached = iam_api.list_attached_policy_arns(client, "user", spec.name) if user else []
-    inline = read_inline(client, "user", spec.name, spec.inline_policies or {}) if user else {}
+    inline = read_inline(client, "user", spec.name, spec.inline_policies_to_read(attached)) if user else {}
     inline_names = iam_api.list_inline_policy_names(client, "user", spec.name) if user and spec.report_foreign else []
     keys = iam_api.list_access_keys(client, spec.name) if user else []
     return dict(user=user, attached=attached, inline=inline, inline_names=inline_names, keys=keys)
@@ -86,6 +87,7 @@ def ensure_user_present(client, caller, spec, keys_spec, check_mode=False, wait=
     spec.validate()
     keys_spec.validate()
     state = read_user_state(client, spec)
+    scope_inline_documents(spec, state["user"], caller)
     plan, decision = plan_user_present(client, caller, spec, keys_spec, state)
     extra = dict(previous_access_key_ids=decision["previous"], warnings=plan.warnings)
     results = apply_plan(plan, caller, check_mode, "user") or {}
@@ -110,7 +112,7 @@ def ensure_user_absent(client, caller, spec, store=None, check_mode=False):
         raise refuse_delete("user", spec.name)
     if user is not None:
         plan_delete_keys(plan, client, spec.name, keys)
-        plan_remove_principal_policies(plan, client, "user", spec.name, attached, spec.inline_policies)
+        plan_remove_principal_policies(plan, client, "user", spec.name, attached, spec.owned_inline_policies)
         plan.add(f"delete user {spec.name}", functools.partial(iam_api.delete_user, client, spec.name))
     plan_delete_record(plan, store, spec.name, keys)
     plan.after = dict(user=None, access_keys=[])

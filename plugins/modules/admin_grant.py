@@ -154,8 +154,8 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.admin_gra
 from ansible_collections.observability.cloudwatch.plugins.module_utils.admin_grant import release_grant
 from ansible_collections.observability.cloudwatch.plugins.module_utils.admin_grant import validate_duration
 from ansible_collections.observability.cloudwatch.plugins.module_utils.admin_grant import validate_holder
-from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import CALLER_OPTIONS
-from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import Caller
+from ansible_collections.observability.cloudwatch.plugins.module_utils.caller import CALLER_OPTIONS
+from ansible_collections.observability.cloudwatch.plugins.module_utils.caller import Caller
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_validate import validate_name
 from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff
 

@@ -253,8 +253,8 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_con
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config import read_schema
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config_json import HAS_JSONSCHEMA
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config_json import JSONSCHEMA_IMPORT_ERROR
-from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import CALLER_OPTIONS
-from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import Caller
+from ansible_collections.observability.cloudwatch.plugins.module_utils.caller import CALLER_OPTIONS
+from ansible_collections.observability.cloudwatch.plugins.module_utils.caller import Caller
 from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import AUTO
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ssm import TIER_CHOICES

@@ -14,6 +14,8 @@ description:
   - O(purpose=server) is a role trusted by C(ec2.amazonaws.com) with C(CloudWatchAgentServerPolicy),
     named C(CloudWatchAgentServerRole) by default; O(purpose=admin) has C(CloudWatchAgentAdminPolicy)
     instead (it may also write the agent configuration to Parameter Store), named C(CloudWatchAgentAdminRole).
+  - With O(scoped_policy), a server role gets instead of C(CloudWatchAgentServerPolicy) a policy generated from the
+    configurations its agents run, which grants only their namespaces, log groups and parameters.
   - A role or instance profile of that name that the collection did not create (without the tag
     C(managed-by=observability.cloudwatch)) is refused unless O(adopt=true); even then the role's trust policy
     is kept unless O(replace_trust_policy=true).
@@ -244,9 +246,13 @@ diff:
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError  # noqa: E402
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_identity import EC2_TRUST_POLICY  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_identity import agent_inline_policies  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_identity import agent_policies  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_identity import check_broad_policies  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_identity import retired_agent_policies  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_identity import agent_policy_warnings  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_module import ADOPT_OPTIONS  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_module import AGENT_POLICY_OPTIONS  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_module import IAMModule  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import RoleSpec  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_role import ensure_role_absent  # noqa: E402
@@ -260,8 +266,6 @@ def main():
         purpose=dict(type="str", required=True, choices=["server", "admin"]),
         name=dict(type="str"),
         ssm_managed=dict(type="bool", default=False),
-        managed_policies=dict(type="list", elements="str", default=[]),
-        purge_policies=dict(type="bool", default=True),
         instance_profile=dict(type="bool", default=True),
         path=dict(type="str"),
         description=dict(type="str"),
@@ -272,17 +276,20 @@ def main():
         state=dict(type="str", choices=["present", "absent"], default="present"),
         replace_trust_policy=dict(type="bool", default=False),
         **ADOPT_OPTIONS,
+        **AGENT_POLICY_OPTIONS,
     )
     module = IAMModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     purpose = params["purpose"]
     name = params["name"] or DEFAULT_NAMES[purpose]
-    for warning in agent_policy_warnings(params["managed_policies"]):
+    for warning in agent_policy_warnings(params["managed_policies"], params["scoped_policy"] is not None, params["purge_policies"]):
         module.warn(warning)
 
     client = module.aws_client("iam")
     caller = module.caller()
     try:
+        check_broad_policies(params["managed_policies"], params["allow_broad_policies"])
+        scoped = params["scoped_policy"] is not None
         spec = RoleSpec(
             name=name,
             trust_policy=EC2_TRUST_POLICY,
@@ -292,7 +299,9 @@ def main():
             instance_profile=name if params["instance_profile"] or params["state"] == "absent" else None,
             path=params["path"],
             permissions_boundary=params["permissions_boundary"],
-            required_policies=agent_policies(purpose, params["ssm_managed"]),
+            required_policies=agent_policies(purpose, params["ssm_managed"], scoped),
+            inline_policies=agent_inline_policies(purpose, params["scoped_policy"]),
+            retired_inline_policies=retired_agent_policies(params["scoped_policy"], params["purge_policies"]),
             managed_policies=params["managed_policies"],
             purge_policies=params["purge_policies"],
             tags=params["tags"],

@@ -11,8 +11,9 @@ version_added: 0.1.0
 description:
   - Creates, updates and deletes the IAM users AWS documents for the Amazon CloudWatch agent on
     on-premises servers, and their access keys.
-  - O(purpose=server) attaches C(CloudWatchAgentServerPolicy); O(purpose=admin) attaches
-    C(CloudWatchAgentAdminPolicy), which may also write the agent configuration to Parameter Store.
+  - O(purpose=server) attaches C(CloudWatchAgentServerPolicy), or, with O(scoped_policy), puts a policy generated from
+    the configurations the agents run, which grants only their namespaces, log groups and parameters;
+    O(purpose=admin) attaches C(CloudWatchAgentAdminPolicy), which may also write the agent configuration to Parameter Store.
   - A user of that name that the collection did not create (without the tag C(managed-by=observability.cloudwatch))
     is refused unless O(adopt=true).
   - A secret access key exists only once, when IAM creates it. The module writes every key it creates to
@@ -228,9 +229,13 @@ diff:
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError  # noqa: E402
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils.access_keys import KeySpec  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_identity import agent_inline_policies  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_identity import agent_policies  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_identity import check_broad_policies  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_identity import retired_agent_policies  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_identity import agent_policy_warnings  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_module import ADOPT_OPTIONS  # noqa: E402
+from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_module import AGENT_POLICY_OPTIONS  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_module import KEY_STORE_OPTIONS  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_module import IAMModule  # noqa: E402
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import UserSpec  # noqa: E402
@@ -243,8 +248,6 @@ def main():
         name=dict(type="str", required=True),
         purpose=dict(type="str", required=True, choices=["server", "admin"]),
         ssm_managed=dict(type="bool", default=False),
-        managed_policies=dict(type="list", elements="str", default=[]),
-        purge_policies=dict(type="bool", default=True),
         path=dict(type="str"),
         permissions_boundary=dict(type="str"),
         tags=dict(type="dict", aliases=["resource_tags"]),
@@ -253,11 +256,12 @@ def main():
         retire_access_keys=dict(type="list", elements="str", default=[], no_log=False),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         **ADOPT_OPTIONS,
+        **AGENT_POLICY_OPTIONS,
         **KEY_STORE_OPTIONS,
     )
     module = IAMModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
-    for warning in agent_policy_warnings(params["managed_policies"]):
+    for warning in agent_policy_warnings(params["managed_policies"], params["scoped_policy"] is not None, params["purge_policies"]):
         module.warn(warning)
 
     if params["purpose"] == "admin" and params["access_key_state"] != "none" and params["state"] == "present":
@@ -276,11 +280,14 @@ def main():
     caller = module.caller()
     try:
         store = module.key_store()
+        check_broad_policies(params["managed_policies"], params["allow_broad_policies"])
         spec = UserSpec(
             name=params["name"],
             path=params["path"],
             permissions_boundary=params["permissions_boundary"],
-            required_policies=agent_policies(params["purpose"], ssm_managed=False),
+            required_policies=agent_policies(params["purpose"], False, params["scoped_policy"] is not None),
+            inline_policies=agent_inline_policies(params["purpose"], params["scoped_policy"]),
+            retired_inline_policies=retired_agent_policies(params["scoped_policy"], params["purge_policies"]),
             managed_policies=params["managed_policies"],
             purge_policies=params["purge_policies"],
             tags=params["tags"],

@@ -56,8 +56,8 @@ caller:
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import CALLER_OPTIONS
-from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import Caller
+from ansible_collections.observability.cloudwatch.plugins.module_utils.caller import CALLER_OPTIONS
+from ansible_collections.observability.cloudwatch.plugins.module_utils.caller import Caller
 from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff
 
 

@@ -213,6 +213,12 @@ options:
     type: bool
     default: false
     version_added: 0.2.0
+  permissions_boundary:
+    description:
+      - The ARN of a managed policy to use as the permissions boundary of the role or user. V("") removes the boundary.
+      - When not set, the boundary is left alone.
+    type: str
+    version_added: 0.2.0
   state:
     description:
       - V(present) creates or updates the access.
@@ -462,6 +468,7 @@ def main():
         # An existing identity the collection did not create, and policies it did not put there.
         replace_trust_policy=dict(type="bool", default=False),
         purge_policies=dict(type="bool", default=False),
+        permissions_boundary=dict(type="str"),
         **ADOPT_OPTIONS,
         **KEY_STORE_OPTIONS,
     )
@@ -505,6 +512,7 @@ def main():
         adopt=params["adopt"],
         replace_trust_policy=params["replace_trust_policy"],
         purge_policies=params["purge_policies"],
+        permissions_boundary=params["permissions_boundary"],
     )
     try:
         store = module.key_store()

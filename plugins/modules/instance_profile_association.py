@@ -131,8 +131,8 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.ec2_assoc
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ec2_association import has_profile
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ec2_association import read_association
 from ansible_collections.observability.cloudwatch.plugins.module_utils.ec2_association import to_ansible
-from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import CALLER_OPTIONS
-from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_principal import Caller
+from ansible_collections.observability.cloudwatch.plugins.module_utils.caller import CALLER_OPTIONS
+from ansible_collections.observability.cloudwatch.plugins.module_utils.caller import Caller
 from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff
 
 

@@ -94,6 +94,14 @@ CASES = [
         ["SeededRole", "adopt=true"],
     ),
     ("role-adopt-wrong-type", ROLE, {"purpose": "server", "adopt": "perhaps"}, ["adopt", "bool"]),
+    ("role-administrator-access", ROLE, {"purpose": "server", "managed_policies": ["AdministratorAccess"]}, ["managed_policies", "allow_broad_policies"]),
+    (
+        "role-scoped-embedded-metrics",
+        ROLE,
+        {"purpose": "server", "scoped_policy": {"configs": [{"name": "AmazonCloudWatch-emf", "config": {"logs": {"metrics_collected": {"emf": {}}}}}]}},
+        ["scoped_policy", "logs.metrics_collected"],
+    ),
+    ("user-full-access", USER, {"name": "bad-user", "purpose": "server", "managed_policies": ["IAMFullAccess"]}, ["managed_policies", "allow_broad_policies"]),
     # -- agent_iam_user
     ("user-missing-purpose", USER, {"name": "bad-user"}, ["purpose", "server|missing|required"]),
     ("user-name-too-long", USER, {"name": "u" * 65, "purpose": "server"}, ["name", "64"]),

@@ -21,6 +21,7 @@ import warnings
 import pytest
 from ansible_collections.observability.cloudwatch.plugins.filter.cloudwatch_policy import cloudwatch_policy
 from ansible_collections.observability.cloudwatch.plugins.module_utils import admin_grant, agent_identity, duty_policies, exporter_policies
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_policy import scoped_agent_policy
 
 with warnings.catch_warnings():
     # parliament finds its IAM catalogue with pkg_resources, which warns that it is deprecated.
@@ -157,9 +158,24 @@ def _admin_grant_policies():
     yield "admin grant revocation", True, admin_grant.revoke_policy(MOMENT)
 
 
+def _agent_scoped_policies():
+    logs = {"logs_collected": {"files": {"collect_list": [
+        {"file_path": "/var/log/syslog", "log_group_name": "/ec2/syslog", "retention_in_days": 30},
+        {"file_path": "/var/log/app.log", "log_group_name": "/app/{instance_id}"},
+    ]}}}
+    metrics = {"namespace": "Fleet", "metrics_collected": {"mem": {"measurement": ["mem_used_percent"]}}}
+    yield "agent scoped, metrics and logs", True, scoped_agent_policy(
+        [("AmazonCloudWatch-linux", {"metrics": metrics, "logs": logs})], "aws", ACCOUNT, [REGION]
+    )
+    yield "agent scoped, two configurations with traces, two regions", True, scoped_agent_policy(
+        [("AmazonCloudWatch-linux", {"logs": logs}), ("AmazonCloudWatch-traces", {"traces": {"traces_collected": {"xray": {}}}})],
+        "aws", ACCOUNT, [REGION, "us-east-1"],
+    )
+
+
 def generated_policies():
     """(name, narrow, policy): ``narrow`` when every action IAM can scope is scoped."""
-    return [*_duty_policies(), *_exporter_policies(), *_admin_grant_policies()]
+    return [*_duty_policies(), *_exporter_policies(), *_admin_grant_policies(), *_agent_scoped_policies()]
 
 
 GENERATED = generated_policies()
@@ -181,7 +197,8 @@ def test_narrow_policies_have_no_finding_at_all(name, policy):
 
 def test_every_kind_of_policy_is_linted():
     names = [name for name, _narrow, _policy in GENERATED]
-    for kind in ["cloudwatch_policy " + duty for duty in duty_policies.DUTIES] + ["exporter logs", "exporter traces", "exporter metrics", "admin grant"]:
+    others = ["exporter logs", "exporter traces", "exporter metrics", "admin grant", "agent scoped"]
+    for kind in ["cloudwatch_policy " + duty for duty in duty_policies.DUTIES] + others:
         assert any(name.startswith(kind) for name in names), kind
     assert len(names) == len(set(names))
 

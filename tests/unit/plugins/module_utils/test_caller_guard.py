@@ -1,11 +1,11 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The caller check of every module that writes to AWS (iam_validate.check_root_guard, iam_principal.Caller)."""
+"""The caller check of every module that writes to AWS (iam_validate.check_root_guard, caller.Caller)."""
 
 import pytest
 
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 from ansible_collections.observability.cloudwatch.plugins.module_utils import ec2_association
-from ansible_collections.observability.cloudwatch.plugins.module_utils import iam_principal
+from ansible_collections.observability.cloudwatch.plugins.module_utils import caller as caller_identity
 from ansible_collections.observability.cloudwatch.plugins.module_utils.iam_validate import check_root_guard
 
 PARTITIONS = ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"]
@@ -56,19 +56,19 @@ class CountingSTS:
 
 def test_caller_reads_the_identity_once_and_only_for_the_guard():
     sts = CountingSTS(f"arn:aws:sts::{ACCOUNT}:federated-user/Bob")
-    caller = iam_principal.Caller(sts, allow_root=False)
+    caller = caller_identity.Caller(sts, allow_root=False)
     assert sts.calls == 0
     with pytest.raises(AnsibleIAMError, match="federated-user/Bob"):
         caller.guard()
     with pytest.raises(AnsibleIAMError):
         caller.guard()
     assert sts.calls == 1
-    iam_principal.Caller(sts, allow_federated_user=True).guard()
+    caller_identity.Caller(sts, allow_federated_user=True).guard()
 
 
 def test_association_guard_runs_when_a_change_is_due_also_in_check_mode():
     sts = CountingSTS(f"arn:aws:iam::{ACCOUNT}:root")
-    guard = iam_principal.Caller(sts).guard
+    guard = caller_identity.Caller(sts).guard
     current = {"AssociationId": "iip-assoc-1", "State": "associated", "IamInstanceProfile": {"Arn": "arn:aws:iam::1:instance-profile/Admin"}}
     # Nothing to do: no call, not even to the caller identity.
     assert ec2_association.ensure_present(None, "i-0123456789abcdef0", "Admin", current, guard=guard) == (False, current)

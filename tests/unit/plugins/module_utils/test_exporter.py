@@ -11,6 +11,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMEr
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry, RetryingBotoClientWrapper
 from ansible_collections.observability.cloudwatch.plugins.module_utils import exporter_policies as policies
 from ansible_collections.observability.cloudwatch.plugins.module_utils import cloudwatch_policies, exporter, logs, oidc
+from ansible_collections.observability.cloudwatch.plugins.module_utils import caller as caller_identity
 from ansible_collections.observability.cloudwatch.plugins.module_utils import iam_principal as iam
 from ansible_collections.observability.cloudwatch.plugins.module_utils.plan import Plan
 from botocore.stub import Stubber
@@ -554,7 +555,7 @@ def test_root_guard_fails_before_any_write():
     logs_client, _logs_stub = stubbed("logs")
     new_role_calls(iam_stub)
     sts_stub.add_response("get_caller_identity", {"Account": ACCOUNT, "Arn": ROOT_ARN, "UserId": ACCOUNT})
-    caller = iam.Caller(sts_client, allow_root=False)
+    caller = caller_identity.Caller(sts_client, allow_root=False)
     with pytest.raises(AnsibleIAMError) as e:
         exporter.ensure_exporter_present(iam_client, logs_client, caller, trusted_spec())
     assert "root user" in e.value.message and "administrator" in e.value.message
@@ -568,7 +569,7 @@ def test_root_guard_allows_root_when_asked_and_reads_the_identity_once():
     logs_client, _logs_stub = stubbed("logs")
     new_role_calls(iam_stub)
     sts_stub.add_response("get_caller_identity", {"Account": ACCOUNT, "Arn": ROOT_ARN, "UserId": ACCOUNT})
-    result = exporter.ensure_exporter_present(iam_client, logs_client, iam.Caller(sts_client, allow_root=True), trusted_spec(), check_mode=True)
+    result = exporter.ensure_exporter_present(iam_client, logs_client, caller_identity.Caller(sts_client, allow_root=True), trusted_spec(), check_mode=True)
     assert result["changed"] is True
     assert result["role"]["arn"] == f"arn:aws:iam::{ACCOUNT}:role/exporter"
     sts_stub.assert_no_pending_responses()
@@ -590,7 +591,7 @@ def test_no_change_never_reads_the_identity():
         {"RoleName": "exporter", "PolicyName": exporter.INLINE_POLICY_NAME},
     )
     iam_stub.add_response("list_role_policies", {"PolicyNames": [exporter.INLINE_POLICY_NAME], "IsTruncated": False}, {"RoleName": "exporter"})
-    result = exporter.ensure_exporter_present(iam_client, logs_client, iam.Caller(sts_client, allow_root=False), wanted)
+    result = exporter.ensure_exporter_present(iam_client, logs_client, caller_identity.Caller(sts_client, allow_root=False), wanted)
     assert result["changed"] is False and result["changes"] == []
     assert result["foreign_policies"] == {"attached": [], "inline": []}
     iam_stub.assert_no_pending_responses()

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
+from ansible_collections.observability.cloudwatch.plugins.module_utils import caller as caller_identity
 from ansible_collections.observability.cloudwatch.plugins.module_utils import agent_identity
 from ansible_collections.observability.cloudwatch.plugins.module_utils import iam_adoption
 from ansible_collections.observability.cloudwatch.plugins.module_utils import iam_policies
@@ -51,7 +52,7 @@ def test_an_unowned_role_is_refused_after_reads_only(stubs, check_mode):
     client, stub, sts, _sts_stub = stubs
     reads(stub, tags=[{"Key": "team", "Value": "ops"}])
     with pytest.raises(AnsibleIAMError) as e:
-        iam_role.ensure_role_present(client, iam_principal.Caller(sts), spec(), check_mode=check_mode)
+        iam_role.ensure_role_present(client, caller_identity.Caller(sts), spec(), check_mode=check_mode)
     message = e.value.message
     assert message.startswith(f"Role {NAME} already exists and was not created by this collection")
     assert "managed-by=observability.cloudwatch" in message and "Nothing was changed" in message
@@ -63,7 +64,7 @@ def test_an_adopted_role_gets_its_policies_but_keeps_its_trust(stubs):
     client, stub, sts, sts_stub = stubs
     reads(stub, tags=[])
     sts_stub.add_response("get_caller_identity", IDENTITY)
-    result = iam_role.ensure_role_present(client, iam_principal.Caller(sts), spec(adopt=True), check_mode=True)
+    result = iam_role.ensure_role_present(client, caller_identity.Caller(sts), spec(adopt=True), check_mode=True)
     assert result["changes"] == [f"attach {SERVER} to role {NAME}", f"detach {ADMIN} from role {NAME}"]
     assert result["role"]["assume_role_policy_document"] == OPERATOR_TRUST
     kept, adopted = [w for w in result["warnings"] if "trust policy is kept" in w], [w for w in result["warnings"] if "adopt=true" in w]
@@ -78,7 +79,7 @@ def test_an_adopted_role_trust_is_replaced_on_request(stubs):
     client, stub, sts, sts_stub = stubs
     reads(stub, tags=[], attached=[SERVER])
     sts_stub.add_response("get_caller_identity", IDENTITY)
-    result = iam_role.ensure_role_present(client, iam_principal.Caller(sts), spec(adopt=True, replace_trust_policy=True), check_mode=True)
+    result = iam_role.ensure_role_present(client, caller_identity.Caller(sts), spec(adopt=True, replace_trust_policy=True), check_mode=True)
     assert result["changes"] == [f"update trust policy of role {NAME}"]
     assert result["role"]["assume_role_policy_document"] == agent_identity.EC2_TRUST_POLICY
 
@@ -87,7 +88,7 @@ def test_an_owned_role_trust_is_reconciled_without_a_warning(stubs):
     client, stub, sts, sts_stub = stubs
     reads(stub, tags=OWNER, attached=[SERVER])
     sts_stub.add_response("get_caller_identity", IDENTITY)
-    result = iam_role.ensure_role_present(client, iam_principal.Caller(sts), spec(), check_mode=True)
+    result = iam_role.ensure_role_present(client, caller_identity.Caller(sts), spec(), check_mode=True)
     assert result["changes"] == [f"update trust policy of role {NAME}"]
     assert result["warnings"] == []
 
@@ -101,12 +102,12 @@ def test_an_unowned_instance_profile_is_refused_unless_adopted(stubs):
     stub.add_client_error("get_role", "NoSuchEntity")
     stub.add_response("get_instance_profile", {"InstanceProfile": empty_profile})
     with pytest.raises(AnsibleIAMError, match=f"Instance profile {NAME} already exists .* the role is then added to it"):
-        iam_role.ensure_role_present(client, iam_principal.Caller(sts), spec(profile=NAME), check_mode=True)
+        iam_role.ensure_role_present(client, caller_identity.Caller(sts), spec(profile=NAME), check_mode=True)
 
     stub.add_client_error("get_role", "NoSuchEntity")
     stub.add_response("get_instance_profile", {"InstanceProfile": empty_profile})
     sts_stub.add_response("get_caller_identity", IDENTITY)
-    result = iam_role.ensure_role_present(client, iam_principal.Caller(sts), spec(profile=NAME, adopt=True), check_mode=True)
+    result = iam_role.ensure_role_present(client, caller_identity.Caller(sts), spec(profile=NAME, adopt=True), check_mode=True)
     assert f"add role {NAME} to instance profile {NAME}" in result["changes"]
     assert any(w.startswith(f"Instance profile {NAME} exists without the tag") for w in result["warnings"])
 
@@ -129,7 +130,7 @@ def test_an_unowned_user_is_refused_before_its_key_store_is_read(stubs):
     stub.add_response("list_access_keys", {"AccessKeyMetadata": []})
     keys = KeySpec("present", store=Store())
     with pytest.raises(AnsibleIAMError, match="User hand-made already exists and was not created by this collection"):
-        iam_user.ensure_user_present(client, iam_principal.Caller(sts), iam_principal.UserSpec("hand-made", required_policies=[SERVER]), keys)
+        iam_user.ensure_user_present(client, caller_identity.Caller(sts), iam_principal.UserSpec("hand-made", required_policies=[SERVER]), keys)
 
 
 def test_foreign_policies_leave_out_the_collection_s_own():

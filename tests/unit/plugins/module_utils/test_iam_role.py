@@ -9,6 +9,7 @@ from botocore.stub import ANY
 
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 from ansible_collections.observability.cloudwatch.plugins.module_utils import agent_identity
+from ansible_collections.observability.cloudwatch.plugins.module_utils import caller
 from ansible_collections.observability.cloudwatch.plugins.module_utils import iam_policies
 from ansible_collections.observability.cloudwatch.plugins.module_utils import iam_principal
 from ansible_collections.observability.cloudwatch.plugins.module_utils import iam_role
@@ -79,7 +80,7 @@ def test_create_role_with_profile(stubs):
     stub.add_response("add_role_to_instance_profile", {}, {"InstanceProfileName": "CloudWatchAgentServerRole", "RoleName": "CloudWatchAgentServerRole"})
     stub.add_response("get_instance_profile", {"InstanceProfile": profile()})
 
-    result = iam_role.ensure_role_present(client, iam_principal.Caller(sts), role_spec(tags={"team": "obs"}, default_description="agent"))
+    result = iam_role.ensure_role_present(client, caller.Caller(sts), role_spec(tags={"team": "obs"}, default_description="agent"))
     assert result["changed"] is True
     assert result["role"]["arn"] == "arn:aws:iam::123456789012:role/CloudWatchAgentServerRole"
     assert result["role"]["role_id"] == "AROAEXAMPLEEXAMPLE1"
@@ -95,7 +96,7 @@ def test_noop_reads_three_times_and_never_asks_who_calls(stubs):
     stub.add_response("get_role", {"Role": role()})
     stub.add_response("list_attached_role_policies", {"AttachedPolicies": [{"PolicyName": "p", "PolicyArn": SERVER}]})
     stub.add_response("get_instance_profile", {"InstanceProfile": profile()})
-    result = iam_role.ensure_role_present(client, iam_principal.Caller(sts), role_spec())
+    result = iam_role.ensure_role_present(client, caller.Caller(sts), role_spec())
     assert result["changed"] is False and result["changes"] == [] and result["warnings"] == []
     assert result["diff"]["before"] == result["diff"]["after"]
 
@@ -104,7 +105,7 @@ def test_role_without_instance_profile_returns_no_profile_key(stubs):
     client, stub, sts, _sts_stub = stubs
     stub.add_response("get_role", {"Role": role()})
     stub.add_response("list_attached_role_policies", {"AttachedPolicies": [{"PolicyName": "p", "PolicyArn": SERVER}]})
-    result = iam_role.ensure_role_present(client, iam_principal.Caller(sts), role_spec(instance_profile=None))
+    result = iam_role.ensure_role_present(client, caller.Caller(sts), role_spec(instance_profile=None))
     assert result["changed"] is False
     assert "instance_profile" not in result
     assert result["diff"]["before"] == result["diff"]["after"] and list(result["diff"]["before"]) == ["role"]
@@ -118,7 +119,7 @@ def test_root_guard_trips_before_any_write(stubs, check_mode):
     stub.add_response("get_instance_profile", {"InstanceProfile": profile()})
     sts_stub.add_response("get_caller_identity", ROOT_IDENTITY)
     with pytest.raises(AnsibleIAMError) as error:
-        iam_role.ensure_role_present(client, iam_principal.Caller(sts), role_spec(), check_mode=check_mode)
+        iam_role.ensure_role_present(client, caller.Caller(sts), role_spec(), check_mode=check_mode)
     assert "root user's credentials" in error.value.message and "Create an administrator" in error.value.message
 
 
@@ -129,7 +130,7 @@ def test_root_allowed_with_allow_root(stubs):
     stub.add_response("get_instance_profile", {"InstanceProfile": profile()})
     sts_stub.add_response("get_caller_identity", ROOT_IDENTITY)
     stub.add_response("attach_role_policy", {}, {"RoleName": "CloudWatchAgentServerRole", "PolicyArn": SERVER})
-    result = iam_role.ensure_role_present(client, iam_principal.Caller(sts, allow_root=True), role_spec())
+    result = iam_role.ensure_role_present(client, caller.Caller(sts, allow_root=True), role_spec())
     assert result["changed"] is True and result["role"]["attached_policies"] == [SERVER]
 
 
@@ -143,7 +144,7 @@ def test_update_in_check_mode_writes_nothing_and_predicts(stubs):
     stub.add_response("get_instance_profile", {"InstanceProfile": profile()})
     sts_stub.add_response("get_caller_identity", USER_IDENTITY)
     spec = role_spec(description="new", tags={"a": "1"}, max_session_duration=7200)
-    result = iam_role.ensure_role_present(client, iam_principal.Caller(sts), spec, check_mode=True)
+    result = iam_role.ensure_role_present(client, caller.Caller(sts), spec, check_mode=True)
     assert result["changed"] is True
     assert result["role"]["description"] == "new"
     assert result["role"]["max_session_duration"] == 7200
@@ -158,7 +159,7 @@ def test_profile_taken_by_another_role_fails_before_writing(stubs):
     stub.add_client_error("get_role", "NoSuchEntity")
     stub.add_response("get_instance_profile", {"InstanceProfile": profile(roles=("Other",))})
     with pytest.raises(AnsibleIAMError, match="already holds role Other"):
-        iam_role.ensure_role_present(client, iam_principal.Caller(sts), role_spec())
+        iam_role.ensure_role_present(client, caller.Caller(sts), role_spec())
 
 
 def test_absent_refuses_unowned_role(stubs):
@@ -167,7 +168,7 @@ def test_absent_refuses_unowned_role(stubs):
     stub.add_response("get_instance_profile", {"InstanceProfile": profile(tags=[])})
     stub.add_response("list_attached_role_policies", {"AttachedPolicies": []})
     with pytest.raises(AnsibleIAMError, match="Refusing to delete role CloudWatchAgentServerRole"):
-        iam_role.ensure_role_absent(client, iam_principal.Caller(sts), role_spec())
+        iam_role.ensure_role_absent(client, caller.Caller(sts), role_spec())
 
 
 def test_absent_deletes_in_order(stubs):
@@ -186,7 +187,7 @@ def test_absent_deletes_in_order(stubs):
     stub.add_response("remove_role_from_instance_profile", {}, {"InstanceProfileName": name, "RoleName": name})
     stub.add_response("delete_instance_profile", {}, {"InstanceProfileName": name})
     stub.add_response("delete_role", {}, {"RoleName": name})
-    result = iam_role.ensure_role_absent(client, iam_principal.Caller(sts), role_spec())
+    result = iam_role.ensure_role_absent(client, caller.Caller(sts), role_spec())
     assert result["changed"] is True
     assert result["role"] is None and result["instance_profile"] is None
 
@@ -204,13 +205,13 @@ def test_documents_past_iams_sizes_fail_after_the_reads_and_before_any_write(stu
     spec = role_spec(instance_profile=None)
     spec.trust_policy = _trust_for(50)
     with pytest.raises(AnsibleIAMError) as error:
-        iam_role.ensure_role_present(client, iam_principal.Caller(sts), spec)
+        iam_role.ensure_role_present(client, caller.Caller(sts), spec)
     assert error.value.message.startswith("trust policy of the role comes to") and "IAM allows 2048" in error.value.message
     # A new role: inline policies over 10,240 characters together.
     stub.add_client_error("get_role", "NoSuchEntity")
     big = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "r" * 5200}]}
     spec = role_spec(instance_profile=None, inline_policies={"one": big, "two": big})
     with pytest.raises(AnsibleIAMError) as error:
-        iam_role.ensure_role_present(client, iam_principal.Caller(sts), spec)
+        iam_role.ensure_role_present(client, caller.Caller(sts), spec)
     assert "inline policies (one, two) of the role" in error.value.message and "IAM allows 10240" in error.value.message
     stub.assert_no_pending_responses()

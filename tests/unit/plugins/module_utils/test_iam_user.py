@@ -7,6 +7,7 @@ import json
 import pytest
 
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
+from ansible_collections.observability.cloudwatch.plugins.module_utils import caller as caller_identity
 from ansible_collections.observability.cloudwatch.plugins.module_utils import access_keys
 from ansible_collections.observability.cloudwatch.plugins.module_utils import iam_policies
 from ansible_collections.observability.cloudwatch.plugins.module_utils import iam_principal
@@ -53,7 +54,7 @@ def test_rotate_stores_the_new_key_and_returns_only_its_id(stubs):
     store = MemoryStore({"access_key_id": "AKIAOLDEXAMPLE0001", "secret_access_key": "old", "user_name": "u"})
     result = iam_user.ensure_user_present(
         client,
-        iam_principal.Caller(sts),
+        caller_identity.Caller(sts),
         iam_principal.UserSpec("u", required_policies=[SERVER]),
         access_keys.KeySpec("rotate", store=store),
         wait=False,
@@ -72,5 +73,5 @@ def test_store_of_another_user_is_never_overwritten(stubs):
     stub.add_client_error("get_user", "NoSuchEntity")
     store = MemoryStore({"access_key_id": "AKIAX", "secret_access_key": "x", "user_name": "someone"})
     with pytest.raises(AnsibleIAMError, match="holds the access key of user someone"):
-        iam_user.ensure_user_present(client, iam_principal.Caller(sts), iam_principal.UserSpec("u"), access_keys.KeySpec("present", store=store))
+        iam_user.ensure_user_present(client, caller_identity.Caller(sts), iam_principal.UserSpec("u"), access_keys.KeySpec("present", store=store))
     assert store.checked is False
