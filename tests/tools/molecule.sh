@@ -54,11 +54,14 @@ unset GNUPGHOME
 
 # --- hardware the containers report -----------------------------------------------------------------------
 # A directory mounted over /sys/devices/virtual gives a container the DMI data (dmi/id) of a chosen vendor, not
-# that of this machine. The onprem scenario's hosts say QEMU; its verify step writes "Amazon EC2" for a while.
-for host in cw-onprem-agent cw-onprem-controller; do
+# that of this machine: virtual/qemu for on-premises hosts, virtual/ec2 for the host that stands for an EC2
+# instance. The onprem scenario's hosts have their own, since its verify step writes "Amazon EC2" for a while.
+for host in qemu cw-onprem-agent cw-onprem-controller; do
     install -d "$STATE/virtual/$host/dmi/id"
     echo QEMU >"$STATE/virtual/$host/dmi/id/sys_vendor"
 done
+install -d "$STATE/virtual/ec2/dmi/id"
+echo "Amazon EC2" >"$STATE/virtual/ec2/dmi/id/sys_vendor"
 
 # --- local AWS and instance metadata ----------------------------------------------------------------------
 cleanup() {
