@@ -29,8 +29,7 @@ ARGS = {
 def fetch(url):
     try:
         response = open_url(url, timeout=60)
-        for chunk in iter(lambda: response.read(CHUNK), b""):
-            yield chunk
+        yield from iter(lambda: response.read(CHUNK), b"")
     except Exception as e:
         raise PackageCacheError("Cannot download {0}: {1}".format(url, e)) from e
 
