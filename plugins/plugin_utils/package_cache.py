@@ -221,7 +221,8 @@ def resolve(options, fetch, uid=None):
         return key_cache[0]
 
     if options["package_file"]:
-        package = os.path.abspath(os.path.expanduser(options["package_file"]))
+        # The user's own path: a link there is followed once, and the copy reads the file it led to.
+        package = os.path.realpath(os.path.expanduser(options["package_file"]))
         return {"path": package, "sha256": verified(options, package, options["signature_file"], key), "downloaded": False}
 
     directory = cache_dir(options["cache_path"], options["cache_subdir"], uid)

@@ -25,7 +25,7 @@ def test_package_file_gives_path_and_digest(tmp_path):
     (tmp_path / "agent.deb").write_bytes(b"package")
     digest = hashlib.sha256(b"package").hexdigest()
     result = run({"package_file": str(tmp_path / "agent.deb"), "name": "agent.deb", "cache_path": str(tmp_path / "c"), "verify": "sha256", "sha256": digest})
-    assert result["path"] == str(tmp_path / "agent.deb")
+    assert result["path"] == os.path.realpath(tmp_path / "agent.deb")
     assert result["sha256"] == digest
     assert result["changed"] is False
 

@@ -205,9 +205,17 @@ def test_package_file_is_verified_in_place(tmp_path):
     (tmp_path / "air-gapped.deb").write_bytes(GOOD)
     server = Server({})
     result = resolve(options(tmp_path, package_file=str(tmp_path / "air-gapped.deb")), server)
-    assert result == {"path": str(tmp_path / "air-gapped.deb"), "sha256": sha(GOOD), "downloaded": False}
+    assert result == {"path": os.path.realpath(tmp_path / "air-gapped.deb"), "sha256": sha(GOOD), "downloaded": False}
     assert server.calls == []
     assert not (tmp_path / "cache").exists()
+
+
+def test_package_file_behind_a_link_is_used_where_it_leads(tmp_path):
+    (tmp_path / "agent-1.2.3.deb").write_bytes(GOOD)
+    os.symlink(tmp_path / "agent-1.2.3.deb", tmp_path / "current.deb")
+    result = resolve(options(tmp_path, package_file=str(tmp_path / "current.deb")), Server({}))
+    assert result["path"] == os.path.realpath(tmp_path / "agent-1.2.3.deb")
+    assert result["sha256"] == sha(GOOD)
 
 
 def test_package_file_failing_verification_is_refused(tmp_path):
