@@ -203,11 +203,13 @@ def agent_trust(tree, users):
 
 
 def diff_of(before, after, old, new, secret):
-    diff = {"before": dict(before), "after": dict(after)}
+    """Owner, group and mode as a dict diff; the content, unless secret, as a text diff like the copy module's."""
+    diffs = [{"before": before, "after": after}]
     if not secret:
-        diff["before"]["content"] = to_text(old or b"", errors="surrogate_or_replace")
-        diff["after"]["content"] = to_text(new, errors="surrogate_or_replace")
-    return diff
+        diffs.append({"before_header": before["path"], "after_header": after["path"],
+                      "before": to_text(old or b"", errors="surrogate_or_replace"),
+                      "after": to_text(new or b"", errors="surrogate_or_replace")})
+    return diffs
 
 
 def main():

@@ -101,7 +101,8 @@ def test_a_link_at_the_file_is_replaced_and_its_target_untouched(capsys, tmp_pat
     result = run(capsys, path=str(etc / "credentials"), content=CREDENTIALS, owner=AGENT, mode="0600",
                  agent_users=[AGENT], agent_tree=str(etc.parent), _ansible_diff=True)
     assert result["changed"] is True
-    assert result["diff"]["before"] == {"path": str(etc / "credentials"), "state": "link"}
+    assert result["diff"] == [{"before": {"path": str(etc / "credentials"), "state": "link"},
+                               "after": {"path": str(etc / "credentials"), "state": "file", "owner": AGENT, "group": AGENT, "mode": "0600"}}]
     assert state(target) == (0, 0, "0600", "known\n")
     assert state(etc / "credentials") == (AGENT_UID, AGENT_GID, "0600", CREDENTIALS)
 
@@ -134,15 +135,15 @@ def test_a_secret_is_in_no_result_nor_diff(capsys, etc):
     assert result["changed"] is True
     assert SECRET not in json.dumps(result)
     assert "old secret" not in json.dumps(result)
-    assert result["diff"]["after"] == {"path": str(path), "state": "file", "owner": "root", "group": "root", "mode": "0600"}
+    assert result["diff"] == [{"before": {"path": str(path), "state": "file", "owner": "root", "group": "root", "mode": "0644"},
+                               "after": {"path": str(path), "state": "file", "owner": "root", "group": "root", "mode": "0600"}}]
 
 
 def test_a_file_that_is_not_secret_shows_its_content_in_the_diff(capsys, etc):
     path = etc / "common-config.toml"
     path.write_text("[ssl]\n")
     result = run(capsys, path=str(path), content="[imds]\n", secret=False, mode="0640", _ansible_diff=True)
-    assert result["diff"]["before"]["content"] == "[ssl]\n"
-    assert result["diff"]["after"]["content"] == "[imds]\n"
+    assert result["diff"][1] == {"before_header": str(path), "after_header": str(path), "before": "[ssl]\n", "after": "[imds]\n"}
 
 
 def test_absent_removes_a_link_itself(capsys, tmp_path, etc):
