@@ -194,8 +194,9 @@ def read_in(dir_fd, name, path):
 def describe(path, digest=True):
     """Metadata (and SHA-256) of a regular file, read without following any link, never its contents.
 
-    exists is true for a regular file only; link is true when the path or one of its directories is a
-    symbolic link, which is reported and never followed.
+    exists is true for a regular file with no other name only; link is true when the path or one of its
+    directories is a symbolic link, which is reported and never followed; hardlinks counts the names of a
+    file that has others.
     """
     state = {"path": path, "exists": False}
     try:
@@ -213,6 +214,10 @@ def describe(path, digest=True):
         if kind == "link":
             state["link"] = True
         if kind != "file":
+            return state
+        if info.st_nlink > 1:
+            # Another name of the same file may be one root keeps elsewhere: neither its metadata nor its digest.
+            state["hardlinks"] = info.st_nlink
             return state
         state.update(
             exists=True,
@@ -347,7 +352,8 @@ def current_state(path, trust):
             raise AnsibleHostFileError(path, "not a regular file")
         state = {"path": path, "state": "file", "owner": user_name(info.st_uid), "group": group_name(info.st_gid),
                  "mode": "%04o" % stat.S_IMODE(info.st_mode)}
-        return state, info, read_in(fd, name, path)
+        # A file with another name may be one root keeps elsewhere: not read (so never in a diff), only replaced.
+        return state, info, read_in(fd, name, path) if info.st_nlink == 1 else None
     finally:
         if fd is not None:
             os.close(fd)

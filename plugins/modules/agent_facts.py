@@ -188,6 +188,11 @@ ansible_facts:
                 - Present and V(true) when the path, or a directory on it, is a symbolic link.
                 - Then RV(ansible_facts.cloudwatch_agent.common_config.exists) is V(false).
               type: bool
+            hardlinks:
+              description:
+                - Present when the file has other names (hard links), with their number. Such a file is not described
+                  (it may be a file root keeps elsewhere) and RV(ansible_facts.cloudwatch_agent.common_config.exists) is V(false).
+              type: int
         credentials_file:
           description:
             - The state of the shared-credentials file, with the same keys as RV(ansible_facts.cloudwatch_agent.common_config) except C(sha256).

@@ -209,3 +209,16 @@ def test_a_fifo_is_not_a_file_and_does_not_hang(base):
     assert host_files.describe(str(base / "fifo"))["exists"] is False
     with pytest.raises(AnsibleHostFileError, match="not a regular file"):
         host_files.read(str(base / "fifo"))
+
+
+def test_a_hard_link_is_neither_described_nor_read_and_is_replaced(base):
+    # Where the kernel allows hard links to others' files, one in the agent's tree may be a root-only file.
+    target = target_file(base)
+    before = snapshot(target)
+    os.link(str(target), str(base / "hardlink"))
+    assert host_files.describe(str(base / "hardlink")) == {"path": str(base / "hardlink"), "exists": False, "hardlinks": 2}
+    state, info, content = host_files.current_state(str(base / "hardlink"), Trust())
+    assert content is None
+    host_files.write(str(base / "hardlink"), b"new\n", OTHER_UID, OTHER_GID, 0o600, Trust())
+    assert snapshot(target) == before
+    assert snapshot(base / "hardlink") == (OTHER_UID, OTHER_GID, 0o600, b"new\n")

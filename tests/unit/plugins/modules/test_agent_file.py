@@ -172,3 +172,16 @@ def test_bad_input_fails_naming_it_and_writes_nothing(capsys, etc, args, message
     assert result["failed"] is True
     assert result["msg"] == message
     assert os.listdir(str(etc)) == []
+
+
+def test_a_hard_link_to_a_root_file_is_never_shown_in_a_diff(capsys, tmp_path, etc):
+    target = tmp_path / "shadow"
+    target.write_text("root-only secret\n")
+    target.chmod(0o600)
+    os.link(str(target), str(etc / "common-config.toml"))
+    result = run(capsys, path=str(etc / "common-config.toml"), content="root-only secret\n", secret=False, mode="0600",
+                 _ansible_diff=True)
+    assert result["changed"] is True
+    assert result["diff"][1]["before"] == ""
+    assert target.read_text() == "root-only secret\n"
+    assert os.lstat(str(target)).st_nlink == 1
