@@ -17,8 +17,12 @@ description:
   - The installed agent version, as the package records it in C(bin/CWAGENT_VERSION).
   - SHA-256 digests of the JSON configuration files the agent holds in C(etc/amazon-cloudwatch-agent.d/) and of
     C(etc/amazon-cloudwatch-agent.json).
-  - The state of C(etc/common-config.toml) and of the shared-credentials file (mode, owner, group, modification
-    time, size and digest). The contents of the credentials file are never returned.
+  - "The state of C(etc/common-config.toml) (mode, owner, group, modification time, size and digest) and of the
+    shared-credentials file (the same without a digest: neither its contents nor anything derived from them is
+    returned)."
+  - Files are read and described without following a symbolic link at any component of their path, as the agent's
+    user may own the agent's directories; a link is reported as one (RV(ansible_facts.cloudwatch_agent.common_config.link)),
+    never its target's metadata or digest.
   - The agent's own status, the JSON printed by C(amazon-cloudwatch-agent-ctl -a status), and the state of its
     systemd unit.
   - The same metadata and digests for the files the role delivers and for any other files asked for, and the
@@ -36,7 +40,7 @@ options:
     default: /opt/aws/amazon-cloudwatch-agent
   credentials_file:
     description:
-      - The shared-credentials file to describe. Only its metadata and digest are returned.
+      - The shared-credentials file to describe. Only its metadata is returned, no digest.
       - Defaults to C(etc/credentials) under O(prefix).
     type: path
   state_file:
@@ -148,7 +152,7 @@ ansible_facts:
           description: The state of C(etc/amazon-cloudwatch-agent.json) (see RV(ansible_facts.cloudwatch_agent.common_config)).
           type: dict
         toml_exists:
-          description: Whether the translated C(etc/amazon-cloudwatch-agent.toml) exists (the agent is configured).
+          description: Whether the translated C(etc/amazon-cloudwatch-agent.toml) exists as a regular file (the agent is configured).
           type: bool
         common_config:
           description: The state of C(etc/common-config.toml).
@@ -179,8 +183,20 @@ ansible_facts:
             sha256:
               description: The SHA-256 digest of its contents.
               type: str
+            link:
+              description:
+                - Present and V(true) when the path, or a directory on it, is a symbolic link.
+                - Then RV(ansible_facts.cloudwatch_agent.common_config.exists) is V(false).
+              type: bool
+            hardlinks:
+              description:
+                - Present when the file has other names (hard links), with their number. Such a file is not described
+                  (it may be a file root keeps elsewhere) and RV(ansible_facts.cloudwatch_agent.common_config.exists) is V(false).
+              type: int
         credentials_file:
-          description: The state of the shared-credentials file, with the same keys as RV(ansible_facts.cloudwatch_agent.common_config). Never its contents.
+          description:
+            - The state of the shared-credentials file, with the same keys as RV(ansible_facts.cloudwatch_agent.common_config) except C(sha256).
+            - Never its contents or anything derived from them.
           type: dict
         managed_state:
           description: What the role last applied, read from O(state_file), or V(null).
@@ -210,13 +226,13 @@ ansible_facts:
 """
 
 import grp
-import hashlib
 import json
 import os
-import pwd
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.observability.cloudwatch.plugins.module_utils import host_files
 
 SERVICE = "amazon-cloudwatch-agent.service"
 SERVICE_PROPERTIES = ("LoadState", "ActiveState", "SubState", "MainPID", "NRestarts", "UnitFileState", "Result", "NeedDaemonReload")
@@ -224,55 +240,34 @@ SERVICE_PROPERTIES = ("LoadState", "ActiveState", "SubState", "MainPID", "NResta
 DMI_DIR = "/sys/devices/virtual/dmi/id"
 HYPERVISOR_UUID = "/sys/hypervisor/uuid"
 
-
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(65536), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _name_of(lookup, ident):
-    try:
-        return lookup(ident)[0]
-    except KeyError:
-        return str(ident)
-
-
-def file_state(path):
-    """Metadata and digest of a file; never its contents."""
-    state = {"path": path, "exists": False}
-    try:
-        info = os.stat(path)
-    except OSError:
-        return state
-    if not stat.S_ISREG(info.st_mode):
-        return state
-    state.update(
-        exists=True,
-        mode="%04o" % stat.S_IMODE(info.st_mode),
-        owner=_name_of(pwd.getpwuid, info.st_uid),
-        group=_name_of(grp.getgrgid, info.st_gid),
-        mtime=info.st_mtime,
-        size=info.st_size,
-        sha256=sha256_of(path),
-    )
-    return state
+# Every file of the agent's tree is read without following a link (the agent's user may own its directories);
+# a link is reported as one, never its target's metadata or digest.
+file_state = host_files.describe
 
 
 def config_files(directory):
     files = {}
-    try:
-        names = sorted(os.listdir(directory))
-    except OSError:
-        return files
-    for name in names:
-        path = os.path.join(directory, name)
-        state = file_state(path)
+    for name in host_files.list_dir(directory) or []:
+        state = file_state(os.path.join(directory, name))
         if state["exists"]:
             files[name] = {"sha256": state["sha256"], "size": state["size"], "mtime": state["mtime"], "mode": state["mode"]}
     return files
+
+
+def is_dir(path):
+    return host_files.list_dir(path) is not None
+
+
+def agent_text(path):
+    """A small file of the agent's tree, read without following a link, or None."""
+    try:
+        data = host_files.read(path)
+    except (host_files.AnsibleHostFileError, OSError):
+        return None
+    try:
+        return data.decode("utf-8").strip() if data is not None else None
+    except UnicodeDecodeError:
+        return None
 
 
 def group_members(names):
@@ -294,7 +289,7 @@ def read_text(path):
 
 
 def read_json(path):
-    text = read_text(path)
+    text = agent_text(path)
     if not text:
         return None
     try:
@@ -320,6 +315,11 @@ def ec2_sign(sys_vendor="", bios_version="", board_asset_tag="", hypervisor_uuid
 def ec2_evidence():
     values = dict((name, read_text(os.path.join(DMI_DIR, name)) or "") for name in ("sys_vendor", "bios_version", "board_asset_tag"))
     return ec2_sign(hypervisor_uuid=read_text(HYPERVISOR_UUID) or "", **values)
+
+
+def installed(ctl):
+    state = file_state(ctl, digest=False)
+    return state["exists"] and int(state["mode"], 8) & stat.S_IXUSR != 0
 
 
 def agent_status(module, ctl):
@@ -356,15 +356,16 @@ def gather(module):
 
     facts = {
         "prefix": prefix,
-        "installed": os.access(ctl, os.X_OK),
-        "version": read_text(os.path.join(prefix, "bin", "CWAGENT_VERSION")) or None,
+        "installed": installed(ctl),
+        "version": agent_text(os.path.join(prefix, "bin", "CWAGENT_VERSION")) or None,
         "config_files": config_files(os.path.join(etc, "amazon-cloudwatch-agent.d")),
         "json_config": file_state(os.path.join(etc, "amazon-cloudwatch-agent.json")),
-        "toml_exists": os.path.isfile(os.path.join(etc, "amazon-cloudwatch-agent.toml")),
+        "toml_exists": file_state(os.path.join(etc, "amazon-cloudwatch-agent.toml"), digest=False)["exists"],
         "common_config": file_state(os.path.join(etc, "common-config.toml")),
-        "credentials_file": file_state(credentials_file),
+        # No digest: nothing derived from the secret leaves the host.
+        "credentials_file": file_state(credentials_file, digest=False),
         "managed_state": read_json(state_file),
-        "delivered_dir_exists": os.path.isdir(delivered_dir),
+        "delivered_dir_exists": is_dir(delivered_dir),
         "delivered_files": config_files(delivered_dir),
         "files": dict((path, file_state(path)) for path in module.params["paths"]),
         "groups": group_members(module.params["groups"]),

@@ -90,10 +90,52 @@ def test_reads_everything_in_one_call(monkeypatch, tmp_path, agent):
     assert [os.path.basename(call[0]) for call in calls] == ["systemctl", "amazon-cloudwatch-agent-ctl"]
 
 
-def test_never_returns_the_credentials_contents(monkeypatch, tmp_path, agent):
+def test_never_returns_the_credentials_contents_or_their_digest(monkeypatch, tmp_path, agent):
     facts, dummy = run(monkeypatch, tmp_path, {"prefix": str(agent)})
     assert SECRET not in json.dumps(facts)
-    assert facts["credentials_file"]["sha256"] == hashlib.sha256((agent / "etc" / "credentials").read_bytes()).hexdigest()
+    assert hashlib.sha256((agent / "etc" / "credentials").read_bytes()).hexdigest() not in json.dumps(facts)
+    assert "sha256" not in facts["credentials_file"]
+    assert facts["credentials_file"]["exists"] is True
+    assert facts["credentials_file"]["mode"] == "0600"
+
+
+def test_a_link_is_reported_never_followed(monkeypatch, tmp_path, agent):
+    # As root, following these would hash or stat a file the agent's user chose.
+    target = tmp_path / "shadow"
+    target.write_text("root-only\n")
+    target.chmod(0o600)
+    etc = agent / "etc"
+    (etc / "common-config.toml").unlink()
+    (etc / "common-config.toml").symlink_to(target)
+    (etc / "amazon-cloudwatch-agent.d" / "linked").symlink_to(target)
+    (etc / "amazon-cloudwatch-agent.toml").unlink()
+    (etc / "amazon-cloudwatch-agent.toml").symlink_to(target)
+    (etc / "observability.cloudwatch.d").symlink_to(tmp_path)
+    facts, dummy = run(monkeypatch, tmp_path, {"prefix": str(agent), "status": False, "paths": [str(etc / "observability.cloudwatch.d" / "shadow")]})
+    assert facts["common_config"] == {"path": str(etc / "common-config.toml"), "exists": False, "link": True}
+    assert "linked" not in facts["config_files"]
+    assert facts["toml_exists"] is False
+    assert facts["delivered_dir_exists"] is False
+    assert facts["delivered_files"] == {}
+    assert facts["files"][str(etc / "observability.cloudwatch.d" / "shadow")] == {
+        "path": str(etc / "observability.cloudwatch.d" / "shadow"), "exists": False, "link": True}
+    assert hashlib.sha256(b"root-only\n").hexdigest() not in json.dumps(facts)
+
+
+def test_a_linked_version_file_or_control_script_is_not_read(monkeypatch, tmp_path, agent):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "CWAGENT_VERSION").write_text("9.9\n")
+    (agent / "bin" / "CWAGENT_VERSION").unlink()
+    (agent / "bin" / "CWAGENT_VERSION").symlink_to(elsewhere / "CWAGENT_VERSION")
+    facts, dummy = run(monkeypatch, tmp_path, {"prefix": str(agent), "status": False})
+    assert facts["version"] is None
+    assert facts["installed"] is True
+    linked_prefix = tmp_path / "linked-prefix"
+    linked_prefix.symlink_to(agent)
+    facts, dummy = run(monkeypatch, tmp_path, {"prefix": str(linked_prefix), "status": False})
+    assert facts["installed"] is False
+    assert facts["common_config"]["exists"] is False
 
 
 def test_fresh_host(monkeypatch, tmp_path):
@@ -220,5 +262,9 @@ def test_nothing_delivered_yet(monkeypatch, tmp_path, agent):
 def test_module_runs_with_the_standard_library_only():
     source = open(agent_facts.__file__).read()
     imports = [line.split()[1] for line in source.splitlines() if line.startswith(("import ", "from "))]
-    assert set(imports) <= {"__future__", "grp", "hashlib", "json", "os", "pwd", "stat", "ansible.module_utils.basic"}
+    assert set(imports) <= {"__future__", "grp", "json", "os", "stat", "ansible.module_utils.basic",
+                            "ansible_collections.observability.cloudwatch.plugins.module_utils"}
+    source = open(agent_facts.host_files.__file__).read()
+    imports = [line.split()[1] for line in source.splitlines() if line.startswith(("import ", "from "))]
+    assert set(imports) <= {"__future__", "errno", "grp", "hashlib", "os", "pwd", "stat"}
     assert sys.version_info >= (3,)
