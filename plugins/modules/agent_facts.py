@@ -43,6 +43,11 @@ options:
       - The shared-credentials file to describe. Only its metadata is returned, no digest.
       - Defaults to C(etc/credentials) under O(prefix).
     type: path
+  credentials_sha256:
+    description:
+      - The SHA-256 digest the shared-credentials file should have. Only whether it has it is returned, as
+        RV(ansible_facts.cloudwatch_agent.credentials_file.matches); the file's own digest is not.
+    type: str
   state_file:
     description:
       - A JSON file in which the role keeps what it last applied (digests only, never secrets).
@@ -64,6 +69,13 @@ options:
     description:
       - More files to describe (metadata and digest, never contents), returned by path in
         RV(ansible_facts.cloudwatch_agent.files).
+    type: list
+    elements: path
+    default: []
+  presence:
+    description:
+      - Paths whose presence only is returned (a file, directory or link at the path, none followed), by path in
+        RV(ansible_facts.cloudwatch_agent.present). Nothing of their content is read.
     type: list
     elements: path
     default: []
@@ -144,6 +156,9 @@ ansible_facts:
         files:
           description: The state of each file of O(paths), by path, with the same keys as RV(ansible_facts.cloudwatch_agent.common_config).
           type: dict
+        present:
+          description: Whether anything is at each path of O(presence), by path.
+          type: dict
         groups:
           description: The members of each group of O(groups) that exists on the host, by group name.
           type: dict
@@ -196,7 +211,8 @@ ansible_facts:
         credentials_file:
           description:
             - The state of the shared-credentials file, with the same keys as RV(ansible_facts.cloudwatch_agent.common_config) except C(sha256).
-            - Never its contents or anything derived from them.
+            - Never its contents or anything derived from them; with O(credentials_sha256), C(matches) says whether
+              the file has that digest.
           type: dict
         managed_state:
           description: What the role last applied, read from O(state_file), or V(null).
@@ -252,6 +268,11 @@ def config_files(directory):
         if state["exists"]:
             files[name] = {"sha256": state["sha256"], "size": state["size"], "mtime": state["mtime"], "mode": state["mode"]}
     return files
+
+
+def present(path):
+    state = file_state(path, digest=False)
+    return bool(state["exists"] or state.get("link") or state.get("hardlinks")) or is_dir(path)
 
 
 def is_dir(path):
@@ -317,6 +338,15 @@ def ec2_evidence():
     return ec2_sign(hypervisor_uuid=read_text(HYPERVISOR_UUID) or "", **values)
 
 
+def credentials_state(path, expected):
+    """The credentials file's metadata and, given the digest it should have, whether it has it: nothing else of it."""
+    state = file_state(path, digest=expected is not None)
+    digest = state.pop("sha256", None)
+    if expected is not None:
+        state["matches"] = digest is not None and digest == expected
+    return state
+
+
 def installed(ctl):
     state = file_state(ctl, digest=False)
     return state["exists"] and int(state["mode"], 8) & stat.S_IXUSR != 0
@@ -363,11 +393,12 @@ def gather(module):
         "toml_exists": file_state(os.path.join(etc, "amazon-cloudwatch-agent.toml"), digest=False)["exists"],
         "common_config": file_state(os.path.join(etc, "common-config.toml")),
         # No digest: nothing derived from the secret leaves the host.
-        "credentials_file": file_state(credentials_file, digest=False),
+        "credentials_file": credentials_state(credentials_file, module.params["credentials_sha256"]),
         "managed_state": read_json(state_file),
         "delivered_dir_exists": is_dir(delivered_dir),
         "delivered_files": config_files(delivered_dir),
         "files": dict((path, file_state(path)) for path in module.params["paths"]),
+        "present": dict((path, present(path)) for path in module.params["presence"]),
         "groups": group_members(module.params["groups"]),
         "status": None,
         "status_error": None,
@@ -393,7 +424,9 @@ def main():
             status=dict(type="bool", default=True),
             delivered_dir=dict(type="path"),
             paths=dict(type="list", elements="path", default=[]),
+            presence=dict(type="list", elements="path", default=[]),
             groups=dict(type="list", elements="str", default=[]),
+            credentials_sha256=dict(type="str", no_log=True),
         ),
         supports_check_mode=True,
     )

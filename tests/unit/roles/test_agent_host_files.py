@@ -1,6 +1,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The agent role writes and removes the credentials file and common-config.toml only through agent_file (no link
-followed, final owner and mode from the first byte), with the secret out of output and diffs."""
+"""Every write of the agent role on a host goes through the collection's own modules, which follow no link
+(agent_apply, agent_file, package_stage) or through a package manager or systemd: no task of the role copies,
+templates, chowns or runs a script as root on the host."""
 
 from pathlib import Path
 
@@ -9,45 +10,44 @@ import yaml
 from tests.unit.roles.test_secret_facts import _tasks
 
 REPO = Path(__file__).resolve().parents[3]
-TASKS = list(_tasks(yaml.safe_load((REPO / "roles" / "agent" / "tasks" / "configure.yml").read_text())))
-HOST_FILES = ("cloudwatch_agent_credentials_file", "__cloudwatch_agent_common_config", "__cloudwatch_agent_downloader_files", "credentials.j2",
-              "common-config.toml.j2")
-
-
-# Tasks that only name the files: the key pair's facts and check, the downloader and translator (--config).
-READERS = {"ansible.builtin.set_fact", "ansible.builtin.assert", "ansible.builtin.command"}
+TASK_FILES = sorted((REPO / "roles" / "agent" / "tasks").glob("*.yml"))
+ALLOWED = {
+    "observability.cloudwatch.agent_configure", "observability.cloudwatch.agent_facts", "observability.cloudwatch.agent_file",
+    "observability.cloudwatch.agent_package", "observability.cloudwatch.package_stage",
+    "ansible.builtin.apt", "ansible.builtin.dnf", "community.general.zypper", "ansible.builtin.systemd_service",
+    "ansible.builtin.setup", "ansible.builtin.include_tasks", "ansible.builtin.import_tasks", "ansible.builtin.meta",
+    "ansible.builtin.assert", "ansible.builtin.fail", "ansible.builtin.set_fact", "ansible.builtin.debug",
+    "ansible.builtin.wait_for", "ansible.builtin.uri", "ansible.builtin.command", "ansible.builtin.copy",
+}
+# The two that could write: copy only puts the package into package_stage's fresh root-only directory, and
+# command only reads (the agent's log and journal).
+READ_ONLY_COMMANDS = {"tail", "journalctl"}
 
 
 def _module(task):
-    return next(key for key in task if key.startswith(("ansible.", "observability.")))
+    return next(key for key in task if key.startswith(("ansible.", "observability.", "community.")))
 
 
-def test_every_task_that_writes_or_removes_them_is_agent_file():
-    writers = {task["name"]: _module(task) for task in TASKS
-               if any(name in yaml.safe_dump(task) for name in HOST_FILES) and _module(task) not in READERS}
-    assert writers == dict.fromkeys(
-        [
-            "Remove the credentials file on EC2 (the instance profile provides credentials)",
-            "Give the agent's downloader its credentials and common-config.toml",
-            "Write the shared-credentials file for the agent's user alone",
-            "Write common-config.toml",
-        ],
-        "observability.cloudwatch.agent_file",
-    )
+def role_tasks():
+    for path in TASK_FILES:
+        for task in _tasks(yaml.safe_load(path.read_text()) or []):
+            yield path.name, task
 
 
-def test_the_credentials_are_written_once_for_the_agents_user_with_no_log_and_no_diff():
-    by_name = {task["name"]: task for task in TASKS}
-    task = by_name["Write the shared-credentials file for the agent's user alone"]
-    args = task["observability.cloudwatch.agent_file"]
-    assert (args["owner"], args["mode"]) == ("{{ __cloudwatch_agent_run_as_user }}", "0600")
-    assert task["no_log"] is True and task["diff"] is False
-    staged = by_name["Give the agent's downloader its credentials and common-config.toml"]
-    assert staged["no_log"] is True and staged["diff"] is False
-    assert "owner" not in staged["observability.cloudwatch.agent_file"]
+def test_every_task_uses_a_module_that_follows_no_link_or_only_reads():
+    used = {(name, _module(task)) for name, task in role_tasks()}
+    assert {module for name, module in used} <= ALLOWED, sorted(used)
 
 
-def test_common_config_is_0640_for_the_agents_group_and_secret_when_it_names_credentials_or_a_proxy():
-    args = {task["name"]: task for task in TASKS}["Write common-config.toml"]["observability.cloudwatch.agent_file"]
-    assert (args["mode"], args["group_of"]) == ("0640", "{{ __cloudwatch_agent_run_as_user }}")
-    assert args["secret"] == "{{ __cloudwatch_agent_mode == 'onPremise' or cloudwatch_agent_proxy | length > 0 }}"
+def test_commands_only_read_and_copy_only_stages_the_package():
+    for name, task in role_tasks():
+        module = _module(task)
+        if module == "ansible.builtin.command":
+            assert task[module]["argv"][0] in READ_ONLY_COMMANDS, task["name"]
+        if module == "ansible.builtin.copy":
+            assert task[module]["dest"] == "{{ __cloudwatch_agent_staged }}", task["name"]
+
+
+def test_the_role_keeps_no_template_or_script():
+    assert not (REPO / "roles" / "agent" / "templates").exists()
+    assert not (REPO / "roles" / "agent" / "files").exists()

@@ -54,9 +54,15 @@ def test_a_fact_holding_a_secret_is_hidden_and_cleared(path):
         assert cleared, f"{name} holds a secret and is never cleared (set_fact {name}: null, no_log: true) in {path.name}"
 
 
-def test_the_agent_role_sets_and_clears_its_key_pair():
-    """The check above finds the one such fact the roles have today (so it is not vacuous)."""
-    assert secret_facts(REPO / "roles" / "agent" / "tasks" / "configure.yml") == {"__cloudwatch_agent_key": (True, True)}
+def test_the_agent_role_forgets_the_key_pairs_it_read_when_its_play_ends():
+    """The read step keeps the key pairs on localhost for the play's batches; an always section clears them, hidden,
+    after the last batch, even when hosts failed."""
+    present = yaml.safe_load((REPO / "roles" / "agent" / "tasks" / "present.yml").read_text())
+    block = next(node for node in present if "block" in node)
+    reader = next(task for task in block["block"] if task.get("observability.cloudwatch.agent_configure", {}).get("step") == "read")
+    assert reader["no_log"] is True and reader["delegate_facts"] is True
+    clear = [task for task in block["always"] if (task.get("ansible.builtin.set_fact") or {}).get("__cloudwatch_agent_keys", "kept") is None]
+    assert clear and clear[0]["no_log"] is True and clear[0]["delegate_to"] == "localhost"
 
 
 def test_a_fact_never_cleared_is_found(tmp_path):

@@ -1,0 +1,148 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""observability.cloudwatch.agent_configure: what reaches the host, and how often the stores are read.
+
+The host and the stores are stand-ins here: each module call and each store read is recorded, so the tests count
+what a user's fleet would pay.
+"""
+
+from unittest.mock import MagicMock
+
+import pytest
+from ansible.errors import AnsibleActionFail
+
+from ansible_collections.observability.cloudwatch.plugins.action.agent_configure import ActionModule
+from ..plugin_utils.test_agent_host import KEY, PATHS, SYSTEM, held_in_place, settings
+
+
+class Fleet(object):
+    """Records module calls and store reads; answers agent_facts with `held`."""
+
+    def __init__(self, held=None):
+        self.held = held
+        self.calls = []
+        self.reads = []
+
+    def module(self, module_name, module_args, task_vars):
+        self.calls.append((module_name, module_args))
+        if module_name.endswith("agent_facts"):
+            held = dict(self.held)
+            # Like agent_facts: whether the file has the digest asked about, never the file's own digest.
+            digest = held["credentials_file"].get("sha256")
+            held["credentials_file"] = dict((k, v) for k, v in held["credentials_file"].items() if k not in ("sha256", "matches"))
+            if "credentials_sha256" in module_args:
+                held["credentials_file"]["matches"] = module_args["credentials_sha256"] == digest
+            return {"ansible_facts": {"cloudwatch_agent": held}, "invocation": {"module_args": module_args}}
+        return {"changed": True, "applied": True, "run_as_user": "cwagent", "invocation": {"module_args": module_args}}
+
+    def lookup(self, name, **kwargs):
+        fleet = self
+
+        class Lookup(object):
+            def run(self, terms, variables=None, **options):
+                fleet.reads.append((name, list(terms), options.get("region")))
+                if name.endswith("access_key"):
+                    return [KEY for term in terms]
+                return ['{"agent": {}}' for term in terms]
+        return Lookup()
+
+
+def run(fleet, args, task_vars=None, check_mode=False):
+    task = MagicMock()
+    task.args = args
+    task.async_val = 0
+    task.check_mode = check_mode
+    task.diff = False
+    task.get_name.return_value = "web-1"
+    loader_obj = MagicMock()
+    loader_obj.lookup_loader.get.side_effect = fleet.lookup
+    action = ActionModule(task, MagicMock(), MagicMock(check_mode=check_mode), loader=None, templar=None, shared_loader_obj=None)
+    action._execute_module = fleet.module
+    action._shared_loader_obj = loader_obj
+    return action.run(task_vars=dict({"ansible_facts": SYSTEM}, **(task_vars or {})))
+
+
+def checked(held):
+    return {"ansible_facts": {"cloudwatch_agent": held}, "wanted_version": held["version"], "installed_version": held["version"]}
+
+
+def test_a_host_as_wanted_is_read_once_and_not_written():
+    s = settings()
+    fleet = Fleet(held_in_place(s))
+    check = run(fleet, {"step": "check", "settings": s, "paths": PATHS, "credentials": KEY, "log_reader_groups": ["adm"]})
+    result = run(fleet, {"step": "apply", "settings": s, "paths": PATHS, "credentials": KEY, "log_reader_groups": ["adm"],
+                         "checked": check})
+    assert [name for name, args in fleet.calls] == ["observability.cloudwatch.agent_facts"]
+    assert result["changed"] is False and check["mode"] == "onPremise"
+    # The check sent the digest to compare with, and got back only whether it matches.
+    assert fleet.calls[0][1]["credentials_sha256"] and check["ansible_facts"]["cloudwatch_agent"]["credentials_file"]["matches"]
+
+
+def test_a_new_key_reaches_the_host_in_one_call_and_is_not_returned():
+    s = settings()
+    held = held_in_place(s, key={"access_key_id": "AKIAOLD", "secret_access_key": "old"})
+    fleet = Fleet(held)
+    check = run(fleet, {"step": "check", "settings": s, "paths": PATHS, "credentials": KEY})
+    assert check["ansible_facts"]["cloudwatch_agent"]["credentials_file"]["matches"] is False
+    result = run(fleet, {"step": "apply", "settings": s, "paths": PATHS, "credentials": KEY, "checked": check})
+    assert [name for name, args in fleet.calls] == ["observability.cloudwatch.agent_facts", "observability.cloudwatch.agent_apply"]
+    assert result["changed"] is True and "invocation" not in result
+    assert KEY["secret_access_key"] not in repr(result) and KEY["secret_access_key"] not in repr(check)
+
+
+def test_after_an_installation_the_host_is_read_again_and_the_version_checked():
+    s = settings()
+    held = held_in_place(s)
+    fleet = Fleet(dict(held, version="1.0.0"))
+    with pytest.raises(AnsibleActionFail, match="installed version 1.0.0, but cloudwatch_agent_version asks for 1.300069.0b1529"):
+        run(fleet, {"step": "apply", "settings": s, "paths": PATHS, "credentials": KEY,
+                    "checked": dict(checked(held), installed_version="")})
+
+
+def test_bad_settings_fail_before_the_host_is_written():
+    s = settings(has_credentials=False)
+    fleet = Fleet(held_in_place(settings()))
+    with pytest.raises(AnsibleActionFail, match="needs credentials and a region"):
+        run(fleet, {"step": "check", "settings": s, "paths": PATHS})
+    assert [name for name, args in fleet.calls] == ["observability.cloudwatch.agent_facts"]
+
+
+def test_a_file_configuration_that_is_no_object_is_refused(tmp_path):
+    (tmp_path / "agent.json").write_text("[1, 2]")
+    s = settings(config_source="file", config_file=str(tmp_path / "agent.json"))
+    fleet = Fleet(held_in_place(settings()))
+    task = {"step": "check", "settings": s, "paths": PATHS, "credentials": KEY}
+    with pytest.raises(AnsibleActionFail, match="must hold a JSON object"):
+        run_with_needle(fleet, task)
+
+
+def run_with_needle(fleet, args):
+    original = ActionModule._find_needle
+    ActionModule._find_needle = lambda self, dirname, needle: needle
+    try:
+        return run(fleet, args)
+    finally:
+        ActionModule._find_needle = original
+
+
+def test_the_batch_reads_each_store_once():
+    fleet = Fleet()
+    s = settings(access_key_store="ssm:/keys/a")
+    hostvars = {"localhost": {}, "h1": {}, "h2": {}, "h3": {"cloudwatch_agent_access_key_store": "ssm:/keys/b"}}
+    result = run(fleet, {"step": "read", "settings": s}, {"hostvars": hostvars, "ansible_play_batch": ["h1", "h2", "h3"]})
+    assert sorted(term for name, terms, region in fleet.reads for term in terms) == ["ssm:/keys/a", "ssm:/keys/b"]
+    keys = result["ansible_facts"]["__cloudwatch_agent_keys"]
+    # A later batch of the same run finds them on localhost and reads nothing.
+    fleet.reads = []
+    again = run(fleet, {"step": "read", "settings": s},
+                {"hostvars": dict(hostvars, localhost={"__cloudwatch_agent_keys": keys}), "ansible_play_batch": ["h1", "h3"]})
+    assert fleet.reads == [] and set(again["ansible_facts"]) == {"__cloudwatch_agent_seen"}
+    assert again["ansible_facts"]["__cloudwatch_agent_seen"] == ["h1", "h3"]
+
+
+def test_the_batch_reads_parameters_once_per_region():
+    fleet = Fleet()
+    s = settings(config_source="ssm", ssm_fetch="controller", ssm_parameters=["AmazonCloudWatch-a", "AmazonCloudWatch-b"],
+                 ssm_parameter_values={"AmazonCloudWatch-b": {}})
+    result = run(fleet, {"step": "read", "settings": s}, {"hostvars": {"localhost": {}, "h1": {}, "h2": {}}, "ansible_play_batch": ["h1", "h2"]})
+    assert fleet.reads == [("amazon.aws.ssm_parameter", ["AmazonCloudWatch-a"], "eu-west-1")]
+    assert result["ansible_facts"]["__cloudwatch_agent_ssm_cache"] == {"AmazonCloudWatch-a": '{"agent": {}}'}
