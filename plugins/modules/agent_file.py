@@ -21,6 +21,9 @@ description:
     only, owned by one of O(agent_users).
   - A changed file is written as a new file that has its final owner, group and mode before its first byte,
     then renamed over the old one. An existing file's owner or mode is never changed in place or copied.
+  - With O(state=absent) and O(recurse=true), a directory is removed with everything in it through descriptors.
+    A link inside it is removed itself, and a directory is entered only through a descriptor opened without
+    following a link, so nothing outside the tree is removed or changed.
   - This module needs nothing but Python's standard library on the target.
 author:
   - observability.cloudwatch maintainers (@observability-collections)
@@ -37,6 +40,13 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  recurse:
+    description:
+      - With O(state=absent), whether a directory at O(path) is removed with everything in it. Links inside it
+        are removed themselves, never followed; the directories inside it may belong to any user.
+      - When V(false), a directory at O(path) fails the task and nothing is removed.
+    type: bool
+    default: false
   content:
     description:
       - What the file holds. Required when O(state=present).
@@ -110,6 +120,12 @@ EXAMPLES = r"""
     group_of: cwagent
     mode: "0640"
     agent_users: [cwagent]
+
+- name: Remove the agent's directory with everything in it, following no link
+  observability.cloudwatch.agent_file:
+    path: /opt/aws/amazon-cloudwatch-agent
+    state: absent
+    recurse: true
 """
 
 RETURN = r"""
@@ -122,7 +138,7 @@ file:
       description: The file's path.
       type: str
     state:
-      description: V(file), V(absent), or V(link) when a symbolic link was found at the path.
+      description: V(file) or V(absent) (V(link) when O(state=present) found a symbolic link at the path).
       type: str
       sample: file
     owner:
@@ -139,6 +155,8 @@ file:
       sample: "0600"
 """
 
+import errno
+import os
 import re
 import stat
 
@@ -148,6 +166,7 @@ from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible_collections.observability.cloudwatch.plugins.module_utils import host_files
 
 MODE = re.compile(r"^0?[0-7]{3,4}$")
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 
 
 def wanted_ids(owner, group, group_of):
@@ -183,12 +202,67 @@ def ensure_present(path, data, uid, gid, mode, trust, check_mode):
     return True, before, after, current
 
 
-def ensure_absent(path, trust, check_mode):
-    before = host_files.current_state(path, trust)[0]
-    changed = before["state"] != "absent"
-    if changed and not check_mode:
-        host_files.remove(path, trust)
-    return changed, {"path": path, "state": before["state"]}, {"path": path, "state": "absent"}
+def ensure_absent(path, trust, recurse, check_mode):
+    """Remove what is at path: a file or a link, or with recurse a directory and everything in it."""
+    dirs, name = host_files.split(path)
+    fd = host_files.open_dir(dirs, trust)
+    if fd is None:
+        kind = None
+    else:
+        try:
+            kind = host_files.kind_of(host_files.lstat_in(fd, name))
+        finally:
+            os.close(fd)
+    if kind == "directory" and not recurse:
+        raise host_files.AnsibleHostFileError(path, "is a directory; recurse=true removes it with everything in it")
+    if kind is not None and not check_mode:
+        (remove_tree if recurse else host_files.remove)(path, trust)
+    return kind is not None, {"path": path, "state": kind or "absent"}, {"path": path, "state": "absent"}
+
+
+def remove_tree(path, trust):
+    """Remove the file, link or directory tree at path, following no link; returns whether there was one.
+
+    The directories on the way to path must be trusted. Inside the tree nothing is followed: a link is removed
+    itself, and each directory is emptied through a descriptor opened with O_NOFOLLOW, so a directory swapped for
+    a link meanwhile is never entered. A file system mounted inside the tree is refused, not emptied.
+    """
+    dirs, name = host_files.split(path)
+    fd = host_files.open_dir(dirs, trust)
+    if fd is None:
+        return False
+    try:
+        info = host_files.lstat_in(fd, name)
+        if info is None:
+            return False
+        _remove_entry(fd, name, path, info.st_dev)
+        os.fsync(fd)
+        return True
+    except OSError as e:
+        raise host_files.AnsibleHostFileError(path, e.strerror or str(e)) from e
+    except RecursionError:
+        raise host_files.AnsibleHostFileError(path, "directories nested too deeply to remove") from None
+    finally:
+        os.close(fd)
+
+
+def _remove_entry(parent_fd, name, path, device):
+    try:
+        fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+    except OSError as e:
+        # A link (O_NOFOLLOW), a file or anything else but a directory: only its name goes.
+        if e.errno not in (errno.ELOOP, errno.ENOTDIR):
+            raise
+        os.unlink(name, dir_fd=parent_fd)
+        return
+    try:
+        if os.fstat(fd).st_dev != device:
+            raise host_files.AnsibleHostFileError(path, "another file system is mounted here; it is not removed")
+        for entry in os.listdir(fd):
+            _remove_entry(fd, entry, os.path.join(path, entry), device)
+    finally:
+        os.close(fd)
+    os.rmdir(name, dir_fd=parent_fd)
 
 
 def agent_trust(tree, users):
@@ -217,6 +291,7 @@ def main():
         argument_spec=dict(
             path=dict(type="path", required=True),
             state=dict(type="str", choices=["present", "absent"], default="present"),
+            recurse=dict(type="bool", default=False),
             # Masked in logs even when not secret: it is unmasked below only for the diff of a non-secret file.
             content=dict(type="str", no_log=True),
             secret=dict(type="bool", default=True),
@@ -238,7 +313,7 @@ def main():
     try:
         trust = agent_trust(params["agent_tree"], params["agent_users"])
         if params["state"] == "absent":
-            changed, before, after = ensure_absent(path, trust, module.check_mode)
+            changed, before, after = ensure_absent(path, trust, params["recurse"], module.check_mode)
             old = new = None
         else:
             uid, gid = wanted_ids(params["owner"], params["group"], params["group_of"])
