@@ -204,8 +204,8 @@ ansible_facts:
               description:
                 - The C(aws_access_key_id) of the profile C(AmazonCloudWatchAgent), the one the agent reads, when it
                   has the form of an access key id.
-                - Absent when the file is not described (RV(ansible_facts.cloudwatch_agent.credentials_file.exists) is
-                  V(false), for example for a symbolic link) or holds no such key id.
+                - Absent when the file is not described (C(exists) is V(false), for example for a symbolic link or a
+                  file with other names) or holds no such key id.
               type: str
               sample: AKIAIOSFODNN7EXAMPLE
         managed_state:
