@@ -138,7 +138,7 @@ file:
       description: The file's path.
       type: str
     state:
-      description: V(file) or V(absent) (V(link) when O(state=present) found a symbolic link at the path).
+      description: V(file), V(absent), or V(link) when a symbolic link was found at the path.
       type: str
       sample: file
     owner:
@@ -307,6 +307,8 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
+    if params["recurse"] and params["state"] != "absent":
+        module.fail_json(msg="recurse=true applies to state=absent only, got state=%s" % params["state"])
     if not MODE.match(params["mode"]):
         module.fail_json(msg="mode must be octal permission bits such as 0600 or 0640, got %s" % params["mode"])
     path = params["path"]

@@ -166,6 +166,7 @@ def test_absent_removes_a_link_itself(capsys, tmp_path, etc):
         ({"owner": "no-such-user-here"}, "no-such-user-here: no such user on the host"),
         ({"group": "no-such-group-here"}, "no-such-group-here: no such group on the host"),
         ({"group_of": "no-such-user-here"}, "no-such-user-here: no such user on the host"),
+        ({"recurse": True}, "recurse=true applies to state=absent only, got state=present"),
     ],
 )
 def test_bad_input_fails_naming_it_and_writes_nothing(capsys, etc, args, message):
