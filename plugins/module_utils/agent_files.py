@@ -9,8 +9,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import stat
 
+from ansible_collections.observability.cloudwatch.plugins.module_utils import host_dirs
 from ansible_collections.observability.cloudwatch.plugins.module_utils import host_files
 
 
@@ -51,12 +53,22 @@ def ensure_present(path, data, uid, gid, mode, trust, check_mode):
     return True, before, after, current
 
 
-def ensure_absent(path, trust, check_mode):
-    before = host_files.current_state(path, trust)[0]
-    changed = before["state"] != "absent"
-    if changed and not check_mode:
-        host_files.remove(path, trust)
-    return changed, {"path": path, "state": before["state"]}, {"path": path, "state": "absent"}
+def ensure_absent(path, trust, check_mode, recurse=False):
+    """Remove what is at path: a file or a link (itself), or with recurse a directory and everything in it."""
+    dirs, name = host_files.split(path)
+    fd = host_files.open_dir(dirs, trust)
+    if fd is None:
+        kind = None
+    else:
+        try:
+            kind = host_files.kind_of(host_files.lstat_in(fd, name))
+        finally:
+            os.close(fd)
+    if kind == "directory" and not recurse:
+        raise host_files.AnsibleHostFileError(path, "is a directory; recurse=true removes it with everything in it")
+    if kind is not None and not check_mode:
+        host_dirs.remove_tree(path, trust)
+    return kind is not None, {"path": path, "state": kind or "absent"}, {"path": path, "state": "absent"}
 
 
 def agent_trust(tree, users):

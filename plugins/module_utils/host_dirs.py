@@ -131,21 +131,25 @@ def ensure_private_dir(path):
 
 
 def clear_in(dir_fd, path):
-    """Remove everything inside the directory dir_fd, relative to descriptors: a link is removed, never followed."""
+    """Remove everything inside the directory dir_fd, relative to descriptors: a link is removed, never followed.
+
+    A file system mounted inside is refused, not emptied.
+    """
+    device = os.fstat(dir_fd).st_dev
     with os.scandir(dir_fd) as entries:
         names = [(entry.name, entry.is_dir(follow_symlinks=False)) for entry in entries]
     for name, is_dir in names:
         where = os.path.join(path, name)
         try:
             if is_dir:
-                _remove_dir_in(dir_fd, name, where)
+                _remove_dir_in(dir_fd, name, where, device)
             else:
                 os.unlink(name, dir_fd=dir_fd)
         except OSError as e:
             raise _error(where, e) from e
 
 
-def _remove_dir_in(dir_fd, name, path):
+def _remove_dir_in(dir_fd, name, path, device=None):
     try:
         fd = os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
     except OSError as e:
@@ -155,6 +159,8 @@ def _remove_dir_in(dir_fd, name, path):
         os.unlink(name, dir_fd=dir_fd)
         return
     try:
+        if device is not None and os.fstat(fd).st_dev != device:
+            raise AnsibleHostFileError(path, "another file system is mounted here; it is not removed")
         clear_in(fd, path)
     finally:
         os.close(fd)
@@ -172,7 +178,7 @@ def remove_tree(path, trust):
         return False
     try:
         if kind_of(lstat_in(fd, name)) == "directory":
-            _remove_dir_in(fd, name, path)
+            _remove_dir_in(fd, name, path, os.fstat(fd).st_dev)
             return True
     except OSError as e:
         raise _error(path, e) from e

@@ -18,8 +18,8 @@ description:
   - SHA-256 digests of the JSON configuration files the agent holds in C(etc/amazon-cloudwatch-agent.d/) and of
     C(etc/amazon-cloudwatch-agent.json).
   - "The state of C(etc/common-config.toml) (mode, owner, group, modification time, size and digest) and of the
-    shared-credentials file (the same without a digest: neither its contents nor anything derived from them is
-    returned)."
+    shared-credentials file (the same without a digest, and the access key id of the agent's profile: neither the
+    secret nor anything derived from it is returned)."
   - Files are read and described without following a symbolic link at any component of their path, as the agent's
     user may own the agent's directories; a link is reported as one (RV(ansible_facts.cloudwatch_agent.common_config.link)),
     never its target's metadata or digest.
@@ -40,7 +40,8 @@ options:
     default: /opt/aws/amazon-cloudwatch-agent
   credentials_file:
     description:
-      - The shared-credentials file to describe. Only its metadata is returned, no digest.
+      - The shared-credentials file to describe. Only its metadata and the access key id of the agent's profile
+        are returned, no digest.
       - Defaults to C(etc/credentials) under O(prefix).
     type: path
   credentials_sha256:
@@ -211,9 +212,18 @@ ansible_facts:
         credentials_file:
           description:
             - The state of the shared-credentials file, with the same keys as RV(ansible_facts.cloudwatch_agent.common_config) except C(sha256).
-            - Never its contents or anything derived from them; with O(credentials_sha256), C(matches) says whether
+            - Never its secret or anything derived from it; with O(credentials_sha256), C(matches) says whether
               the file has that digest.
           type: dict
+          contains:
+            access_key_id:
+              description:
+                - The C(aws_access_key_id) of the profile C(AmazonCloudWatchAgent), the one the agent reads, when it
+                  has the form of an access key id.
+                - Absent when the file is not described (C(exists) is V(false), for example for a symbolic link or a
+                  file with other names) or holds no such key id.
+              type: str
+              sample: AKIAIOSFODNN7EXAMPLE
         managed_state:
           description: What the role last applied, read from O(state_file), or V(null).
           type: dict
@@ -244,6 +254,7 @@ ansible_facts:
 import grp
 import json
 import os
+import re
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
@@ -255,6 +266,10 @@ SERVICE_PROPERTIES = ("LoadState", "ActiveState", "SubState", "MainPID", "NResta
 # /sys/class/dmi is a link to this directory on real kernels; reading it here follows no link.
 DMI_DIR = "/sys/devices/virtual/dmi/id"
 HYPERVISOR_UUID = "/sys/hypervisor/uuid"
+# The profile the role writes and the agent reads (shared_credential_profile in common-config.toml).
+PROFILE = "AmazonCloudWatchAgent"
+# What AWS issues as key ids; a value of another form (a secret written on the wrong line) is never returned.
+KEY_ID = re.compile(r"^[A-Z0-9]{16,128}$")
 
 # Every file of the agent's tree is read without following a link (the agent's user may own its directories);
 # a link is reported as one, never its target's metadata or digest.
@@ -273,6 +288,38 @@ def config_files(directory):
 def present(path):
     state = file_state(path, digest=False)
     return bool(state["exists"] or state.get("link") or state.get("hardlinks")) or is_dir(path)
+
+
+def access_key_id(data):
+    """The aws_access_key_id of PROFILE in a shared-credentials file's bytes, or None; nothing else is kept."""
+    section = None
+    for line in data.decode("utf-8", "replace").splitlines():
+        line = line.strip()
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1].strip()
+        elif section == PROFILE and line.partition("=")[0].strip() == "aws_access_key_id":
+            value = line.partition("=")[2].strip()
+            return value if KEY_ID.match(value) else None
+    return None
+
+
+def credentials_state(path, expected=None):
+    """The credentials file's metadata and key id, read without following a link; never its secret.
+
+    Given the digest the file should have, also whether it has it (and nothing else derived from the secret).
+    """
+    state = file_state(path, digest=expected is not None)
+    digest = state.pop("sha256", None)
+    if expected is not None:
+        state["matches"] = digest is not None and digest == expected
+    if state["exists"]:
+        try:
+            key_id = access_key_id(host_files.read(path) or b"")
+        except (host_files.AnsibleHostFileError, OSError):
+            key_id = None  # replaced since it was described: no key id rather than another file's
+        if key_id:
+            state["access_key_id"] = key_id
+    return state
 
 
 def is_dir(path):
@@ -336,15 +383,6 @@ def ec2_sign(sys_vendor="", bios_version="", board_asset_tag="", hypervisor_uuid
 def ec2_evidence():
     values = dict((name, read_text(os.path.join(DMI_DIR, name)) or "") for name in ("sys_vendor", "bios_version", "board_asset_tag"))
     return ec2_sign(hypervisor_uuid=read_text(HYPERVISOR_UUID) or "", **values)
-
-
-def credentials_state(path, expected):
-    """The credentials file's metadata and, given the digest it should have, whether it has it: nothing else of it."""
-    state = file_state(path, digest=expected is not None)
-    digest = state.pop("sha256", None)
-    if expected is not None:
-        state["matches"] = digest is not None and digest == expected
-    return state
 
 
 def installed(ctl):

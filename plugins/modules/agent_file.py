@@ -21,6 +21,9 @@ description:
     only, owned by one of O(agent_users).
   - A changed file is written as a new file that has its final owner, group and mode before its first byte,
     then renamed over the old one. An existing file's owner or mode is never changed in place or copied.
+  - With O(state=absent) and O(recurse=true), a directory is removed with everything in it through descriptors.
+    A link inside it is removed itself, and a directory is entered only through a descriptor opened without
+    following a link, so nothing outside the tree is removed or changed.
   - This module needs nothing but Python's standard library on the target.
 author:
   - observability.cloudwatch maintainers (@observability-collections)
@@ -37,6 +40,13 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  recurse:
+    description:
+      - With O(state=absent), whether a directory at O(path) is removed with everything in it. Links inside it
+        are removed themselves, never followed; the directories inside it may belong to any user.
+      - When V(false), a directory at O(path) fails the task and nothing is removed.
+    type: bool
+    default: false
   content:
     description:
       - What the file holds. Required when O(state=present).
@@ -110,6 +120,12 @@ EXAMPLES = r"""
     group_of: cwagent
     mode: "0640"
     agent_users: [cwagent]
+
+- name: Remove the agent's directory with everything in it, following no link
+  observability.cloudwatch.agent_file:
+    path: /opt/aws/amazon-cloudwatch-agent
+    state: absent
+    recurse: true
 """
 
 RETURN = r"""
@@ -155,6 +171,7 @@ def main():
         argument_spec=dict(
             path=dict(type="path", required=True),
             state=dict(type="str", choices=["present", "absent"], default="present"),
+            recurse=dict(type="bool", default=False),
             # Masked in logs even when not secret: it is unmasked below only for the diff of a non-secret file.
             content=dict(type="str", no_log=True),
             secret=dict(type="bool", default=True),
@@ -170,13 +187,15 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
+    if params["recurse"] and params["state"] != "absent":
+        module.fail_json(msg="recurse=true applies to state=absent only, got state=%s" % params["state"])
     if not MODE.match(params["mode"]):
         module.fail_json(msg="mode must be octal permission bits such as 0600 or 0640, got %s" % params["mode"])
     path = params["path"]
     try:
         trust = agent_trust(params["agent_tree"], params["agent_users"])
         if params["state"] == "absent":
-            changed, before, after = ensure_absent(path, trust, module.check_mode)
+            changed, before, after = ensure_absent(path, trust, module.check_mode, params["recurse"])
             old = new = None
         else:
             uid, gid = wanted_ids(params["owner"], params["group"], params["group_of"])

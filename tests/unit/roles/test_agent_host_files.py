@@ -40,7 +40,7 @@ def test_every_task_uses_a_module_that_follows_no_link_or_only_reads():
 
 
 def test_commands_only_read_and_copy_only_stages_the_package():
-    for name, task in role_tasks():
+    for task in (task for _file, task in role_tasks()):
         module = _module(task)
         if module == "ansible.builtin.command":
             assert task[module]["argv"][0] in READ_ONLY_COMMANDS, task["name"]

@@ -11,6 +11,8 @@ import pytest
 from ansible_collections.observability.cloudwatch.plugins.modules import agent_facts
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+CREDENTIALS = "[AmazonCloudWatchAgent]\naws_access_key_id = %s\naws_secret_access_key = %s\n" % (KEY_ID, SECRET)
 
 
 class Exit(Exception):
@@ -62,7 +64,7 @@ def agent(tmp_path):
     (prefix / "etc" / "amazon-cloudwatch-agent.toml").write_text("")
     (prefix / "etc" / "common-config.toml").write_text("[credentials]\n")
     credentials = prefix / "etc" / "credentials"
-    credentials.write_text("[AmazonCloudWatchAgent]\naws_secret_access_key = %s\n" % SECRET)
+    credentials.write_text(CREDENTIALS)
     credentials.chmod(0o600)
     (prefix / "etc" / "observability.cloudwatch.state.json").write_text(json.dumps({"mode": "onPremise"}))
     return prefix
@@ -83,6 +85,7 @@ def test_reads_everything_in_one_call(monkeypatch, tmp_path, agent):
     assert facts["json_config"]["exists"] is False
     assert facts["common_config"]["exists"] is True
     assert facts["credentials_file"]["mode"] == "0600"
+    assert facts["credentials_file"]["access_key_id"] == KEY_ID
     assert facts["managed_state"] == {"mode": "onPremise"}
     assert facts["status"]["status"] == "running"
     assert facts["service"]["MainPID"] == "42"
@@ -120,6 +123,62 @@ def test_a_link_is_reported_never_followed(monkeypatch, tmp_path, agent):
     assert facts["files"][str(etc / "observability.cloudwatch.d" / "shadow")] == {
         "path": str(etc / "observability.cloudwatch.d" / "shadow"), "exists": False, "link": True}
     assert hashlib.sha256(b"root-only\n").hexdigest() not in json.dumps(facts)
+
+
+def test_a_linked_credentials_file_gives_no_key_id(monkeypatch, tmp_path, agent):
+    # Root reads no file through a link: the key id of a file elsewhere is not returned.
+    elsewhere = tmp_path / "root-credentials"
+    elsewhere.write_text(CREDENTIALS)
+    elsewhere.chmod(0o600)
+    (agent / "etc" / "credentials").unlink()
+    (agent / "etc" / "credentials").symlink_to(elsewhere)
+    facts, dummy = run(monkeypatch, tmp_path, {"prefix": str(agent), "status": False})
+    assert facts["credentials_file"] == {"path": str(agent / "etc" / "credentials"), "exists": False, "link": True}
+    assert KEY_ID not in json.dumps(facts)
+    linked_dir = tmp_path / "linked-etc"
+    linked_dir.symlink_to(agent / "etc")
+    (agent / "etc" / "credentials").unlink()
+    (agent / "etc" / "credentials").write_text(CREDENTIALS)
+    facts, dummy = run(monkeypatch, tmp_path, {"prefix": str(agent), "status": False, "credentials_file": str(linked_dir / "credentials")})
+    assert facts["credentials_file"] == {"path": str(linked_dir / "credentials"), "exists": False, "link": True}
+
+
+def test_a_hard_linked_credentials_file_gives_no_key_id(monkeypatch, tmp_path, agent):
+    elsewhere = tmp_path / "root-credentials"
+    elsewhere.write_text(CREDENTIALS)
+    (agent / "etc" / "credentials").unlink()
+    os.link(str(elsewhere), str(agent / "etc" / "credentials"))
+    facts, dummy = run(monkeypatch, tmp_path, {"prefix": str(agent), "status": False})
+    assert facts["credentials_file"] == {"path": str(agent / "etc" / "credentials"), "exists": False, "hardlinks": 2}
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        (CREDENTIALS, KEY_ID),
+        ("[AmazonCloudWatchAgent]\naws_access_key_id=%s\n" % KEY_ID, KEY_ID),
+        ("# managed\n[ AmazonCloudWatchAgent ]\n  aws_access_key_id   =   %s  \nregion = eu-west-1\n" % KEY_ID, KEY_ID),
+        # The agent reads its own profile only.
+        ("[default]\naws_access_key_id = AKIAOTHERPROFILE0000\n" + CREDENTIALS, KEY_ID),
+        ("[default]\naws_access_key_id = %s\n" % KEY_ID, None),
+        ("[AmazonCloudWatchAgent]\naws_secret_access_key = %s\n" % SECRET, None),
+        # A secret written where the key id belongs has not the form of a key id: it is not returned.
+        ("[AmazonCloudWatchAgent]\naws_access_key_id = %s\n" % SECRET, None),
+        ("[AmazonCloudWatchAgent]\naws_access_key_id = AKIA5X2Q9MNB7TLZ4KUVWXYZABCD1234EFGH5678\n", "AKIA5X2Q9MNB7TLZ4KUVWXYZABCD1234EFGH5678"),
+        ("", None),
+        (b"[AmazonCloudWatchAgent]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = \xff\xfe\n", KEY_ID),
+    ],
+)
+def test_access_key_id_of_the_agents_profile(text, expected):
+    assert agent_facts.access_key_id(text if isinstance(text, bytes) else text.encode()) == expected
+
+
+def test_the_secret_is_in_no_part_of_the_result(monkeypatch, tmp_path, agent):
+    # The result is {"changed": false, "ansible_facts": facts}; the secret also stands in another profile.
+    (agent / "etc" / "credentials").write_text(CREDENTIALS + "[other]\naws_access_key_id=%s\n" % SECRET)
+    facts, dummy = run(monkeypatch, tmp_path, {"prefix": str(agent), "status": False})
+    assert facts["credentials_file"]["access_key_id"] == KEY_ID
+    assert SECRET not in json.dumps(facts)
 
 
 def test_a_linked_version_file_or_control_script_is_not_read(monkeypatch, tmp_path, agent):
@@ -262,7 +321,7 @@ def test_nothing_delivered_yet(monkeypatch, tmp_path, agent):
 def test_module_runs_with_the_standard_library_only():
     source = open(agent_facts.__file__).read()
     imports = [line.split()[1] for line in source.splitlines() if line.startswith(("import ", "from "))]
-    assert set(imports) <= {"__future__", "grp", "json", "os", "stat", "ansible.module_utils.basic",
+    assert set(imports) <= {"__future__", "grp", "json", "os", "re", "stat", "ansible.module_utils.basic",
                             "ansible_collections.observability.cloudwatch.plugins.module_utils"}
     source = open(agent_facts.host_files.__file__).read()
     imports = [line.split()[1] for line in source.splitlines() if line.startswith(("import ", "from "))]

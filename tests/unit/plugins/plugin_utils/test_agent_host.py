@@ -200,7 +200,8 @@ def test_a_document_that_is_no_object_is_refused(content, message):
 
 
 def test_needs_collectd_types_db_given_or_default():
-    docs = [agent_plan.document("a", "file_a", "a", "file:a", json.dumps({"metrics": {"metrics_collected": {"collectd": {"collectd_typesdb": ["/x/types.db"]}}}})),
+    given = {"metrics": {"metrics_collected": {"collectd": {"collectd_typesdb": ["/x/types.db"]}}}}
+    docs = [agent_plan.document("a", "file_a", "a", "file:a", json.dumps(given)),
             agent_plan.document("b", "file_b", "b", "file:b", json.dumps({"metrics": {"metrics_collected": {"collectd": {}}}}))]
     assert agent_plan.needs(docs)["types_db"] == ["/usr/share/collectd/types.db", "/x/types.db"]
 
@@ -209,7 +210,8 @@ def test_needs_collectd_types_db_given_or_default():
 def test_common_config_sections():
     s = settings(proxy={"https_proxy": "http://user:pw@proxy:3128", "no_proxy": "169.254.169.254"}, ca_bundle="/etc/ca.pem", imds_retries=3)
     text = agent_plan.common_config("onPremise", s)
-    assert '[credentials]\n  shared_credential_profile = "AmazonCloudWatchAgent"\n  shared_credential_file = "/etc/observability.cloudwatch/credentials"' in text
+    assert ('[credentials]\n  shared_credential_profile = "AmazonCloudWatchAgent"\n'
+            '  shared_credential_file = "/etc/observability.cloudwatch/credentials"') in text
     assert '[proxy]\n  https_proxy = "http://user:pw@proxy:3128"\n  no_proxy = "169.254.169.254"' in text
     assert '[ssl]\n  ca_bundle_path = "/etc/ca.pem"' in text and "[imds]\n  imds_retries = 3" in text
     assert "[credentials]" not in agent_plan.common_config("ec2", settings())
