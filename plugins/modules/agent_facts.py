@@ -42,8 +42,8 @@ options:
     description:
       - The shared-credentials file to describe. Only its metadata and the access key id of the agent's profile
         are returned, no digest.
-      - Defaults to C(etc/credentials) under O(prefix).
     type: path
+    default: /etc/observability.cloudwatch/credentials
   credentials_sha256:
     description:
       - The SHA-256 digest the shared-credentials file should have. Only whether it has it is returned, as
@@ -53,8 +53,8 @@ options:
     description:
       - A JSON file in which the role keeps what it last applied (digests only, never secrets).
       - Returned parsed as RV(ansible_facts.cloudwatch_agent.managed_state).
-      - Defaults to C(etc/observability.cloudwatch.state.json) under O(prefix).
     type: path
+    default: /var/lib/observability.cloudwatch/state.json
   status:
     description:
       - Whether to run C(amazon-cloudwatch-agent-ctl -a status) and C(systemctl show) for the agent's unit.
@@ -64,8 +64,8 @@ options:
     description:
       - The directory into which the role delivers the configuration documents before the agent applies them.
       - Its files are returned as RV(ansible_facts.cloudwatch_agent.delivered_files).
-      - Defaults to C(etc/observability.cloudwatch.d) under O(prefix).
     type: path
+    default: /var/lib/observability.cloudwatch/delivered
   paths:
     description:
       - More files to describe (metadata and digest, never contents), returned by path in
@@ -417,9 +417,9 @@ def gather(module):
     prefix = module.params["prefix"]
     etc = os.path.join(prefix, "etc")
     ctl = os.path.join(prefix, "bin", "amazon-cloudwatch-agent-ctl")
-    credentials_file = module.params["credentials_file"] or os.path.join(etc, "credentials")
-    state_file = module.params["state_file"] or os.path.join(etc, "observability.cloudwatch.state.json")
-    delivered_dir = module.params["delivered_dir"] or os.path.join(etc, "observability.cloudwatch.d")
+    credentials_file = module.params["credentials_file"]
+    state_file = module.params["state_file"]
+    delivered_dir = module.params["delivered_dir"]
     evidence = ec2_evidence()
 
     facts = {
@@ -457,10 +457,10 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             prefix=dict(type="path", default="/opt/aws/amazon-cloudwatch-agent"),
-            credentials_file=dict(type="path"),
-            state_file=dict(type="path"),
+            credentials_file=dict(type="path", default="/etc/observability.cloudwatch/credentials"),
+            state_file=dict(type="path", default="/var/lib/observability.cloudwatch/state.json"),
             status=dict(type="bool", default=True),
-            delivered_dir=dict(type="path"),
+            delivered_dir=dict(type="path", default="/var/lib/observability.cloudwatch/delivered"),
             paths=dict(type="list", elements="path", default=[]),
             presence=dict(type="list", elements="path", default=[]),
             groups=dict(type="list", elements="str", default=[]),

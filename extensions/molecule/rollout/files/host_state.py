@@ -8,7 +8,7 @@
         "status": {...} or null, "version": ...}}. agent_files are the files the agent reads its configuration
 from (amazon-cloudwatch-agent.d/, the TOML and JSON beside it, common-config.toml), config_d those of
 amazon-cloudwatch-agent.d/ by name; delivered_files are the role's copy of what it delivered
-(observability.cloudwatch.d/). Digests only: never file contents.
+(/var/lib/observability.cloudwatch/delivered/). Digests only: never file contents.
 """
 
 import json
@@ -20,7 +20,7 @@ cd /opt/aws/amazon-cloudwatch-agent/etc
 for f in amazon-cloudwatch-agent.d/* amazon-cloudwatch-agent.toml amazon-cloudwatch-agent.json common-config.toml; do
     [ -f "$f" ] && echo "agent $(sha256sum "$f")"
 done
-for f in observability.cloudwatch.d/*; do
+for f in /var/lib/observability.cloudwatch/delivered/*; do
     [ -f "$f" ] && echo "delivered $(sha256sum "$f")"
 done
 systemctl show amazon-cloudwatch-agent -p ActiveState -p MainPID -p NRestarts | sed 's/^/service /'

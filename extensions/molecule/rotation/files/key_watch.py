@@ -16,7 +16,7 @@ import time
 
 import boto3
 
-CREDENTIALS = "/opt/aws/amazon-cloudwatch-agent/etc/credentials"
+CREDENTIALS = "/etc/observability.cloudwatch/credentials"
 
 
 def host_key(host):

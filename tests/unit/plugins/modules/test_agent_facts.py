@@ -28,6 +28,10 @@ def run(monkeypatch, tmp_path, params, commands=None):
         def __init__(self, argument_spec, supports_check_mode):
             assert supports_check_mode
             self.params = {key: spec.get("default") for key, spec in argument_spec.items()}
+            # The role's files as the test agent's tree keeps them (the defaults are outside it, in /etc and /var/lib).
+            etc = os.path.join(params.get("prefix", "/nonexistent"), "etc")
+            self.params.update(credentials_file=os.path.join(etc, "credentials"), delivered_dir=os.path.join(etc, "observability.cloudwatch.d"),
+                               state_file=os.path.join(etc, "observability.cloudwatch.state.json"))
             self.params.update(params)
 
         def run_command(self, argv):
@@ -327,3 +331,31 @@ def test_module_runs_with_the_standard_library_only():
     imports = [line.split()[1] for line in source.splitlines() if line.startswith(("import ", "from "))]
     assert set(imports) <= {"__future__", "errno", "grp", "hashlib", "os", "pwd", "stat"}
     assert sys.version_info >= (3,)
+
+
+def test_credentials_compared_with_a_digest_return_only_whether_they_match(monkeypatch, tmp_path, agent):
+    import hashlib
+    right = hashlib.sha256(CREDENTIALS.encode()).hexdigest()
+    for digest, matches in ((right, True), ("0" * 64, False)):
+        facts, dummy = run(monkeypatch, tmp_path, {"prefix": str(agent), "status": False, "credentials_sha256": digest})
+        assert facts["credentials_file"]["matches"] is matches
+        assert "sha256" not in facts["credentials_file"] and right not in json.dumps(facts)
+
+
+def test_a_linked_credentials_file_never_matches(monkeypatch, tmp_path, agent):
+    import hashlib
+    (tmp_path / "elsewhere").write_text(CREDENTIALS)
+    (agent / "etc" / "credentials").unlink()
+    (agent / "etc" / "credentials").symlink_to(tmp_path / "elsewhere")
+    facts, dummy = run(monkeypatch, tmp_path, {"prefix": str(agent), "status": False,
+                                               "credentials_sha256": hashlib.sha256(CREDENTIALS.encode()).hexdigest()})
+    assert facts["credentials_file"]["matches"] is False and facts["credentials_file"]["link"] is True
+
+
+def test_presence_of_files_directories_and_links_without_reading_them(monkeypatch, tmp_path, agent):
+    etc = agent / "etc"
+    (etc / "observability.cloudwatch.d").mkdir()
+    (etc / "gone").symlink_to(tmp_path / "nowhere")
+    paths = [str(etc / "observability.cloudwatch.d"), str(etc / "gone"), str(etc / "credentials"), str(etc / "absent")]
+    facts, dummy = run(monkeypatch, tmp_path, {"prefix": str(agent), "status": False, "presence": paths})
+    assert facts["present"] == dict(zip(paths, [True, True, True, False]))
