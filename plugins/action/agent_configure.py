@@ -104,7 +104,7 @@ class ActionModule(ActionBase):
                                task_vars, name="observability.cloudwatch.agent_facts")
         held = facts["ansible_facts"]["cloudwatch_agent"]
         mode = agent_plan.resolve_mode(settings["mode"], held["ec2"], system.get("system_vendor", ""))
-        warnings = agent_plan.check_settings(settings, mode, held, system, self._task.get_name())
+        warnings = agent_plan.check_settings(settings, mode, held, system, task_vars.get("inventory_hostname", "this host"))
         missing = agent_host.missing_package_files(settings)
         if missing:
             raise AgentPlanError("cloudwatch_agent_package_file: %s not found on the controller (a package and, with "
