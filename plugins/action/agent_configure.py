@@ -3,8 +3,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Runs on the controller: reads the host once, decides what the agent role must change, and applies only that.
 
-step=read reads, once per run, the key pairs and Parameter Store values the hosts of the batch need (run once on
-the controller, its facts delegated to localhost, where the other steps of every host find them);
+The key pairs and parameter values come from the lookup agent_sources, read once per play for every host.
 step=check reads the host with agent_facts and refuses settings that cannot work there, before anything changes;
 step=apply assembles the wanted files and documents, compares them with what the check read, and calls
 agent_apply on the host only when something differs (a run that changes nothing does not reach the host);
@@ -21,7 +20,7 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_pla
 from ansible_collections.observability.cloudwatch.plugins.plugin_utils import agent_host
 
 ARGS = {
-    "step": {"type": "str", "choices": ["read", "check", "apply", "rollback"], "required": True},
+    "step": {"type": "str", "choices": ["check", "apply", "rollback"], "required": True},
     "settings": {"type": "dict", "required": True},
     "paths": {"type": "dict", "default": {}},
     "keys": {"type": "dict", "default": {}, "no_log": True},
@@ -41,9 +40,7 @@ class ActionModule(ActionBase):
         dummy, options = self.validate_argument_spec(argument_spec=ARGS)
         system = (task_vars or {}).get("ansible_facts", {})
         try:
-            if options["step"] == "read":
-                result.update(self.read(options, task_vars))
-            elif options["step"] == "check":
+            if options["step"] == "check":
                 result.update(self.check(options, system, task_vars))
             elif options["step"] == "apply":
                 result.update(self.apply(options, system, task_vars))
@@ -53,32 +50,6 @@ class ActionModule(ActionBase):
         except AgentPlanError as e:
             raise AnsibleActionFail(str(e)) from None
         return result
-
-    def lookup(self, name, terms, task_vars, region):
-        plugin = self._shared_loader_obj.lookup_loader.get(name, loader=self._loader, templar=self._templar)
-        return plugin.run(terms, variables=task_vars, **({"region": region} if region else {}))
-
-    def read(self, options, task_vars):
-        """The key pairs and parameter values of the batch's hosts that no earlier batch or play read."""
-        cached = task_vars["hostvars"]["localhost"]
-        known_keys = dict(cached.get("__cloudwatch_agent_keys") or {})
-        known_values = dict(cached.get("__cloudwatch_agent_ssm_cache") or {})
-        hosts = [task_vars["hostvars"][name] for name in task_vars.get("ansible_play_batch", [])]
-        wanted = agent_host.batch_needs(agent_host.settings(options["settings"]), hosts)
-        keys = dict((store_id, self.lookup("observability.cloudwatch.access_key", [store], task_vars, region)[0])
-                    for store_id, (store, region) in wanted["keys"].items() if store_id not in known_keys)
-        values = {}
-        for region, names in wanted["parameters"].items():
-            missing = [name for name in names if name not in known_values]
-            if missing:
-                values.update(zip(missing, self.lookup("amazon.aws.ssm_parameter", missing, task_vars, region)))
-        # The hosts whose batch has begun: the role forgets the key pairs once no other host of the play is left.
-        facts = {"__cloudwatch_agent_seen": sorted(set(cached.get("__cloudwatch_agent_seen") or []) | set(task_vars.get("ansible_play_batch", [])))}
-        if keys:
-            facts["__cloudwatch_agent_keys"] = dict(known_keys, **keys)
-        if values:
-            facts["__cloudwatch_agent_ssm_cache"] = dict(known_values, **values)
-        return {"changed": False, "ansible_facts": facts, "read": {"keys": len(keys), "parameters": len(values)}}
 
     def host_call(self, args, task_vars, name="observability.cloudwatch.agent_apply"):
         outcome = self._execute_module(module_name=name, module_args=args, task_vars=task_vars)

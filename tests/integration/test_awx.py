@@ -215,7 +215,7 @@ def test_site_runs_under_ansible_runner_as_awx_runs_it(aws, tmp_path, onprem_hos
     # agent itself read from Parameter Store in the region of the role's variables.
     status = podman_exec(onprem_host, "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl", "-a", "status")
     assert json.loads(status.stdout)["status"] == "running", status.stdout + status.stderr
-    held = podman_exec(onprem_host, "grep", "-c", f"aws_access_key_id *= *{keys[0]['AccessKeyId']}$", "/opt/aws/amazon-cloudwatch-agent/etc/credentials")
+    held = podman_exec(onprem_host, "grep", "-c", f"aws_access_key_id *= *{keys[0]['AccessKeyId']}$", "/etc/observability.cloudwatch/credentials")
     assert held.stdout.strip() == "1", held.stderr
     delivered = podman_exec(onprem_host, "cat", "/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.d/ssm_AmazonCloudWatch-awx")
     assert json.loads(delivered.stdout) == json.loads(published["Value"]), delivered.stderr

@@ -1,8 +1,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""observability.cloudwatch.agent_configure: what reaches the host, and how often the stores are read.
+"""observability.cloudwatch.agent_configure: what reaches the host.
 
-The host and the stores are stand-ins here: each module call and each store read is recorded, so the tests count
-what a user's fleet would pay.
+The host is a stand-in here: each module call is recorded, so the tests count what a user's fleet would pay.
 """
 
 from unittest.mock import MagicMock
@@ -15,12 +14,11 @@ from ..plugin_utils.test_agent_host import KEY, PATHS, SYSTEM, held_in_place, se
 
 
 class Fleet(object):
-    """Records module calls and store reads; answers agent_facts with `held`."""
+    """Records module calls; answers agent_facts with `held`."""
 
     def __init__(self, held=None):
         self.held = held
         self.calls = []
-        self.reads = []
 
     def module(self, module_name, module_args, task_vars):
         self.calls.append((module_name, module_args))
@@ -34,16 +32,6 @@ class Fleet(object):
             return {"ansible_facts": {"cloudwatch_agent": held}, "invocation": {"module_args": module_args}}
         return {"changed": True, "applied": True, "run_as_user": "cwagent", "invocation": {"module_args": module_args}}
 
-    def lookup(self, name, **kwargs):
-        fleet = self
-
-        class Lookup(object):
-            def run(self, terms, variables=None, **options):
-                fleet.reads.append((name, list(terms), options.get("region")))
-                if name.endswith("access_key"):
-                    return [KEY for term in terms]
-                return ['{"agent": {}}' for term in terms]
-        return Lookup()
 
 
 def run(fleet, args, task_vars=None, check_mode=False):
@@ -53,11 +41,8 @@ def run(fleet, args, task_vars=None, check_mode=False):
     task.check_mode = check_mode
     task.diff = False
     task.get_name.return_value = "web-1"
-    loader_obj = MagicMock()
-    loader_obj.lookup_loader.get.side_effect = fleet.lookup
     action = ActionModule(task, MagicMock(), MagicMock(check_mode=check_mode), loader=None, templar=None, shared_loader_obj=None)
     action._execute_module = fleet.module
-    action._shared_loader_obj = loader_obj
     return action.run(task_vars=dict({"ansible_facts": SYSTEM}, **(task_vars or {})))
 
 
@@ -122,27 +107,3 @@ def run_with_needle(fleet, args):
         return run(fleet, args)
     finally:
         ActionModule._find_needle = original
-
-
-def test_the_batch_reads_each_store_once():
-    fleet = Fleet()
-    s = settings(access_key_store="ssm:/keys/a")
-    hostvars = {"localhost": {}, "h1": {}, "h2": {}, "h3": {"cloudwatch_agent_access_key_store": "ssm:/keys/b"}}
-    result = run(fleet, {"step": "read", "settings": s}, {"hostvars": hostvars, "ansible_play_batch": ["h1", "h2", "h3"]})
-    assert sorted(term for name, terms, region in fleet.reads for term in terms) == ["ssm:/keys/a", "ssm:/keys/b"]
-    keys = result["ansible_facts"]["__cloudwatch_agent_keys"]
-    # A later batch of the same run finds them on localhost and reads nothing.
-    fleet.reads = []
-    again = run(fleet, {"step": "read", "settings": s},
-                {"hostvars": dict(hostvars, localhost={"__cloudwatch_agent_keys": keys}), "ansible_play_batch": ["h1", "h3"]})
-    assert fleet.reads == [] and set(again["ansible_facts"]) == {"__cloudwatch_agent_seen"}
-    assert again["ansible_facts"]["__cloudwatch_agent_seen"] == ["h1", "h3"]
-
-
-def test_the_batch_reads_parameters_once_per_region():
-    fleet = Fleet()
-    s = settings(config_source="ssm", ssm_fetch="controller", ssm_parameters=["AmazonCloudWatch-a", "AmazonCloudWatch-b"],
-                 ssm_parameter_values={"AmazonCloudWatch-b": {}})
-    result = run(fleet, {"step": "read", "settings": s}, {"hostvars": {"localhost": {}, "h1": {}, "h2": {}}, "ansible_play_batch": ["h1", "h2"]})
-    assert fleet.reads == [("amazon.aws.ssm_parameter", ["AmazonCloudWatch-a"], "eu-west-1")]
-    assert result["ansible_facts"]["__cloudwatch_agent_ssm_cache"] == {"AmazonCloudWatch-a": '{"agent": {}}'}
