@@ -1,0 +1,203 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""agent_apply: the agent role's one call on a host, against a real directory tree and stand-in agent commands.
+
+The stand-in commands record the uid they ran as and their arguments; these tests run as root (they chown) and
+are skipped elsewhere.
+"""
+
+import json
+import os
+import pwd
+import shutil
+import stat
+import tempfile
+
+import pytest
+
+from ansible_collections.observability.cloudwatch.plugins.module_utils import agent_plan
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_apply import AgentApplyError, Applier
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to chown")
+
+CONFIG = {"agent": {"run_as_user": "nobody"}, "metrics": {"metrics_collected": {"mem": {"measurement": ["mem_used_percent"]}}}}
+NOBODY = pwd.getpwnam("nobody")
+
+# The agent's commands: each appends "uid argv..." to calls.log; fetch-config copies file:PATH into the drop-in
+# directory as the agent names it, the translator fails when REJECT exists, the downloader writes its document.
+COMMAND = """#!/bin/sh
+echo "$(id -u) $(basename "$0") $*" >> {log}
+case "$(basename "$0")" in
+config-translator) [ ! -e {base}/REJECT ] || {{ echo "E! invalid configuration"; exit 1; }} ;;
+config-downloader) out="$2"; name="${{4#ssm:}}"; printf '%s' '{document}' > "$out/ssm_$name.tmp" ;;
+amazon-cloudwatch-agent-ctl)
+    src="${{6#file:}}"
+    [ "$2" = fetch-config ] && rm -f {etc}/amazon-cloudwatch-agent.d/*
+    if [ "$src" != "$6" ]; then cp "$src" {etc}/amazon-cloudwatch-agent.d/file_$(basename "$src"); fi
+    touch {etc}/amazon-cloudwatch-agent.toml ;;
+esac
+"""
+
+
+class Host(object):
+    """An installed agent under a fresh directory others can traverse (the agent's user runs its commands there)."""
+
+    def __init__(self, etc_owner=0):
+        self.base = tempfile.mkdtemp(prefix="agent-apply-")
+        os.chmod(self.base, 0o755)
+        self.prefix = os.path.join(self.base, "agent")
+        self.etc = os.path.join(self.prefix, "etc")
+        self.log = os.path.join(self.base, "calls.log")
+        os.makedirs(os.path.join(self.etc, "amazon-cloudwatch-agent.d"))
+        os.makedirs(os.path.join(self.prefix, "bin"))
+        os.makedirs(os.path.join(self.prefix, "var"))
+        for name in ("amazon-cloudwatch-agent-ctl", "config-translator", "config-downloader"):
+            path = os.path.join(self.prefix, "bin", name)
+            with open(path, "w") as handle:
+                handle.write(COMMAND.format(log=self.log, base=self.base, etc=self.etc, document=json.dumps(CONFIG)))
+            os.chmod(path, 0o755)
+        open(self.log, "w").close()
+        os.chmod(self.log, 0o666)
+        for directory in (self.etc, os.path.join(self.etc, "amazon-cloudwatch-agent.d")):
+            os.chown(directory, etc_owner, etc_owner and NOBODY.pw_gid)
+        self.paths = {"prefix": self.prefix, "common_config": os.path.join(self.etc, "common-config.toml"),
+                      "credentials_file": os.path.join(self.base, "credentials", "credentials"),
+                      "dropin": os.path.join(self.base, "dropin.d", "observability-cloudwatch.conf"),
+                      "state_dir": os.path.join(self.base, "state"), "state_file": os.path.join(self.base, "state", "state.json"),
+                      "delivered_dir": os.path.join(self.base, "state", "delivered")}
+
+    def calls(self):
+        with open(self.log) as handle:
+            return [line.split() for line in handle]
+
+    def held(self, **changes):
+        held = {"version": "1.300069.0b1529", "config_files": {}, "json_config": {"exists": False}, "toml_exists": False,
+                "managed_state": None, "delivered_files": {}, "groups": {}, "present": {}}
+        held.update(changes)
+        return held
+
+
+@pytest.fixture
+def host():
+    made = Host()
+    yield made
+    shutil.rmtree(made.base)
+
+
+def args(host, docs=None, download=None, mode="onPremise", **held):
+    settings = {"credentials_file": host.paths["credentials_file"], "proxy": {}, "ca_bundle": "", "imds_retries": 0}
+    files = [{"path": host.paths["credentials_file"], "content": agent_plan.credentials({"access_key_id": "AKIAX", "secret_access_key": "s3cr3t"}, "eu-west-1"),
+              "owner": "root", "group": "agent", "mode": "0640", "secret": True},
+             {"path": host.paths["common_config"], "content": agent_plan.common_config(mode, settings), "owner": "agent", "group": "agent",
+              "mode": "0640", "secret": True}]
+    return {"step": "apply", "paths": host.paths, "mode": mode, "files": files, "absent": [], "documents": docs, "download": download,
+            "held": host.held(**held), "reader_groups": [], "record": {"config_source": "inline", "ssm_fetch": None}}
+
+
+def inline_docs():
+    return [agent_plan.document("inline.json", "file_inline.json", "cloudwatch_agent_config", "file:inline.json", agent_plan.nice_json(CONFIG))]
+
+
+def owner_mode(path):
+    info = os.lstat(path)
+    return pwd.getpwuid(info.st_uid).pw_name, stat.S_IMODE(info.st_mode)
+
+
+def test_a_first_apply_writes_every_file_with_its_owner_and_applies_once(host):
+    result = Applier(args(host, inline_docs()), False, True).apply()
+    assert result["changed"] and result["applied"] and result["run_as_user"] == "nobody"
+    assert owner_mode(host.paths["credentials_file"]) == ("root", 0o640)
+    assert os.stat(host.paths["credentials_file"]).st_gid == NOBODY.pw_gid
+    assert owner_mode(host.paths["common_config"]) == ("nobody", 0o640)
+    assert owner_mode(host.paths["state_dir"]) == ("root", 0o700)
+    assert owner_mode(os.path.join(host.paths["delivered_dir"], "inline.json")) == ("root", 0o600)
+    record = json.load(open(host.paths["state_file"]))
+    assert record["documents"] == {"file_inline.json": agent_plan.sha256(agent_plan.nice_json(CONFIG))} and record["run_as_user"] == "nobody"
+    # The translator checked it, then fetch-config applied it from a scratch directory, as root (the owner of etc/).
+    calls = host.calls()
+    assert [call[1] for call in calls] == ["config-translator", "amazon-cloudwatch-agent-ctl"]
+    assert {call[0] for call in calls} == {"0"}
+    location = calls[1][calls[1].index("-c") + 1]
+    assert location.startswith("file:") and location.endswith("/inline.json") and not os.path.exists(location[5:])
+    assert os.listdir(os.path.join(host.etc, "amazon-cloudwatch-agent.d")) == ["file_inline.json"]
+    # The secret is in no diff.
+    assert "s3cr3t" not in json.dumps(result["diff"])
+    # Kept for rollback in the role's own directory, before the change.
+    assert os.path.isdir(os.path.join(host.paths["state_dir"], "rollback"))
+
+
+def test_the_agents_steps_run_as_the_owner_of_its_etc():
+    host = Host(etc_owner=NOBODY.pw_uid)
+    try:
+        Applier(args(host, inline_docs()), False, False).apply()
+        assert {call[0] for call in host.calls()} == {str(NOBODY.pw_uid)}
+    finally:
+        shutil.rmtree(host.base)
+
+
+def test_a_configuration_the_translator_rejects_changes_nothing_of_the_agents(host):
+    open(os.path.join(host.base, "REJECT"), "w").close()
+    with open(os.path.join(host.etc, "amazon-cloudwatch-agent.d", "file_old.json"), "w") as handle:
+        handle.write("{}")
+    with pytest.raises(AgentApplyError, match="rejects the new configuration .cloudwatch_agent_config.*E! invalid configuration"):
+        Applier(args(host, inline_docs()), False, False).apply()
+    assert os.listdir(os.path.join(host.etc, "amazon-cloudwatch-agent.d")) == ["file_old.json"]
+    assert [call[1] for call in host.calls()] == ["config-translator"]
+
+
+def test_check_mode_writes_nothing_and_only_runs_the_translators_check(host):
+    result = Applier(args(host, inline_docs()), True, True).apply()
+    assert result["changed"] and result["applied"]
+    assert not os.path.exists(host.paths["credentials_file"]) and not os.path.exists(host.paths["state_dir"])
+    assert [call[1] for call in host.calls()] == ["config-translator"]
+
+
+def test_a_second_apply_with_everything_in_place_changes_nothing(host):
+    Applier(args(host, inline_docs()), False, False).apply()
+    docs = inline_docs()
+    held = {"config_files": {"file_inline.json": {"sha256": docs[0]["sha256"]}}, "toml_exists": True,
+            "managed_state": json.load(open(host.paths["state_file"])),
+            "delivered_files": {"inline.json": {"sha256": docs[0]["sha256"], "mode": "0600"}}}
+    open(host.log, "w").close()
+    result = Applier(args(host, docs, **held), False, False).apply()
+    assert not result["changed"] and not result["applied"] and host.calls() == []
+
+
+def test_documents_read_by_the_agents_downloader(host):
+    result = Applier(args(host, None, ["AmazonCloudWatch-linux"]), False, False).apply()
+    assert result["applied"] and result["run_as_user"] == "nobody"
+    downloads = [call for call in host.calls() if call[1] == "config-downloader"]
+    assert len(downloads) == 1 and "ssm:AmazonCloudWatch-linux" in downloads[0]
+    fetch = [call for call in host.calls() if call[1] == "amazon-cloudwatch-agent-ctl"][0]
+    assert fetch[fetch.index("-c") + 1] == "ssm:AmazonCloudWatch-linux"
+    assert os.listdir(host.paths["delivered_dir"]) == ["ssm_AmazonCloudWatch-linux"]
+    # Written first for the user the agent ran as (root), then for the configuration's user.
+    assert owner_mode(host.paths["common_config"]) == ("nobody", 0o640)
+
+
+def test_what_earlier_versions_kept_in_the_tree_is_moved_or_removed_never_followed(host):
+    outside = os.path.join(host.base, "root-only")
+    os.mkdir(outside, 0o700)
+    with open(os.path.join(outside, "keep"), "w") as handle:
+        handle.write("root's")
+    takeover = os.path.join(host.etc, "observability.cloudwatch.pre-ansible")
+    os.makedirs(os.path.join(takeover, "amazon-cloudwatch-agent.d"))
+    with open(os.path.join(takeover, "amazon-cloudwatch-agent.d", "file_mine.json"), "w") as handle:
+        handle.write('{"mine": 1}')
+    rollback = os.path.join(host.etc, "observability.cloudwatch.rollback")
+    os.symlink(outside, rollback)
+    legacy = agent_plan.legacy_paths(host.prefix, host.paths["credentials_file"])
+    present = dict((path, os.path.lexists(path)) for path in legacy)
+    Applier(args(host, inline_docs(), present=present), False, False).apply()
+    assert not os.path.lexists(takeover) and not os.path.lexists(rollback)
+    assert os.listdir(outside) == ["keep"] and open(os.path.join(outside, "keep")).read() == "root's"
+    kept = os.path.join(host.paths["state_dir"], "pre-ansible", "amazon-cloudwatch-agent.d", "file_mine.json")
+    assert open(kept).read() == '{"mine": 1}'
+
+
+def test_rollback_puts_back_the_configuration_kept_before_the_change(host):
+    with open(os.path.join(host.etc, "amazon-cloudwatch-agent.d", "file_old.json"), "w") as handle:
+        handle.write('{"old": 1}')
+    Applier(args(host, inline_docs(), config_files={"file_old.json": {"sha256": "x"}}), False, False).apply()
+    assert os.listdir(os.path.join(host.etc, "amazon-cloudwatch-agent.d")) == ["file_inline.json"]
+    Applier({"step": "rollback", "paths": host.paths, "held": host.held()}, False, False).rollback()
+    assert os.listdir(os.path.join(host.etc, "amazon-cloudwatch-agent.d")) == ["file_old.json"]
