@@ -98,7 +98,7 @@ class Applier(object):
                 out = os.path.join(scratch, str(index))
                 make_dir(str(index))
                 rc, said = self.agent_step([self.bin("config-downloader"), "--output-dir", out, "--download-source",
-                                                "ssm:" + name, "--mode", self.args["mode"], "--config", self.common_config(),
+                                            "ssm:" + name, "--mode", self.args["mode"], "--config", self.common_config(),
                                             "--multi-config", "default"])
                 if rc != 0:
                     raise AgentApplyError("The agent could not read %s from Parameter Store with this host's credentials: %s "
@@ -139,8 +139,8 @@ class Applier(object):
             for doc in docs:
                 write(os.path.join("check", doc["dname"] + ".tmp"), doc["content"])
             rc, said = self.agent_step([self.bin("config-translator"), "--input", os.path.join(check, "amazon-cloudwatch-agent.json"),
-                                            "--input-dir", check, "--output", os.path.join(check, "amazon-cloudwatch-agent.toml"),
-                                            "--mode", self.args["mode"], "--config", self.common_config(), "--multi-config", "default"])
+                                        "--input-dir", check, "--output", os.path.join(check, "amazon-cloudwatch-agent.toml"),
+                                        "--mode", self.args["mode"], "--config", self.common_config(), "--multi-config", "default"])
             if rc != 0:
                 raise AgentApplyError("The agent %s rejects the new configuration (%s); the host keeps its current one. "
                                       "Translator output: %s" % (self.args["held"].get("version"), ", ".join(d["source"] for d in docs), said))
@@ -222,7 +222,8 @@ class Applier(object):
     def apply(self):
         args, held = self.args, self.args["held"]
         docs = args["documents"]
-        user = agent_plan.needs(docs)["run_as_user"] if docs is not None else (held.get("managed_state") or {}).get("run_as_user") or "root"
+        # Documents read on the host: the downloader runs as the owner of etc/, who must be able to read its files.
+        user = agent_plan.needs(docs)["run_as_user"] if docs is not None else owner_of_dir(self.etc)
         self.ensure_files(user)
         self.remove_files(user)
         if docs is None:

@@ -48,12 +48,35 @@ options:
     type: str
     choices: [ec2, onPremise]
   files:
-    description:
-      - The files to write, each with C(path), C(content), C(owner), C(group) (a name, or V(agent) for the user the
-        agent runs as), C(mode) and C(secret) (never shown in a diff).
+    description: The files to write, each compared on the host and written only when it differs.
     type: list
     elements: dict
     default: []
+    suboptions:
+      path:
+        description: The absolute path.
+        type: path
+        required: true
+      content:
+        description: What the file holds.
+        type: str
+        required: true
+      owner:
+        description: The owner, a user name, or V(agent) for the user the agent runs as.
+        type: str
+        required: true
+      group:
+        description: The group, a group name, or V(agent) for the primary group of the user the agent runs as.
+        type: str
+        required: true
+      mode:
+        description: The mode, octal, such as V(0640).
+        type: str
+        required: true
+      secret:
+        description: Whether the content is secret, never shown in a diff.
+        type: bool
+        default: true
   absent:
     description: Files to remove (a link is removed itself, never its target).
     type: list
@@ -85,8 +108,10 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Reports what would change; only the translator's check runs, in a scratch directory.
   diff_mode:
     support: full
+    description: Shows the delivered documents and the files that are not secret.
 """
 
 EXAMPLES = r"""

@@ -216,6 +216,9 @@ ansible_facts:
               the file has that digest.
           type: dict
           contains:
+            matches:
+              description: With O(credentials_sha256), whether the file has that digest.
+              type: bool
             access_key_id:
               description:
                 - The C(aws_access_key_id) of the profile C(AmazonCloudWatchAgent), the one the agent reads, when it

@@ -139,8 +139,7 @@ def plan(settings, paths, held, mode, key, docs, reader_groups, nothing_yet=Fals
             "reader_groups": reader_groups, "held": held, "documents": docs,
             "download": settings["ssm_parameters"] if docs is None else None,
             "record": {"config_source": settings["config_source"],
-                       "ssm_fetch": settings["ssm_fetch"] if settings["config_source"] == "ssm" else None},
-    }
+                       "ssm_fetch": settings["ssm_fetch"] if settings["config_source"] == "ssm" else None}}
     if nothing_yet:
         # Check mode on a host without the agent: there is nothing to compare with or to run yet.
         return None

@@ -33,7 +33,8 @@ CONTAINERS_CONF=/etc/containers/containers.conf
 #   ca-certificates, gnupg          HTTPS downloads and package signature checks
 #   procps, iproute2                ps (used by amazon-cloudwatch-agent-ctl status), ss
 #   netbase                         /etc/services and /etc/protocols
-IMAGE_PACKAGES="python3,python3-apt,systemd,systemd-sysv,sudo,acl,ca-certificates,gnupg,procps,iproute2,netbase"
+#   dbus                            systemctl for users other than root (the agent's ctl runs as the agent's user)
+IMAGE_PACKAGES="python3,python3-apt,systemd,systemd-sysv,sudo,acl,ca-certificates,gnupg,procps,iproute2,netbase,dbus"
 HOST_PACKAGES="podman runc debootstrap dpkg-dev"
 
 usage() {
@@ -135,7 +136,9 @@ else
 fi
 
 # --- 3. image ---------------------------------------------------------------
-if podman image exists "$IMAGE" && [ "$REBUILD" = false ]; then
+# The image records its package list: a cached image built with another list is built again.
+if podman image exists "$IMAGE" && [ "$REBUILD" = false ] &&
+    [ "$(podman image inspect --format '{{ index .Labels "packages" }}' "$IMAGE" 2>/dev/null)" = "$IMAGE_PACKAGES" ]; then
     log "image $IMAGE present (cached; --rebuild forces a new build)"
 else
     rootfs="$(mktemp -d /var/tmp/cloudwatch-test-rootfs.XXXXXX)"
@@ -166,7 +169,7 @@ else
     fi
     log "importing $IMAGE"
     tar -C "$rootfs" --numeric-owner -c . |
-        podman import --change 'CMD ["/sbin/init"]' --change 'STOPSIGNAL SIGRTMIN+3' - "$IMAGE" >/dev/null
+        podman import --change 'CMD ["/sbin/init"]' --change 'STOPSIGNAL SIGRTMIN+3' --change "LABEL packages=$IMAGE_PACKAGES" - "$IMAGE" >/dev/null
     rm -rf "$rootfs"
     trap - EXIT
     # The tag has moved to the new image. Drop the old one unless a container

@@ -33,7 +33,6 @@ class Fleet(object):
         return {"changed": True, "applied": True, "run_as_user": "cwagent", "invocation": {"module_args": module_args}}
 
 
-
 def run(fleet, args, task_vars=None, check_mode=False):
     task = MagicMock()
     task.args = args

@@ -43,8 +43,9 @@ def file_state(content, mode, owner, group):
     return {"exists": True, "mode": mode, "owner": owner, "group": group, "sha256": agent_plan.sha256(content)}
 
 
-def held_in_place(s, mode="onPremise", key=KEY):
+def held_in_place(s, mode="onPremise", key=None):
     """What agent_facts reads on a host where the role already applied these settings."""
+    key = key or KEY
     docs = agent_plan.documents(s)
     user = agent_plan.needs(docs)["run_as_user"]
     files = {PATHS["dropin"]: {"exists": False}}
@@ -63,7 +64,8 @@ def held_in_place(s, mode="onPremise", key=KEY):
     }
 
 
-def plan(s, held, mode="onPremise", key=KEY, **kwargs):
+def plan(s, held, mode="onPremise", key=None, **kwargs):
+    key = key or KEY
     docs = agent_plan.documents(s, kwargs.pop("file_config", None), kwargs.pop("values", None))
     return agent_host.plan(s, PATHS, held, mode, key, docs, ["adm"], **kwargs)
 
