@@ -18,7 +18,7 @@ def plot(results):
         import matplotlib
     except ImportError:  # make bench installs it (benchmarks/requirements.txt); a run without it keeps the old plot
         print(f"[bench] matplotlib is not installed: {PNG.name} not rewritten")
-        return
+        return False
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -64,6 +64,7 @@ def plot(results):
         ax.legend()
     fig.tight_layout()
     fig.savefig(PNG, dpi=90)
+    return True
 
 
 def _agent_reads_per_host(results):
@@ -451,8 +452,9 @@ Request rates against AWS's published limits:
 
 
 def write():
+    """Write the page (and the plot when matplotlib is there); return the paths written."""
     results = load_results()
-    plot(results)
+    written = [PNG] if plot(results) else []
     parts = ["""# Performance
 
 Measured by `make bench` (not part of `make test`): it runs `benchmarks/run.py`, which writes
@@ -480,6 +482,7 @@ load average is recorded next to each measurement: these machines are shared and
         parts.append(fleet_section(results["fleet"]))
     parts.append(scale_section(results))
     DOC.write_text("\n".join(parts).rstrip() + "\n")
+    return [DOC] + written
 
 
 if __name__ == "__main__":

@@ -60,8 +60,8 @@ def main(argv=None):
                   "experiments_run": common.load_results()["meta"]["date"] if new["experiments"] else old.get("experiments_run")}
         common.save_results("fleet", merged)
     import report
-    report.write()
-    print(f"[bench] wrote {report.DOC.relative_to(common.ROOT)} and {report.PNG.relative_to(common.ROOT)}")
+    written = report.write()
+    print(f"[bench] wrote {' and '.join(str(path.relative_to(common.ROOT)) for path in written)}")
 
 
 if __name__ == "__main__":

@@ -26,9 +26,6 @@ def report(tmp_path, monkeypatch):
     monkeypatch.setattr(module, "load_results", common.load_results)
     monkeypatch.setattr(module, "DOC", tmp_path / "performance.md")
     monkeypatch.setattr(module, "PNG", tmp_path / "performance.png")
-    if importlib.util.find_spec("matplotlib") is None:
-        # make bench installs matplotlib (benchmarks/requirements.txt); make test need not: check the page only.
-        monkeypatch.setattr(module, "plot", lambda results: None)
     yield common, module
     for name in ("common", "report"):
         sys.modules.pop(name, None)
