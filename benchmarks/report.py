@@ -291,7 +291,7 @@ def fleet_section(fleet):
     for n in ns:
         s = sizes[n]
         tasks = max(x.get("host_tasks", 0) for x in s["noop"])
-        loads = [x["load"] for _, x in _measurements(s)]
+        loads = [x["load"] for dummy, x in _measurements(s)]
         rows.append([n, s["forks"], s["first"]["seconds"], s["noop_median"], s["floor_median"],
                      f"**{s['ratio_noop_to_floor']}**", _verdict(s["ratio_noop_to_floor"] <= RATIO_TARGET),
                      tasks, _verdict(tasks <= HOST_TASKS_TARGET), s["ratio_first_to_floor"],
