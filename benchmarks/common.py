@@ -1,16 +1,20 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What every benchmark shares: paths, the local AWS, running ansible-playbook niced, the load average."""
 
+import base64
 import importlib.util
 import json
 import os
 import re
 import subprocess
+import sys
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = ROOT / ".venv" / "bin"
+# The virtualenv that runs the benchmarks (make bench: $(VENV)/bin/python), also when it is not ROOT/.venv.
+BIN = Path(sys.executable).parent
 STATE = ROOT / "build" / "bench"
 RESULTS = STATE / "results.json"
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
@@ -24,9 +28,24 @@ NICE = ["nice", "-n", "19"] + (["ionice", "-c3"] if subprocess.run(
     ["sh", "-c", "command -v ionice"], capture_output=True, check=False).returncode == 0 else [])
 
 
+# A measurement taken above this 1-minute load average is repeated (fleet.py), after waiting for the load to fall.
+LOAD_LIMIT = 2
+LOAD_WAIT = 60
+
+
 def load_average():
     """The 1-minute load average, recorded next to every measurement."""
     return round(os.getloadavg()[0], 2)
+
+
+def wait_for_load(limit=LOAD_LIMIT, timeout=LOAD_WAIT, poll=5):
+    """Wait up to ``timeout`` seconds for the 1-minute load average to fall to ``limit``; return the last value."""
+    deadline = time.monotonic() + timeout
+    load = load_average()
+    while load > limit and time.monotonic() < deadline:
+        time.sleep(poll)
+        load = load_average()
+    return load
 
 
 def ansible_env(url=None, **extra):
@@ -114,7 +133,25 @@ class LocalAWS:
         local_aws.start_recording(self.url)
 
     def calls(self):
-        return local_aws.stop_recording(self.url)
+        """The recorded calls (see local_aws.stop_recording), each with the parameter names an SSM call asked for."""
+        local_aws._post(self.url, "/moto-api/recorder/stop-recording")
+        with urllib.request.urlopen(self.url + "/moto-api/recorder/download-recording", timeout=30) as response:
+            entries = [json.loads(line) for line in response.read().decode().splitlines() if line.strip()]
+        return [dict(local_aws._describe_call(entry), names=_parameter_names(entry)) for entry in entries]
+
+
+def _parameter_names(entry):
+    """Name (GetParameter, PutParameter) or Names (GetParameters) of a JSON-protocol request; [] for others."""
+    body = entry.get("body") or ""
+    if entry.get("body_encoded"):
+        body = base64.b64decode(body).decode("utf-8", "replace")
+    try:
+        request = json.loads(body)
+    except ValueError:
+        return []
+    if not isinstance(request, dict):
+        return []
+    return [request["Name"]] if isinstance(request.get("Name"), str) else list(request.get("Names") or [])
 
 
 def by_operation(calls, operations=None):

@@ -2,7 +2,7 @@
 """Run the benchmarks and write docs/performance.md (make bench).
 
     python benchmarks/run.py [--only iam ssm fleet report] [--fleet 5 10 20] [--iam-repetitions 3]
-                             [--no-experiments]
+                             [--experiments | --no-experiments]
 
 Sections not run keep their last results in build/bench/results.json; the page is always rewritten
 from everything stored there.
@@ -24,7 +24,11 @@ def main(argv=None):
     parser.add_argument("--fleet", nargs="+", type=int, default=[5, 10, 20], metavar="N")
     parser.add_argument("--ssm", nargs="+", type=int, default=[1, 10, 50], metavar="N")
     parser.add_argument("--iam-repetitions", type=int, default=3)
-    parser.add_argument("--no-experiments", action="store_true")
+    # The side studies (serial batches, agent mode, speed settings) add about 17 runs at the smallest N (about 10
+    # minutes by the last full run's figures), which would take a full run past 40 minutes: off unless asked for.
+    parser.add_argument("--experiments", dest="experiments", action="store_true", default=False,
+                        help="also run the side studies at the smallest N (their earlier results are kept otherwise)")
+    parser.add_argument("--no-experiments", dest="experiments", action="store_false", help="the default")
     args = parser.parse_args(argv)
 
     versions = {name: importlib.metadata.version(dist) for name, dist in
@@ -45,17 +49,19 @@ def main(argv=None):
     if "fleet" in args.only:
         import fleet
         print(f"[bench] 3. fleet speed, N = {args.fleet}", flush=True)
-        new = fleet.run(tuple(args.fleet), experiments=not args.no_experiments)
+        new = fleet.run(tuple(args.fleet), experiments=args.experiments)
         # A new fleet run replaces every size (rows from an earlier version of the role would mislead); side
         # studies are replaced when re-run.
         old = common.load_results().get("fleet", {})
         merged = {"sizes": new["sizes"],
                   "experiments": new["experiments"] or old.get("experiments", {}),
-                  "ssm": new["ssm"] or old.get("ssm", [])}
+                  "ssm": new["ssm"] or old.get("ssm", []),
+                  "key_store": new["key_store"],
+                  "experiments_run": common.load_results()["meta"]["date"] if new["experiments"] else old.get("experiments_run")}
         common.save_results("fleet", merged)
     import report
-    report.write()
-    print(f"[bench] wrote {report.DOC.relative_to(common.ROOT)} and {report.PNG.relative_to(common.ROOT)}")
+    written = report.write()
+    print(f"[bench] wrote {' and '.join(str(path.relative_to(common.ROOT)) for path in written)}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Counts, per host, the task results that ran something on the host itself (not skipped, not delegated,
-not an action the controller answers alone such as set_fact or assert), and prints them at the end as
-``HOST_TASKS {"host": n, ...}``. The fleet benchmark reads that line."""
+not an action the controller answers alone such as set_fact or assert, not an agent_configure apply step that
+decided on the controller that nothing differs), and prints them at the end as ``HOST_TASKS {"host": n, ...}``.
+The fleet benchmark reads that line."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -41,10 +42,17 @@ class CallbackModule(CallbackBase):
     def _count(self, result):
         task = result._task
         action = task.action.rsplit(".", 1)[-1]
-        if action in CONTROLLER_ONLY or task.delegate_to:
+        if action in CONTROLLER_ONLY or task.delegate_to or self._decided_on_controller(action, task, result._result):
             return
         host = result._host.get_name()
         self.counts[host] = self.counts.get(host, 0) + 1
+
+    @staticmethod
+    def _decided_on_controller(action, task, outcome):
+        # agent_configure's apply step calls the host only to apply a difference (a change) or, after an
+        # installation, to read the host again (it then returns the facts it read).
+        return (action == "agent_configure" and task.args.get("step") == "apply"
+                and not outcome.get("changed") and "ansible_facts" not in outcome)
 
     def v2_runner_on_ok(self, result):
         self._count(result)
