@@ -22,6 +22,7 @@ DROPIN = HEADER + "\n# The agent's service translates its configuration again in
     "[Service]\nEnvironment=RUN_IN_AWS=True\n"
 COLLECTD_TYPES_DB = "/usr/share/collectd/types.db"
 VERSION = re.compile(r"^[0-9][0-9A-Za-z.+~-]*$")
+KEY_STORE = re.compile(r"^(ssm|file):.+")
 
 
 class AgentPlanError(Exception):
@@ -91,7 +92,7 @@ def check_source(settings):
 
 def check_onprem(settings, mode):
     store = settings["access_key_store"]
-    if not (store or settings["has_credentials"]) or not settings["region"] or (store and not re.match(r"^(ssm|file):.+", store)):
+    if not (store or settings["has_credentials"]) or not settings["region"] or (store and not KEY_STORE.match(store)):
         raise AgentPlanError(
             "This host runs the agent in onPremise mode (%s), which needs credentials and a region: set "
             "cloudwatch_agent_access_key_store (ssm:NAME or file:PATH, as agent_iam_user stored the key) or "

@@ -43,6 +43,8 @@ def key_for(settings, keys, credentials):
     """The host's key pair: from its store as the read step found it, or given inline."""
     if not settings["access_key_store"]:
         return credentials or None
+    if not agent_plan.KEY_STORE.match(settings["access_key_store"]):
+        return None  # not a store: the check refuses it, naming the variable
     found = keys.get(store_id(settings["access_key_store"], settings["region"]))
     if found is None:
         raise agent_plan.AgentPlanError("The key store %s was not read on the controller in this run." % settings["access_key_store"])
@@ -63,7 +65,8 @@ def batch_needs(own, hosts):
     for host in hosts or [{}]:
         value = _values_of(host, own)
         store, region = value("access_key_store") or "", value("region") or ""
-        if store and value("mode") != "ec2":
+        # A store that is neither ssm: nor file: is not read: the check step refuses it, naming the variable.
+        if agent_plan.KEY_STORE.match(store) and value("mode") != "ec2":
             keys[store_id(store, region)] = (store, region)
         if value("config_source") == "ssm" and value("ssm_fetch") == "controller":
             given = value("ssm_parameter_values") or {}

@@ -296,6 +296,7 @@ def test_key_comes_from_the_store_read_in_this_run():
     with pytest.raises(AgentPlanError, match="ssm:/keys/a was not read"):
         agent_host.key_for(s, {"ssm:/keys/a|us-east-1": KEY}, {})
     assert agent_host.key_for(settings(), {}, KEY) == KEY
+    assert agent_host.key_for(settings(access_key_store="vault:agent-key"), {}, {}) is None
 
 
 def test_batch_reads_each_store_and_parameter_once():
@@ -305,6 +306,7 @@ def test_batch_reads_each_store_and_parameter_once():
              {"cloudwatch_agent_access_key_store": "ssm:/k/b", "cloudwatch_agent_region": "us-east-1",
               "cloudwatch_agent_ssm_parameters": ["AmazonCloudWatch-a", "AmazonCloudWatch-b"]},
              {"cloudwatch_agent_access_key_store": "ssm:/k/c", "cloudwatch_agent_mode": "ec2"},
+             {"cloudwatch_agent_access_key_store": "vault:agent-key"},
              {"cloudwatch_agent_ssm_fetch": "agent", "cloudwatch_agent_ssm_parameters": ["AmazonCloudWatch-z"]}]
     needs = agent_host.batch_needs(own, hosts)
     assert needs["keys"] == {"file:/k/a.json|eu-west-1": ("file:/k/a.json", "eu-west-1"), "ssm:/k/b|us-east-1": ("ssm:/k/b", "us-east-1")}
