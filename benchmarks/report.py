@@ -196,7 +196,7 @@ run that changes nothing:
 An on-premises key kept in Parameter Store (`cloudwatch_agent_access_key_store: ssm:NAME`): the `access_key`
 lookup reads its store at each call, so a play that calls it for every host reads it once per host
 ({k["get_parameter"]} reads for {k["hosts"]} hosts sharing one store, `benchmarks/playbooks/ssm_keystore.yml`). The agent role
-does not: its `read` step calls the lookup once per store per run (measured on real hosts in section 3). A `file:`
+does not: its lookup `agent_sources` reads each store once per run (measured on real hosts in section 3). A `file:`
 store costs no call.
 """
     return text
@@ -339,7 +339,7 @@ How the role spends a run that changes nothing: it reads the host once. `setup` 
 when they are missing), then the action plugin `agent_configure` runs its check step, which calls `agent_facts`
 on the host: the digests, modes and owners of every file the role writes, the agent's status, its unit's state
 and the members of the log-reading groups. Everything else is decided on the controller: the key pairs and the
-configuration parameters of a batch are read once per play by the plugin's `read` step (kept on `localhost`,
+configuration parameters of a batch are read once per play by the lookup `agent_sources` (kept on `localhost`,
 hidden, until the play's last batch is done), and its apply step assembles the wanted files and documents,
 compares them with what the check read, and calls `agent_apply` on the host only when something differs. The
 service tasks run only when the unit is not running, not enabled or needs a reload. Over the podman connection
