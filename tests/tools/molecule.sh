@@ -55,11 +55,9 @@ unset GNUPGHOME
 # --- hardware the containers report -----------------------------------------------------------------------
 # A directory mounted over /sys/devices/virtual gives a container the DMI data (dmi/id) of a chosen vendor, not
 # that of this machine: virtual/qemu for on-premises hosts, virtual/ec2 for the host that stands for an EC2
-# instance. The onprem scenario's hosts have their own, since its verify step writes "Amazon EC2" for a while.
-for host in qemu cw-onprem-agent cw-onprem-controller; do
-    install -d "$STATE/virtual/$host/dmi/id"
-    echo QEMU >"$STATE/virtual/$host/dmi/id/sys_vendor"
-done
+# instance.
+install -d "$STATE/virtual/qemu/dmi/id"
+echo QEMU >"$STATE/virtual/qemu/dmi/id/sys_vendor"
 install -d "$STATE/virtual/ec2/dmi/id"
 echo "Amazon EC2" >"$STATE/virtual/ec2/dmi/id/sys_vendor"
 

@@ -82,11 +82,15 @@ def test_after_an_installation_the_host_is_read_again_and_the_version_checked():
                     "checked": dict(checked(held), installed_version="")})
 
 
-def test_bad_settings_fail_before_the_host_is_written():
-    s = settings(has_credentials=False)
-    fleet = Fleet(held_in_place(settings()))
-    with pytest.raises(AnsibleActionFail, match="needs credentials and a region"):
-        run(fleet, {"step": "check", "settings": s, "paths": PATHS})
+@pytest.mark.parametrize("changes, hardware, message", [
+    ({"has_credentials": False}, {}, "needs credentials and a region"),
+    ({"mode": "onPremise"}, {"ec2": True, "ec2_evidence": "sys_vendor=Amazon EC2"}, "is an EC2 instance by its own hardware"),
+])
+def test_bad_settings_fail_before_the_host_is_written(changes, hardware, message):
+    s = settings(**changes)
+    fleet = Fleet(dict(held_in_place(settings()), **hardware))
+    with pytest.raises(AnsibleActionFail, match=message):
+        run(fleet, {"step": "check", "settings": s, "paths": PATHS, "credentials": KEY})
     assert [name for name, args in fleet.calls] == ["observability.cloudwatch.agent_facts"]
 
 
