@@ -40,8 +40,7 @@ class Applier(object):
         self.etc = os.path.join(self.paths["prefix"], "etc")
         self.changed = False
         self.diff = []
-        managed = args["held"].get("managed_state") or {}
-        self.users = [user for user in (managed.get("run_as_user"), "cwagent") if user]
+        self.users = agent_plan.agent_users(args["held"].get("managed_state"))
 
     def trust(self, user):
         return agent_trust(self.paths["prefix"], self.users + [user])
@@ -98,7 +97,7 @@ class Applier(object):
                 out = os.path.join(scratch, str(index))
                 make_dir(str(index))
                 rc, said = self.agent_step([self.bin("config-downloader"), "--output-dir", out, "--download-source",
-                                            "ssm:" + name, "--mode", self.args["mode"], "--config", self.common_config(),
+                                            "ssm:" + name, "--mode", self.args["mode"], "--config", self.paths["common_config"],
                                             "--multi-config", "default"])
                 if rc != 0:
                     raise AgentApplyError("The agent could not read %s from Parameter Store with this host's credentials: %s "
@@ -115,9 +114,6 @@ class Applier(object):
 
     def bin(self, name):
         return os.path.join(self.paths["prefix"], "bin", name)
-
-    def common_config(self):
-        return os.path.join(self.etc, "common-config.toml")
 
     def apply_config(self, docs):
         """Check the documents with the installed translator, keep the current configuration, then apply.
@@ -140,7 +136,7 @@ class Applier(object):
                 write(os.path.join("check", doc["dname"] + ".tmp"), doc["content"])
             rc, said = self.agent_step([self.bin("config-translator"), "--input", os.path.join(check, "amazon-cloudwatch-agent.json"),
                                         "--input-dir", check, "--output", os.path.join(check, "amazon-cloudwatch-agent.toml"),
-                                        "--mode", self.args["mode"], "--config", self.common_config(), "--multi-config", "default"])
+                                        "--mode", self.args["mode"], "--config", self.paths["common_config"], "--multi-config", "default"])
             if rc != 0:
                 raise AgentApplyError("The agent %s rejects the new configuration (%s); the host keeps its current one. "
                                       "Translator output: %s" % (self.args["held"].get("version"), ", ".join(d["source"] for d in docs), said))

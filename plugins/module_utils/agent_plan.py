@@ -21,6 +21,7 @@ HEADER = "# Managed by the observability.cloudwatch agent role: changes made her
 DROPIN = HEADER + "\n# The agent's service translates its configuration again in auto mode at every start: keep ec2 mode.\n" \
     "[Service]\nEnvironment=RUN_IN_AWS=True\n"
 COLLECTD_TYPES_DB = "/usr/share/collectd/types.db"
+PACKAGE_USER = "cwagent"
 VERSION = re.compile(r"^[0-9][0-9A-Za-z.+~-]*$")
 KEY_STORE = re.compile(r"^(ssm|file):.+")
 
@@ -234,6 +235,12 @@ def common_config(mode, settings):
 def credentials(key, region):
     return "%s\n[%s]\naws_access_key_id = %s\naws_secret_access_key = %s\nregion = %s\n" % (
         HEADER, PROFILE, key["access_key_id"], key["secret_access_key"], region)
+
+
+def agent_users(managed_state):
+    """The users the agent runs or ran as: the package's, and the one the role last ran it as."""
+    last = (managed_state or {}).get("run_as_user")
+    return [PACKAGE_USER] + ([last] if last and last != PACKAGE_USER else [])
 
 
 def state_record(mode, settings, docs, run_as_user):

@@ -230,6 +230,13 @@ ansible_facts:
         managed_state:
           description: What the role last applied, read from O(state_file), or V(null).
           type: dict
+        agent_users:
+          description:
+            - The users the agent runs or ran as, whose ownership is accepted inside the agent's tree; the package's
+              user C(cwagent) and the C(run_as_user) the role last applied.
+          type: list
+          elements: str
+          sample: ["cwagent"]
         status:
           description: The JSON printed by C(amazon-cloudwatch-agent-ctl -a status), or V(null) when it could not be read.
           type: dict
@@ -262,6 +269,7 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.observability.cloudwatch.plugins.module_utils import agent_plan
 from ansible_collections.observability.cloudwatch.plugins.module_utils import host_files
 
 SERVICE = "amazon-cloudwatch-agent.service"
@@ -425,6 +433,7 @@ def gather(module):
     delivered_dir = module.params["delivered_dir"]
     evidence = ec2_evidence()
 
+    managed_state = read_json(state_file)
     facts = {
         "prefix": prefix,
         "installed": installed(ctl),
@@ -435,7 +444,8 @@ def gather(module):
         "common_config": file_state(os.path.join(etc, "common-config.toml")),
         # No digest: nothing derived from the secret leaves the host.
         "credentials_file": credentials_state(credentials_file, module.params["credentials_sha256"]),
-        "managed_state": read_json(state_file),
+        "managed_state": managed_state,
+        "agent_users": agent_plan.agent_users(managed_state),
         "delivered_dir_exists": is_dir(delivered_dir),
         "delivered_files": config_files(delivered_dir),
         "files": dict((path, file_state(path)) for path in module.params["paths"]),

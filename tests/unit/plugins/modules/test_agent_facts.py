@@ -290,6 +290,17 @@ def test_custom_credentials_and_state_paths(monkeypatch, tmp_path, agent):
     facts, dummy = run(monkeypatch, tmp_path, {"prefix": str(agent), "status": False, "credentials_file": str(other), "state_file": str(tmp_path / "none")})
     assert facts["credentials_file"]["path"] == str(other)
     assert facts["managed_state"] is None
+    assert facts["agent_users"] == ["cwagent"]
+
+
+def test_the_agent_users_are_the_packages_and_the_last_applied(monkeypatch, tmp_path, agent):
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"run_as_user": "metrics"}))
+    facts, dummy = run(monkeypatch, tmp_path, {"prefix": str(agent), "status": False, "state_file": str(state)})
+    assert facts["agent_users"] == ["cwagent", "metrics"]
+    state.write_text(json.dumps({"run_as_user": "cwagent"}))
+    facts, dummy = run(monkeypatch, tmp_path, {"prefix": str(agent), "status": False, "state_file": str(state)})
+    assert facts["agent_users"] == ["cwagent"]
 
 
 def test_delivered_files_extra_paths_and_groups(monkeypatch, tmp_path, agent):
