@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import posixpath
 import re
 
 HEADER = "# Managed by the observability.cloudwatch agent role: changes made here are replaced."
@@ -39,6 +40,30 @@ def write_paths_error(paths):
                 "elsewhere than the agent's logs/), without whitespace, quotes, backslashes, %%, ; or . and .. parts, "
                 "and not / itself; or set cloudwatch_agent_sandbox: false to run the agent unsandboxed." % (path,))
     return None
+
+
+def _inside(path, allowed):
+    return any(path == top.rstrip("/") or path.startswith(top.rstrip("/") + "/") for top in allowed)
+
+
+def _dict(value):
+    return value if isinstance(value, dict) else {}
+
+
+def outside(configs, write_paths):
+    """What the configurations have the agent write that the sandbox keeps read-only: [(path, why)]."""
+    wanted = []
+    for config in configs:
+        logfile = _dict(config.get("agent")).get("logfile")
+        if isinstance(logfile, str) and logfile:
+            wanted.append((logfile, "agent.logfile"))
+        entries = _dict(_dict(_dict(config.get("logs")).get("logs_collected")).get("files")).get("collect_list")
+        for entry in entries if isinstance(entries, list) else []:
+            if _dict(entry).get("auto_removal") is True and isinstance(entry.get("file_path"), str):
+                # It deletes the file once read: a write to the file's directory.
+                wanted.append((posixpath.dirname(entry["file_path"]), "auto_removal of %s" % entry["file_path"]))
+    allowed = AGENT_WRITES + tuple(write_paths)
+    return [(path, why) for path, why in wanted if not _inside(posixpath.normpath(path), allowed)]
 
 
 def dropin(mode, sandbox=True, write_paths=()):

@@ -119,6 +119,15 @@ def wanted_files(settings, paths, mode, key):
     return files
 
 
+def sandbox_warnings(settings, docs):
+    """What the sandbox would stop the agent from writing, for configurations known on the controller."""
+    if not settings["sandbox"] or docs is None:
+        return []
+    return ["The agent's sandbox keeps %s read-only to the agent, which its configuration has it write (%s): add it to "
+            "cloudwatch_agent_sandbox_write_paths." % (path, why)
+            for path, why in agent_unit.outside(agent_plan.parsed(docs), settings["sandbox_write_paths"])]
+
+
 def in_place(want, held, run_as_user, matches=None):
     """Whether agent_facts saw the file as wanted (for a user whose primary group is named after it)."""
     who = dict((role, run_as_user if want[role] == "agent" else want[role]) for role in ("owner", "group"))

@@ -386,3 +386,19 @@ def test_plan_carries_the_secret_only_in_the_credentials_file():
     credentials = args["files"].pop(0)
     assert KEY["secret_access_key"] in credentials["content"]
     assert KEY["secret_access_key"] not in json.dumps(args)
+
+
+def test_a_configuration_writing_outside_the_sandbox_is_named_in_a_warning():
+    config = {"agent": {"logfile": "/var/log/cwagent.log"},
+              "logs": {"logs_collected": {"files": {"collect_list": [
+                  {"file_path": "/var/log/app/*.log", "auto_removal": True},
+                  {"file_path": "/srv/batch/out.log", "auto_removal": True},
+                  {"file_path": "/var/log/kept.log"}]}}}}
+    warnings = agent_host.sandbox_warnings(settings(config=config, sandbox_write_paths=["/srv/batch/"]), agent_plan.documents(settings(config=config)))
+    assert len(warnings) == 2
+    assert "keeps /var/log/cwagent.log read-only" in warnings[0] and "(agent.logfile)" in warnings[0]
+    assert "keeps /var/log/app read-only" in warnings[1] and "auto_removal of /var/log/app/*.log" in warnings[1]
+    assert all("cloudwatch_agent_sandbox_write_paths" in warning for warning in warnings)
+    assert agent_host.sandbox_warnings(settings(config=config, sandbox=False), agent_plan.documents(settings(config=config))) == []
+    inside = {"agent": {"logfile": PREFIX + "/logs/other.log"}}
+    assert agent_host.sandbox_warnings(settings(config=inside), agent_plan.documents(settings(config=inside))) == []
