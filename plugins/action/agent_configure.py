@@ -114,6 +114,7 @@ class ActionModule(ActionBase):
                                nothing_yet=self._task.check_mode and not held.get("version"))
         # Read again after an installation: the service step decides on it.
         facts = {"ansible_facts": {"cloudwatch_agent": held}} if held is not options["checked"]["ansible_facts"]["cloudwatch_agent"] else {}
+        facts["warnings"] = agent_host.sandbox_warnings(settings, docs)
         if plan is None:
             return dict(facts, changed=False, applied=False)
         outcome = self.host_call(plan, task_vars)

@@ -15,11 +15,10 @@ import hashlib
 import json
 import re
 
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_unit import HEADER, write_paths_error
+
 PARAMETER_PREFIX = "AmazonCloudWatch-"
 PROFILE = "AmazonCloudWatchAgent"
-HEADER = "# Managed by the observability.cloudwatch agent role: changes made here are replaced."
-DROPIN = HEADER + "\n# The agent's service translates its configuration again in auto mode at every start: keep ec2 mode.\n" \
-    "[Service]\nEnvironment=RUN_IN_AWS=True\n"
 COLLECTD_TYPES_DB = "/usr/share/collectd/types.db"
 PACKAGE_USER = "cwagent"
 VERSION = re.compile(r"^[0-9][0-9A-Za-z.+~-]*$")
@@ -68,6 +67,8 @@ def check_settings(settings, mode, held, system, host):
     if mode == "onPremise":
         check_onprem(settings, mode)
     check_package(settings)
+    if write_paths_error(settings["sandbox_write_paths"]):
+        raise AgentPlanError(write_paths_error(settings["sandbox_write_paths"]))
     return warnings
 
 

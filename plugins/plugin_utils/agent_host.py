@@ -12,11 +12,12 @@ import hashlib
 import os
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils import agent_plan
+from ansible_collections.observability.cloudwatch.plugins.module_utils import agent_unit
 
 SETTINGS = ("mode", "allow_onprem_on_ec2", "config_source", "ssm_parameters", "ssm_fetch", "ssm_parameter_values",
             "allow_any_parameter_name", "config_file", "config", "region", "access_key_store", "has_credentials",
             "credentials_file", "proxy", "ca_bundle", "imds_retries", "version", "package_file", "package_verify",
-            "package_sha256", "fingerprint", "signature_file", "platform")
+            "package_sha256", "fingerprint", "signature_file", "platform", "sandbox", "sandbox_write_paths")
 
 
 def settings(raw):
@@ -25,7 +26,7 @@ def settings(raw):
     if missing:
         raise agent_plan.AgentPlanError("settings lacks %s" % ", ".join(missing))
     out = dict(raw)
-    for name in ("ssm_parameters",):
+    for name in ("ssm_parameters", "sandbox_write_paths"):
         out[name] = list(out[name] or [])
     for name in ("ssm_parameter_values", "config", "proxy", "platform"):
         out[name] = dict(out[name] or {})
@@ -111,10 +112,20 @@ def wanted_files(settings, paths, mode, key):
     if mode == "onPremise":
         files.insert(0, {"path": paths["credentials_file"], "content": credentials_text(settings, key), "owner": "root",
                          "group": "agent", "mode": "0640", "secret": True})
-    else:
-        files.append({"path": paths["dropin"], "content": agent_plan.DROPIN, "owner": "root", "group": "root",
-                      "mode": "0644", "secret": False})
+    unit = agent_unit.dropin(mode, settings["sandbox"], settings["sandbox_write_paths"])
+    if unit is not None:
+        files.append({"path": paths["dropin"], "content": unit, "owner": "root", "group": "root", "mode": "0644",
+                      "secret": False})
     return files
+
+
+def sandbox_warnings(settings, docs):
+    """What the sandbox would stop the agent from writing, for configurations known on the controller."""
+    if not settings["sandbox"] or docs is None:
+        return []
+    return ["The agent's sandbox keeps %s read-only to the agent, which its configuration has it write (%s): add it to "
+            "cloudwatch_agent_sandbox_write_paths." % (path, why)
+            for path, why in agent_unit.outside(agent_plan.parsed(docs), settings["sandbox_write_paths"])]
 
 
 def in_place(want, held, run_as_user, matches=None):
@@ -124,13 +135,14 @@ def in_place(want, held, run_as_user, matches=None):
             and (matches if matches is not None else held.get("sha256") == agent_plan.sha256(want["content"])))
 
 
-def unwanted_files(paths, held, mode):
+def unwanted_files(settings, paths, held, mode):
     def present(state):
         return state.get("exists") or state.get("link") or state.get("hardlinks")
     gone = []
     if mode != "onPremise" and present(held["credentials_file"]):
         gone.append(paths["credentials_file"])
-    if mode == "onPremise" and present(held["files"].get(paths["dropin"], {})):
+    if agent_unit.dropin(mode, settings["sandbox"], settings["sandbox_write_paths"]) is None \
+            and present(held["files"].get(paths["dropin"], {})):
         gone.append(paths["dropin"])
     return gone
 
@@ -138,7 +150,7 @@ def unwanted_files(paths, held, mode):
 def plan(settings, paths, held, mode, key, docs, reader_groups, nothing_yet=False):
     """The arguments of agent_apply for this host, or None when everything is already as wanted."""
     files = wanted_files(settings, paths, mode, key)
-    args = {"step": "apply", "paths": paths, "mode": mode, "files": files, "absent": unwanted_files(paths, held, mode),
+    args = {"step": "apply", "paths": paths, "mode": mode, "files": files, "absent": unwanted_files(settings, paths, held, mode),
             "reader_groups": reader_groups, "held": held, "documents": docs,
             "download": settings["ssm_parameters"] if docs is None else None,
             "record": {"config_source": settings["config_source"],

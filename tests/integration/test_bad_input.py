@@ -259,6 +259,17 @@ CASES = [
         ["cloudwatch_agent_config", "dict"],
     ),
     ("agent-retries-wrong-type", AGENT, {"cloudwatch_agent_imds_retries": "many"}, ["cloudwatch_agent_imds_retries", "int"]),
+    (
+        "agent-sandbox-write-path",
+        AGENT,
+        {
+            "cloudwatch_agent_mode": "ec2",
+            "cloudwatch_agent_config_source": "inline",
+            "cloudwatch_agent_config": VALID_CONFIG,
+            "cloudwatch_agent_sandbox_write_paths": ["var/log/app"],
+        },
+        ["cloudwatch_agent_sandbox_write_paths", "absolute paths", "cloudwatch_agent_sandbox: false"],
+    ),
     ("agent-unknown-verify", AGENT, {"cloudwatch_agent_package_verify": "md5"}, ["cloudwatch_agent_package_verify", "sha256"]),
     (
         "agent-parameter-prefix",

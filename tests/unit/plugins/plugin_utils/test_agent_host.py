@@ -5,12 +5,14 @@ A plan of None means the host is not reached again on this run; these tests buil
 wanted, then change one thing at a time and check that exactly that reaches the host.
 """
 
+import configparser
 import copy
 import json
 
 import pytest
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils import agent_plan
+from ansible_collections.observability.cloudwatch.plugins.module_utils import agent_unit
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_plan import AgentPlanError
 from ansible_collections.observability.cloudwatch.plugins.plugin_utils import agent_host
 
@@ -34,7 +36,7 @@ def settings(**changes):
             "credentials_file": PATHS["credentials_file"], "proxy": {}, "ca_bundle": "", "imds_retries": 0,
             "version": "1.300069.0b1529", "package_file": "", "package_verify": "gpg", "package_sha256": "",
             "fingerprint": "937616F3450B7D806CBD9725D58167303B789C72", "signature_file": "",
-            "platform": {"arch": "amd64", "os_path": "debian"}}
+            "platform": {"arch": "amd64", "os_path": "debian"}, "sandbox": True, "sandbox_write_paths": []}
     base.update(changes)
     return agent_host.settings(base)
 
@@ -49,8 +51,9 @@ def held_in_place(s, mode="onPremise", key=None):
     docs = agent_plan.documents(s)
     user = agent_plan.needs(docs)["run_as_user"]
     files = {PATHS["dropin"]: {"exists": False}}
-    if mode == "ec2":
-        files[PATHS["dropin"]] = file_state(agent_plan.DROPIN, "0644", "root", "root")
+    unit = agent_unit.dropin(mode, s["sandbox"], s["sandbox_write_paths"])
+    if unit is not None:
+        files[PATHS["dropin"]] = file_state(unit, "0644", "root", "root")
     return {
         "ec2": False, "ec2_evidence": None, "version": "1.300069.0b1529",
         "config_files": dict((d["dname"], {"sha256": d["sha256"]}) for d in docs),
@@ -72,8 +75,9 @@ def plan(s, held, mode="onPremise", key=None, **kwargs):
 
 # --- a host that holds everything as wanted is not reached ---------------------------------------------------------
 @pytest.mark.parametrize("mode", ["onPremise", "ec2"])
-def test_nothing_to_do_reaches_no_host(mode):
-    s = settings(mode=mode)
+@pytest.mark.parametrize("sandbox", [True, False])
+def test_nothing_to_do_reaches_no_host(mode, sandbox):
+    s = settings(mode=mode, sandbox=sandbox)
     assert plan(s, held_in_place(s, mode), mode) is None
 
 
@@ -101,15 +105,70 @@ def test_ec2_host_loses_the_credentials_file_and_gets_the_dropin():
     held["credentials_file"] = {"exists": False, "link": True}
     args = plan(s, held, "ec2")
     assert args["absent"] == [PATHS["credentials_file"]]
-    assert agent_plan.DROPIN in [f["content"] for f in args["files"]]
+    assert agent_unit.dropin("ec2") in [f["content"] for f in args["files"]]
     assert PATHS["credentials_file"] not in [f["path"] for f in args["files"]]
 
 
-def test_onprem_host_loses_the_ec2_dropin():
+# --- the sandboxed unit ------------------------------------------------------------------------------------------
+# The drop-in as earlier versions of the role wrote it: the mode alone, in ec2 mode only.
+MODE_ONLY = agent_unit.HEADER + "\n# The agent's service translates its configuration again in auto mode at every start: " \
+    "keep ec2 mode.\n[Service]\nEnvironment=RUN_IN_AWS=True\n"
+
+
+@pytest.mark.parametrize("mode, before", [("ec2", MODE_ONLY), ("onPremise", None)], ids=["ec2 mode only", "none"])
+def test_a_host_without_the_sandbox_gets_it_as_root_file(mode, before):
+    s = settings(mode=mode)
+    held = held_in_place(s, mode)
+    held["files"][PATHS["dropin"]] = file_state(before, "0644", "root", "root") if before else {"exists": False}
+    args = plan(s, held, mode)
+    unit = [f for f in args["files"] if f["path"] == PATHS["dropin"]]
+    assert len(unit) == 1 and unit[0]["content"] == agent_unit.dropin(mode)
+    assert [unit[0]["owner"], unit[0]["group"], unit[0]["mode"], unit[0]["secret"]] == ["root", "root", "0644", False]
+    assert "ProtectSystem=strict" in unit[0]["content"] and args["absent"] == []
+
+
+@pytest.mark.parametrize("mode", ["ec2", "onPremise"])
+def test_the_dropin_sandboxes_the_service_as_systemd_reads_it(mode):
+    parser = configparser.ConfigParser(strict=True, interpolation=None)
+    parser.optionxform = str
+    parser.read_string(agent_unit.dropin(mode))
+    assert parser.sections() == ["Service"]
+    service = dict(parser["Service"])
+    assert {name: service.get(name) for name in ("NoNewPrivileges", "ProtectSystem", "ProtectHome", "PrivateTmp")} == {
+        "NoNewPrivileges": "yes", "ProtectSystem": "strict", "ProtectHome": "read-only", "PrivateTmp": "yes"}
+    assert service["ReadWritePaths"].split() == ["-%s/%s" % (PREFIX, name) for name in ("etc", "logs", "var")]
+    assert service.get("Environment") == ("RUN_IN_AWS=True" if mode == "ec2" else None)
+
+
+@pytest.mark.parametrize("field, value", [("mode", "0666"), ("owner", "cwagent"), ("sha256", "0" * 64)])
+def test_a_dropin_edited_or_opened_to_others_is_written_again(field, value):
     s = settings()
     held = held_in_place(s)
-    held["files"][PATHS["dropin"]] = file_state(agent_plan.DROPIN, "0644", "root", "root")
-    assert plan(s, held)["absent"] == [PATHS["dropin"]]
+    held["files"][PATHS["dropin"]][field] = value
+    assert PATHS["dropin"] in [f["path"] for f in plan(s, held)["files"]]
+
+
+def test_sandbox_off_keeps_only_the_mode_on_ec2_and_removes_the_dropin_on_premises():
+    s = settings(mode="ec2", sandbox=False)
+    files = plan(s, held_in_place(settings(mode="ec2"), "ec2"), "ec2")["files"]
+    assert [f["content"] for f in files if f["path"] == PATHS["dropin"]] == [MODE_ONLY]
+    assert plan(s, held_in_place(s, "ec2"), "ec2") is None
+    s = settings(sandbox=False)
+    args = plan(s, held_in_place(settings()))
+    assert args["absent"] == [PATHS["dropin"]] and PATHS["dropin"] not in [f["path"] for f in args["files"]]
+
+
+def test_write_paths_reach_the_dropin():
+    s = settings(sandbox_write_paths=["/var/log/app", "/srv/agent.log"])
+    unit = [f["content"] for f in plan(s, held_in_place(settings()))["files"] if f["path"] == PATHS["dropin"]][0]
+    assert "ReadWritePaths=-%s/etc -%s/logs -%s/var -/var/log/app -/srv/agent.log\n" % (PREFIX, PREFIX, PREFIX) in unit
+
+
+@pytest.mark.parametrize("path", ["var/log/app", "/", "//", "/var/log/my app", "/var/log/app\n[Service]", "/srv/%h",
+                                  "/var/log/../../etc", "/srv/a;b", '"/srv"', "/srv/./x", 7])
+def test_write_paths_systemd_would_misread_are_refused_before_any_write(path):
+    with pytest.raises(AgentPlanError, match="cloudwatch_agent_sandbox_write_paths: .* is not allowed.*cloudwatch_agent_sandbox: false"):
+        agent_plan.check_settings(settings(sandbox_write_paths=["/var/log/app", path]), "onPremise", {"ec2": False}, SYSTEM, "web-1")
 
 
 @pytest.mark.parametrize("change", [
@@ -327,3 +386,19 @@ def test_plan_carries_the_secret_only_in_the_credentials_file():
     credentials = args["files"].pop(0)
     assert KEY["secret_access_key"] in credentials["content"]
     assert KEY["secret_access_key"] not in json.dumps(args)
+
+
+def test_a_configuration_writing_outside_the_sandbox_is_named_in_a_warning():
+    config = {"agent": {"logfile": "/var/log/cwagent.log"},
+              "logs": {"logs_collected": {"files": {"collect_list": [
+                  {"file_path": "/var/log/app/*.log", "auto_removal": True},
+                  {"file_path": "/srv/batch/out.log", "auto_removal": True},
+                  {"file_path": "/var/log/kept.log"}]}}}}
+    warnings = agent_host.sandbox_warnings(settings(config=config, sandbox_write_paths=["/srv/batch/"]), agent_plan.documents(settings(config=config)))
+    assert len(warnings) == 2
+    assert "keeps /var/log/cwagent.log read-only" in warnings[0] and "(agent.logfile)" in warnings[0]
+    assert "keeps /var/log/app read-only" in warnings[1] and "auto_removal of /var/log/app/*.log" in warnings[1]
+    assert all("cloudwatch_agent_sandbox_write_paths" in warning for warning in warnings)
+    assert agent_host.sandbox_warnings(settings(config=config, sandbox=False), agent_plan.documents(settings(config=config))) == []
+    inside = {"agent": {"logfile": PREFIX + "/logs/other.log"}}
+    assert agent_host.sandbox_warnings(settings(config=inside), agent_plan.documents(settings(config=inside))) == []
