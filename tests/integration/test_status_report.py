@@ -157,46 +157,28 @@ def test_report_of_real_hosts_shows_missing_agent_and_unreachable_host(chromium,
     assert report.host("controller-box")["cells"][3] == "not installed"
 
 
+def row(host, location, state="running", version="1.300069.0b1529", **kwargs):
+    """A row as cloudwatch-status.json keeps it (what cloudwatch_status_rows builds)."""
+    base = {"host": host, "location": location, "state": state, "version": version, "wanted_version": "1.300069.0b1529",
+            "mode": "ec2" if location == "ec2" else "onPremise", "config_source": "ssm",
+            "parameters": [{"name": "AmazonCloudWatch-linux", "read": True, "exists": True, "version": 3, "latest": 3}],
+            "key": None, "aws_errors": {"minutes": 15, "refused": 0, "throttled": 0, "codes": {}, "last": None}, "error": ""}
+    return dict(base, **kwargs)
+
+
+def key(age, key_id="AKIAIOSFODNN7EXAMPLE"):
+    return {"id": key_id, "read": True, "exists": True, "status": "Active", "age_days": age, "user_name": "cloudwatch-agent-onprem"}
+
+
+HOSTILE = "<script>alert(1)</script>"
 FLEET = [
-    {
-        "host": "web-1",
-        "location": "ec2",
-        "state": "running",
-        "health": "healthy",
-        "version": "1.300069.0b1529",
-        "mode": "ec2",
-        "config_source": "ssm",
-        "parameters": [{"name": "AmazonCloudWatch-linux", "version": 3}],
-        "credentials_age_days": None,
-        "config_status": "configured",
-        "message": "",
-    },
-    {
-        "host": "db-1",
-        "location": "onprem",
-        "state": "running",
-        "health": "warning",
-        "version": "1.300069.0b1529",
-        "mode": "onPremise",
-        "config_source": "ssm",
-        "parameters": [{"name": "AmazonCloudWatch-linux", "version": 3}],
-        "credentials_age_days": 120.5,
-        "config_status": "configured",
-        "message": "credentials older than 90 days: rotate the key (playbook rotate_keys)",
-    },
-    {
-        "host": "db-2",
-        "location": "onprem",
-        "state": "stopped",
-        "health": "failing",
-        "version": "1.300068.0",
-        "mode": "onPremise",
-        "config_source": "file",
-        "parameters": [],
-        "credentials_age_days": 3.0,
-        "config_status": "configured",
-        "message": "<script>alert(1)</script>",
-    },
+    row("web-1", "ec2"),
+    row("db-1", "onprem", key=key(120.5)),
+    row("db-2", "onprem", key=key(3.0), aws_errors={
+        "minutes": 15, "refused": 40, "throttled": 0, "codes": {"AccessDeniedException": 40},
+        "last": "2024-01-01T00:00:00Z E! cloudwatch: WriteToCloudWatch failure, err: AccessDeniedException: " + HOSTILE}),
+    row("db-3" + HOSTILE, "onprem", state="stopped", version="1.300068.0" + HOSTILE, error=HOSTILE, key=key(3.0),
+        parameters=[{"name": "AmazonCloudWatch-" + HOSTILE, "read": True, "exists": True, "version": 2, "latest": 3}]),
 ]
 
 
@@ -208,26 +190,35 @@ def test_report_of_a_fabricated_fleet(chromium, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     output = run_status(tmp_path, inventory, {"cloudwatch_status_dir": str(out), "cloudwatch_status_input": str(saved)})
-    assert "3 hosts: 1 healthy, 1 warning, 1 failing (2 running, 1 stopped, 0 not installed, 0 unreachable)" in output
+    assert "4 hosts: 1 healthy, 1 warning, 2 failing (3 running, 1 stopped, 0 not installed, 0 unreachable)" in output
 
     report = read_report(chromium, out / "cloudwatch-status.html", tmp_path)
-    assert report.title.strip() == "CloudWatch agent fleet: 1/3 healthy"
+    assert report.title.strip() == "CloudWatch agent fleet: 1/4 healthy"
     assert report.counts == {
-        "total": 3,
+        "total": 4,
         "healthy": 1,
         "warning": 1,
-        "failing": 1,
-        "running": 2,
+        "failing": 2,
+        "running": 3,
         "stopped": 1,
         "not-installed": 0,
         "unreachable": 0,
     }
-    assert [row["attrs"]["data-host"] for row in report.rows] == ["web-1", "db-1", "db-2"]
-    assert [row["attrs"]["data-health"] for row in report.rows] == ["healthy", "warning", "failing"]
+    assert [row["attrs"]["data-host"] for row in report.rows] == ["web-1", "db-1", "db-2", "db-3" + HOSTILE]
+    assert [row["attrs"]["data-health"] for row in report.rows] == ["healthy", "warning", "failing", "failing"]
     web = report.host("web-1")["cells"]
     assert web[:6] == ["web-1", "EC2", "healthy", "running", "1.300069.0b1529", "ec2"]
     assert web[6] == "ssm AmazonCloudWatch-linux v3"
-    assert report.host("db-1")["cells"][7] == "120.5 days"
-    # A host's message is text, never markup.
-    assert report.host("db-2")["cells"][-1] == "<script>alert(1)</script>"
+    assert report.host("db-1")["cells"][7] == "120.5 days (AKIAIOSFODNN7EXAMPLE, Active)"
+    assert "access key older than 90 days" in report.host("db-1")["cells"][-1]
+    # A running agent that AWS refuses is failing, its refusals counted and quoted.
+    assert report.host("db-2")["cells"][8] == "40 refused in 15 min"
+    assert "AWS refused 40 requests in the last 15 minutes (AccessDeniedException)" in report.host("db-2")["cells"][-1]
+    # Every value is text, never markup: the browser shows the hostile strings as they are and runs nothing.
+    hostile = report.host("db-3" + HOSTILE)["cells"]
+    assert hostile[0] == "db-3" + HOSTILE
+    assert hostile[4] == "1.300068.0%s (wanted 1.300069.0b1529)" % HOSTILE
+    assert hostile[6] == "ssm AmazonCloudWatch-%s v2 (latest v3)" % HOSTILE
+    assert hostile[-1].startswith(HOSTILE)
+    assert report.host("db-2")["cells"][-1].endswith(HOSTILE)
     assert "<script>" not in (out / "cloudwatch-status.html").read_text()

@@ -6,6 +6,7 @@ wanted, then change one thing at a time and check that exactly that reaches the 
 """
 
 import copy
+import hashlib
 import json
 
 import pytest
@@ -327,3 +328,15 @@ def test_plan_carries_the_secret_only_in_the_credentials_file():
     credentials = args["files"].pop(0)
     assert KEY["secret_access_key"] in credentials["content"]
     assert KEY["secret_access_key"] not in json.dumps(args)
+
+
+# --- the record lets the status report find the parameter versions a host runs ------------------------------------
+def test_the_record_holds_the_digest_of_each_parameter_value_however_it_was_read():
+    value = json.dumps(CONFIG)
+    s = settings(config_source="ssm", ssm_parameters=["AmazonCloudWatch-linux"], ssm_fetch="controller")
+    by_controller = agent_plan.state_record("onPremise", s, agent_plan.documents(s, values={"AmazonCloudWatch-linux": value}), "cwagent")
+    by_agent = agent_plan.state_record("onPremise", s, [agent_plan.downloaded("AmazonCloudWatch-linux", value)], "cwagent")
+    digest = hashlib.sha256(value.encode("utf-8")).hexdigest()
+    assert by_controller["parameters"] == by_agent["parameters"] == {"AmazonCloudWatch-linux": digest}
+    # An inline configuration is no parameter.
+    assert agent_plan.state_record("onPremise", settings(), agent_plan.documents(settings()), "cwagent")["parameters"] == {}
