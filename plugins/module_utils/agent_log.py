@@ -58,5 +58,10 @@ def aws_errors(text, now, minutes):
         kind = "refused" if code.group(1) in REFUSED else "throttled"
         found[kind] += 1
         found["codes"][code.group(1)] = found["codes"].get(code.group(1), 0) + 1
-        found["last"] = line[:QUOTE_CHARS]
+        found["last"] = printable(line[:QUOTE_CHARS])
     return found
+
+
+def printable(line):
+    """The line without control characters: the agent's user writes this log, and the report prints it on terminals."""
+    return "".join(c if c.isprintable() else "?" for c in line)

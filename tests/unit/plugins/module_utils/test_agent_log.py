@@ -37,3 +37,8 @@ def test_a_quiet_log_says_none_and_a_long_line_is_shortened():
         "minutes": 15, "refused": 0, "throttled": 0, "codes": {}, "last": None}
     long = "2024-05-01T11:59:00Z E! AccessDenied: " + "x" * 1000
     assert len(agent_log.aws_errors(long, NOW, 15)["last"]) == agent_log.QUOTE_CHARS
+
+
+def test_control_characters_of_the_quoted_line_are_replaced():
+    line = "2024-05-01T11:59:00Z E! AccessDenied: \x1b]2;owned\x07\x1b[2J"
+    assert agent_log.aws_errors(line, NOW, 15)["last"] == "2024-05-01T11:59:00Z E! AccessDenied: ?]2;owned??[2J"
