@@ -107,5 +107,3 @@ def main(page):
 
 if __name__ == "__main__":
     main(*sys.argv[1:])
-
-
