@@ -168,7 +168,9 @@ def display(r):
     """The texts a row shows, in the page and in the table alike."""
     version = _text(r.get("version")) or "-"
     wanted = _text(r.get("wanted_version"))
-    if wanted and wanted != version:
+    if wanted == LATEST:
+        version += " (latest wanted: not compared)"
+    elif wanted and wanted != version:
         version += " (wanted %s)" % wanted
     key = r.get("key")
     if not isinstance(key, dict):

@@ -116,7 +116,7 @@ def test_latest_is_not_compared_and_a_missing_agent_fails():
     fleet = hostvars(a={"__cloudwatch_status_facts": facts(version="1.300070.0"), "cloudwatch_agent_version": "latest"},
                      b={"__cloudwatch_status_facts": facts(installed=False)})
     hosts = judged(fleet, hosts=["a", "b"])["hosts"]
-    assert hosts[0]["health"] == "healthy"
+    assert hosts[0]["health"] == "healthy" and hosts[0]["display"]["version"] == "1.300070.0 (latest wanted: not compared)"
     assert hosts[1]["state"] == "not installed" and hosts[1]["notes"] == ["the agent is not installed"]
 
 
