@@ -9,7 +9,7 @@ version_added: 0.3.0
 description:
   - For each host, from what M(observability.cloudwatch.agent_facts) returned there (C(__cloudwatch_status_facts)),
     its C(cloudwatch_agent_version) and C(cloudwatch_agent_region), and what
-    M(observability.cloudwatch.status_sources) read: the agent's state and version, the version wanted, the parameters
+    M(observability.cloudwatch.status_sources) read, the agent's state and version, the version wanted, the parameters
     it runs with the version each has in the parameter's history, its access key with its age from IAM (on-premises
     hosts), and the AWS errors its agent logged lately.
   - Facts only; P(observability.cloudwatch.cloudwatch_status_report#filter) judges them.

@@ -12,12 +12,12 @@ EXTRA = "AmazonCloudWatch-extra"
 QUIET = {"minutes": 15, "refused": 0, "throttled": 0, "codes": {}, "last": None}
 
 
-def facts(version="1.300069.0b1529", parameters=None, key_id=None, status="running", errors=QUIET, installed=True):
+def facts(version="1.300069.0b1529", parameters=None, key_id=None, status="running", errors="quiet", installed=True):
     agent = {"installed": installed, "version": version if installed else None,
              "status": {"status": status} if installed else None, "status_error": None if installed else "the agent is not installed",
              "managed_state": {"mode": "onPremise", "config_source": "ssm", "parameters": parameters or {LINUX: "d-linux-3"}},
              "credentials_file": dict({"exists": True}, **({"access_key_id": key_id} if key_id else {})),
-             "aws_errors": errors}
+             "aws_errors": dict(QUIET) if errors == "quiet" else errors}
     return {"changed": False, "ansible_facts": {"cloudwatch_agent": agent}}
 
 
@@ -42,8 +42,8 @@ AWS = {
 }
 
 
-def judged(fleet=FLEET, aws=AWS, hosts=("web", "db", "app", "gone"), ec2=("web",)):
-    rows = cloudwatch_status_rows(fleet, list(hosts), list(ec2), aws)
+def judged(fleet=None, aws=None, hosts=("web", "db", "app", "gone"), ec2=("web",)):
+    rows = cloudwatch_status_rows(fleet or FLEET, list(hosts), list(ec2), AWS if aws is None else aws)
     return cloudwatch_status_report(rows, "now", 90)
 
 
