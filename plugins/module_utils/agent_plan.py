@@ -250,4 +250,7 @@ def state_record(mode, settings, docs, run_as_user):
             "ssm_fetch": settings["ssm_fetch"] if settings["config_source"] == "ssm" else None,
             "sources": [doc["source"] for doc in docs],
             "documents": dict((doc["dname"], doc["sha256"]) for doc in docs),
+            # The digest of each parameter's value as the agent got it: the status report finds its version in the
+            # parameter's history, also where only the host's own downloader read it.
+            "parameters": dict((doc["source"][len("ssm:"):], doc["sha256"]) for doc in docs if doc["source"].startswith("ssm:")),
             "run_as_user": run_as_user}

@@ -170,8 +170,8 @@ def kind_of(info):
     return "file" if stat.S_ISREG(info.st_mode) else "other"
 
 
-def read_in(dir_fd, name, path):
-    """The bytes of a regular file, opened without following a link; None when absent."""
+def read_in(dir_fd, name, path, last=None):
+    """The bytes of a regular file (its last bytes only, given last), opened without following a link; None when absent."""
     try:
         fd = os.open(name, _READ_FLAGS, dir_fd=dir_fd)
     except OSError as e:
@@ -181,8 +181,11 @@ def read_in(dir_fd, name, path):
             raise AnsibleHostFileError(path, "is a symbolic link; it is not followed") from e
         raise AnsibleHostFileError(path, e.strerror) from e
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             raise AnsibleHostFileError(path, "not a regular file")
+        if last is not None and info.st_size > last:
+            os.lseek(fd, info.st_size - last, os.SEEK_SET)
         chunks = []
         for chunk in iter(lambda: os.read(fd, 65536), b""):
             chunks.append(chunk)
@@ -253,14 +256,15 @@ def list_dir(path):
         os.close(fd)
 
 
-def read(path, trust=None):
-    """The bytes of the file at path, or None when it is absent; a link anywhere on the path is an error."""
+def read(path, trust=None, last=None):
+    """The bytes of the file at path (its last bytes only, given last), or None when it is absent; a link anywhere
+    on the path is an error."""
     dirs, name = split(path)
     fd = open_dir(dirs, trust)
     if fd is None:
         return None
     try:
-        return read_in(fd, name, path)
+        return read_in(fd, name, path, last)
     finally:
         os.close(fd)
 

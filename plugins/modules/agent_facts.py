@@ -80,6 +80,14 @@ options:
     type: list
     elements: path
     default: []
+  aws_errors_minutes:
+    description:
+      - Read the end of the agent's log, C(logs/amazon-cloudwatch-agent.log), for the AWS errors of the last this many
+        minutes (requests refused for credentials or permissions, and throttling), returned as
+        RV(ansible_facts.cloudwatch_agent.aws_errors).
+      - V(0) does not read the log.
+    type: int
+    default: 0
   groups:
     description:
       - Groups whose members to return in RV(ansible_facts.cloudwatch_agent.groups). Groups that do not exist on
@@ -249,6 +257,16 @@ ansible_facts:
           type: dict
           sample: {"ActiveState": "active", "SubState": "running", "MainPID": "1234", "NRestarts": "0", "UnitFileState": "enabled",
                    "NeedDaemonReload": "no"}
+        aws_errors:
+          description:
+            - "With O(aws_errors_minutes), the lines of the agent's log in that many minutes up to now that quote an AWS
+              error: C(refused) (C(AccessDenied), C(InvalidClientTokenId), C(ExpiredToken) and the like), C(throttled)
+              (C(Throttling), C(ThrottlingException) and the like), the count of each code in C(codes), and the newest
+              such line in C(last)."
+            - V(null) without O(aws_errors_minutes) or when the log cannot be read (it is not followed through a link).
+          type: dict
+          sample: {"minutes": 15, "refused": 12, "throttled": 0, "codes": {"AccessDeniedException": 12},
+                   "last": "2024-01-01T00:00:00Z E! cloudwatch: WriteToCloudWatch failure, err: AccessDeniedException: not authorized"}
         ec2:
           description:
             - Whether the host's hardware says it is an EC2 instance. C(sys_vendor) is C(Amazon EC2) (Nitro),
@@ -266,10 +284,12 @@ import json
 import os
 import re
 import stat
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils import agent_plan
+from ansible_collections.observability.cloudwatch.plugins.module_utils import agent_log
 from ansible_collections.observability.cloudwatch.plugins.module_utils import host_files
 
 SERVICE = "amazon-cloudwatch-agent.service"
@@ -347,6 +367,19 @@ def agent_text(path):
         return data.decode("utf-8").strip() if data is not None else None
     except UnicodeDecodeError:
         return None
+
+
+def aws_errors(path, minutes):
+    """The AWS errors of the last minutes in the agent's log, read without following a link, or None."""
+    if not minutes:
+        return None
+    try:
+        data = host_files.read(path, last=agent_log.TAIL_BYTES)
+    except (host_files.AnsibleHostFileError, OSError):
+        return None
+    if data is None:
+        return None
+    return agent_log.aws_errors(data.decode("utf-8", "replace"), time.time(), minutes)
 
 
 def group_members(names):
@@ -456,6 +489,7 @@ def gather(module):
         "service": None,
         "ec2": evidence is not None,
         "ec2_evidence": evidence,
+        "aws_errors": aws_errors(os.path.join(prefix, "logs", "amazon-cloudwatch-agent.log"), module.params["aws_errors_minutes"]),
     }
     if module.params["status"]:
         facts["service"] = service_state(module)
@@ -477,10 +511,14 @@ def main():
             paths=dict(type="list", elements="path", default=[]),
             presence=dict(type="list", elements="path", default=[]),
             groups=dict(type="list", elements="str", default=[]),
+            aws_errors_minutes=dict(type="int", default=0),
             credentials_sha256=dict(type="str", no_log=True),
         ),
         supports_check_mode=True,
     )
+    if module.params["aws_errors_minutes"] < 0:
+        module.fail_json(msg="aws_errors_minutes must be 0 (do not read the agent's log) or a number of minutes, not %d."
+                         % module.params["aws_errors_minutes"])
     module.exit_json(changed=False, ansible_facts={"cloudwatch_agent": gather(module)})
 
 

@@ -2,8 +2,9 @@
 """The status report: a terminal table and one HTML page, checked as headless Chromium renders it.
 
 One test asks real hosts (the controller itself, without the agent, and a host that cannot be reached);
-the other renders a fabricated fleet (running, stale credentials, stopped) from a saved report's JSON, as
-``cloudwatch_status_input`` allows, since no agent runs on the controller.
+the other renders a fleet that would be hard to stage (an old key, an agent AWS refuses, a stopped agent with
+hostile values) from a saved report's JSON, as ``cloudwatch_status_input`` allows. The site Molecule scenario
+checks the page of running agents (extensions/molecule/site/verify.yml).
 """
 
 import json
@@ -11,19 +12,10 @@ import os
 import shutil
 import subprocess
 import sys
-from html.parser import HTMLParser
 
 import pytest
 
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+import status_page  # from tests/tools (pytest.ini pythonpath)
 
 
 @pytest.fixture(scope="session")
@@ -38,73 +30,8 @@ def chromium():
     return shutil.which("chromium")
 
 
-def rendered_dom(chromium, page, tmp_path):
-    """The DOM of ``page`` after Chromium loaded and laid it out."""
-    completed = subprocess.run(
-        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}", "--dump-dom", page.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    assert "<table" in completed.stdout, completed.stderr
-    return completed.stdout
-
-
-class Report(HTMLParser):
-    """Reads what the page shows: the summary counts and, per host row, its cells and data attributes."""
-
-    def __init__(self):
-        super().__init__()
-        self.counts = {}
-        self.rows = []
-        self.title = ""
-        self._card = None
-        self._in = None
-        self._row = None
-        self._cell = None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "title":
-            self._in = "title"
-        if tag == "div" and (attrs.get("id") or "").startswith("count-"):
-            self._card = attrs["id"][len("count-") :]
-        if tag == "span" and self._card and "count" in (attrs.get("class") or "").split():
-            self._in = "count"
-        if tag == "tr" and "data-host" in attrs:
-            self._row = {"attrs": attrs, "cells": []}
-        if tag == "td" and self._row is not None:
-            self._cell = []
-
-    def handle_endtag(self, tag):
-        if tag in ("title", "span"):
-            self._in = None
-        if tag == "div":
-            self._card = None
-        if tag == "td" and self._row is not None and self._cell is not None:
-            self._row["cells"].append(" ".join(" ".join(self._cell).split()))
-            self._cell = None
-        if tag == "tr" and self._row is not None:
-            self.rows.append(self._row)
-            self._row = None
-
-    def handle_data(self, data):
-        if self._in == "title":
-            self.title += data
-        elif self._in == "count":
-            self.counts[self._card] = int(data)
-        elif self._cell is not None:
-            self._cell.append(data)
-
-    def host(self, name):
-        return next(row for row in self.rows if row["attrs"]["data-host"] == name)
-
-
 def read_report(chromium, html, tmp_path):
-    report = Report()
-    report.feed(rendered_dom(chromium, html, tmp_path))
-    return report
+    return status_page.read_report(chromium, html, tmp_path / "chromium-profile")
 
 
 def run_status(tmp_path, inventory, extra_vars):
@@ -157,46 +84,28 @@ def test_report_of_real_hosts_shows_missing_agent_and_unreachable_host(chromium,
     assert report.host("controller-box")["cells"][3] == "not installed"
 
 
+def row(host, location, state="running", version="1.300069.0b1529", **kwargs):
+    """A row as cloudwatch-status.json keeps it (what cloudwatch_status_rows builds)."""
+    base = {"host": host, "location": location, "state": state, "version": version, "wanted_version": "1.300069.0b1529",
+            "mode": "ec2" if location == "ec2" else "onPremise", "config_source": "ssm",
+            "parameters": [{"name": "AmazonCloudWatch-linux", "read": True, "exists": True, "version": 3, "latest": 3}],
+            "key": None, "aws_errors": {"minutes": 15, "refused": 0, "throttled": 0, "codes": {}, "last": None}, "error": ""}
+    return dict(base, **kwargs)
+
+
+def key(age, key_id="AKIAIOSFODNN7EXAMPLE"):
+    return {"id": key_id, "read": True, "exists": True, "status": "Active", "age_days": age, "user_name": "cloudwatch-agent-onprem"}
+
+
+HOSTILE = "<script>alert(1)</script>"
 FLEET = [
-    {
-        "host": "web-1",
-        "location": "ec2",
-        "state": "running",
-        "health": "healthy",
-        "version": "1.300069.0b1529",
-        "mode": "ec2",
-        "config_source": "ssm",
-        "parameters": [{"name": "AmazonCloudWatch-linux", "version": 3}],
-        "credentials_age_days": None,
-        "config_status": "configured",
-        "message": "",
-    },
-    {
-        "host": "db-1",
-        "location": "onprem",
-        "state": "running",
-        "health": "warning",
-        "version": "1.300069.0b1529",
-        "mode": "onPremise",
-        "config_source": "ssm",
-        "parameters": [{"name": "AmazonCloudWatch-linux", "version": 3}],
-        "credentials_age_days": 120.5,
-        "config_status": "configured",
-        "message": "credentials older than 90 days: rotate the key (playbook rotate_keys)",
-    },
-    {
-        "host": "db-2",
-        "location": "onprem",
-        "state": "stopped",
-        "health": "failing",
-        "version": "1.300068.0",
-        "mode": "onPremise",
-        "config_source": "file",
-        "parameters": [],
-        "credentials_age_days": 3.0,
-        "config_status": "configured",
-        "message": "<script>alert(1)</script>",
-    },
+    row("web-1", "ec2"),
+    row("db-1", "onprem", key=key(120.5)),
+    row("db-2", "onprem", key=key(3.0), aws_errors={
+        "minutes": 15, "refused": 40, "throttled": 0, "codes": {"AccessDeniedException": 40},
+        "last": "2024-01-01T00:00:00Z E! cloudwatch: WriteToCloudWatch failure, err: AccessDeniedException: " + HOSTILE}),
+    row("db-3" + HOSTILE, "onprem", state="stopped", version="1.300068.0" + HOSTILE, error=HOSTILE, key=key(3.0),
+        parameters=[{"name": "AmazonCloudWatch-" + HOSTILE, "read": True, "exists": True, "version": 2, "latest": 3}]),
 ]
 
 
@@ -208,26 +117,35 @@ def test_report_of_a_fabricated_fleet(chromium, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     output = run_status(tmp_path, inventory, {"cloudwatch_status_dir": str(out), "cloudwatch_status_input": str(saved)})
-    assert "3 hosts: 1 healthy, 1 warning, 1 failing (2 running, 1 stopped, 0 not installed, 0 unreachable)" in output
+    assert "4 hosts: 1 healthy, 1 warning, 2 failing (3 running, 1 stopped, 0 not installed, 0 unreachable)" in output
 
     report = read_report(chromium, out / "cloudwatch-status.html", tmp_path)
-    assert report.title.strip() == "CloudWatch agent fleet: 1/3 healthy"
+    assert report.title.strip() == "CloudWatch agent fleet: 1/4 healthy"
     assert report.counts == {
-        "total": 3,
+        "total": 4,
         "healthy": 1,
         "warning": 1,
-        "failing": 1,
-        "running": 2,
+        "failing": 2,
+        "running": 3,
         "stopped": 1,
         "not-installed": 0,
         "unreachable": 0,
     }
-    assert [row["attrs"]["data-host"] for row in report.rows] == ["web-1", "db-1", "db-2"]
-    assert [row["attrs"]["data-health"] for row in report.rows] == ["healthy", "warning", "failing"]
+    assert [row["attrs"]["data-host"] for row in report.rows] == ["web-1", "db-1", "db-2", "db-3" + HOSTILE]
+    assert [row["attrs"]["data-health"] for row in report.rows] == ["healthy", "warning", "failing", "failing"]
     web = report.host("web-1")["cells"]
     assert web[:6] == ["web-1", "EC2", "healthy", "running", "1.300069.0b1529", "ec2"]
     assert web[6] == "ssm AmazonCloudWatch-linux v3"
-    assert report.host("db-1")["cells"][7] == "120.5 days"
-    # A host's message is text, never markup.
-    assert report.host("db-2")["cells"][-1] == "<script>alert(1)</script>"
+    assert report.host("db-1")["cells"][7] == "120.5 days (AKIAIOSFODNN7EXAMPLE, Active)"
+    assert "access key older than 90 days" in report.host("db-1")["cells"][-1]
+    # A running agent that AWS refuses is failing, its refusals counted and quoted.
+    assert report.host("db-2")["cells"][8] == "40 refused in 15 min"
+    assert "AWS refused 40 requests in the last 15 minutes (AccessDeniedException)" in report.host("db-2")["cells"][-1]
+    # Every value is text, never markup: the browser shows the hostile strings as they are and runs nothing.
+    hostile = report.host("db-3" + HOSTILE)["cells"]
+    assert hostile[0] == "db-3" + HOSTILE
+    assert hostile[4] == "1.300068.0%s (wanted 1.300069.0b1529)" % HOSTILE
+    assert hostile[6] == "ssm AmazonCloudWatch-%s v2 (latest v3)" % HOSTILE
+    assert hostile[-1].startswith(HOSTILE)
+    assert report.host("db-2")["cells"][-1].endswith(HOSTILE)
     assert "<script>" not in (out / "cloudwatch-status.html").read_text()

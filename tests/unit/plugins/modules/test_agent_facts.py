@@ -5,6 +5,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 
 import pytest
 
@@ -45,6 +46,9 @@ def run(monkeypatch, tmp_path, params, commands=None):
             self.result = result
             raise Exit(result)
 
+        def fail_json(self, **result):
+            raise Exit(dict(result, failed=True, changed=False))
+
     monkeypatch.setattr(agent_facts, "AnsibleModule", FakeModule)
     monkeypatch.setattr(agent_facts, "DMI_DIR", str(tmp_path / "dmi"))
     monkeypatch.setattr(agent_facts, "HYPERVISOR_UUID", str(tmp_path / "hypervisor" / "uuid"))
@@ -52,6 +56,8 @@ def run(monkeypatch, tmp_path, params, commands=None):
         agent_facts.main()
     result = exited.value.args[0]
     assert result["changed"] is False
+    if result.get("failed"):
+        return result, calls
     return result["ansible_facts"]["cloudwatch_agent"], calls
 
 
@@ -336,8 +342,11 @@ def test_nothing_delivered_yet(monkeypatch, tmp_path, agent):
 def test_module_runs_with_the_standard_library_only():
     source = open(agent_facts.__file__).read()
     imports = [line.split()[1] for line in source.splitlines() if line.startswith(("import ", "from "))]
-    assert set(imports) <= {"__future__", "grp", "json", "os", "re", "stat", "ansible.module_utils.basic",
+    assert set(imports) <= {"__future__", "grp", "json", "os", "re", "stat", "time", "ansible.module_utils.basic",
                             "ansible_collections.observability.cloudwatch.plugins.module_utils"}
+    source = open(agent_facts.agent_log.__file__).read()
+    imports = [line.split()[1] for line in source.splitlines() if line.startswith(("import ", "from "))]
+    assert set(imports) <= {"__future__", "calendar", "re", "time"}
     source = open(agent_facts.host_files.__file__).read()
     imports = [line.split()[1] for line in source.splitlines() if line.startswith(("import ", "from "))]
     assert set(imports) <= {"__future__", "errno", "grp", "hashlib", "os", "pwd", "stat"}
@@ -370,3 +379,35 @@ def test_presence_of_files_directories_and_links_without_reading_them(monkeypatc
     paths = [str(etc / "observability.cloudwatch.d"), str(etc / "gone"), str(etc / "credentials"), str(etc / "absent")]
     facts, dummy = run(monkeypatch, tmp_path, {"prefix": str(agent), "status": False, "presence": paths})
     assert facts["present"] == dict(zip(paths, [True, True, True, False]))
+
+
+def recent(minutes_ago, text):
+    return "%s %s\n" % (time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - minutes_ago * 60)), text)
+
+
+def test_aws_errors_of_the_last_minutes_from_the_agents_log(monkeypatch, tmp_path, agent):
+    (agent / "logs").mkdir()
+    (agent / "logs" / "amazon-cloudwatch-agent.log").write_text(
+        recent(30, "E! cloudwatch: WriteToCloudWatch failure, err:  AccessDenied: old")
+        + recent(2, "E! cloudwatch: WriteToCloudWatch failure, err:  AccessDenied: not authorized")
+        + recent(1, "I! fine"))
+    facts, dummy = run(monkeypatch, tmp_path, {"prefix": str(agent), "status": False, "aws_errors_minutes": 10})
+    assert facts["aws_errors"]["refused"] == 1 and facts["aws_errors"]["codes"] == {"AccessDenied": 1}
+    assert facts["aws_errors"]["last"].endswith("AccessDenied: not authorized")
+    # Not asked, the log is not read.
+    facts, dummy = run(monkeypatch, tmp_path, {"prefix": str(agent), "status": False})
+    assert facts["aws_errors"] is None
+
+
+def test_a_linked_agent_log_is_not_read(monkeypatch, tmp_path, agent):
+    target = tmp_path / "root-only.log"
+    target.write_text(recent(1, "E! AccessDenied: planted"))
+    (agent / "logs").mkdir()
+    (agent / "logs" / "amazon-cloudwatch-agent.log").symlink_to(target)
+    facts, dummy = run(monkeypatch, tmp_path, {"prefix": str(agent), "status": False, "aws_errors_minutes": 10})
+    assert facts["aws_errors"] is None
+
+
+def test_a_negative_window_is_refused_naming_the_option(monkeypatch, tmp_path, agent):
+    result, calls = run(monkeypatch, tmp_path, {"prefix": str(agent), "aws_errors_minutes": -5})
+    assert result["failed"] and "aws_errors_minutes" in result["msg"] and not calls

@@ -7,6 +7,7 @@ wanted, then change one thing at a time and check that exactly that reaches the 
 
 import configparser
 import copy
+import hashlib
 import json
 
 import pytest
@@ -402,3 +403,15 @@ def test_a_configuration_writing_outside_the_sandbox_is_named_in_a_warning():
     assert agent_host.sandbox_warnings(settings(config=config, sandbox=False), agent_plan.documents(settings(config=config))) == []
     inside = {"agent": {"logfile": PREFIX + "/logs/other.log"}}
     assert agent_host.sandbox_warnings(settings(config=inside), agent_plan.documents(settings(config=inside))) == []
+
+
+# --- the record lets the status report find the parameter versions a host runs ------------------------------------
+def test_the_record_holds_the_digest_of_each_parameter_value_however_it_was_read():
+    value = json.dumps(CONFIG)
+    s = settings(config_source="ssm", ssm_parameters=["AmazonCloudWatch-linux"], ssm_fetch="controller")
+    by_controller = agent_plan.state_record("onPremise", s, agent_plan.documents(s, values={"AmazonCloudWatch-linux": value}), "cwagent")
+    by_agent = agent_plan.state_record("onPremise", s, [agent_plan.downloaded("AmazonCloudWatch-linux", value)], "cwagent")
+    digest = hashlib.sha256(value.encode("utf-8")).hexdigest()
+    assert by_controller["parameters"] == by_agent["parameters"] == {"AmazonCloudWatch-linux": digest}
+    # An inline configuration is no parameter.
+    assert agent_plan.state_record("onPremise", settings(), agent_plan.documents(settings()), "cwagent")["parameters"] == {}
