@@ -264,7 +264,7 @@ def has_parent_step(path):
 def allow_lists(allowed):
     """The allow-lists as the check compares with, or a refusal naming the variable and what it takes."""
     allowed = allowed if isinstance(allowed, dict) else {}
-    rules = {"run_as_users": (lambda v: USER_NAME.match(v), "user names such as cwagent"),
+    rules = {"run_as_users": (USER_NAME.match, "user names such as cwagent"),
              "endpoints": (lambda v: v.strip() == v, "endpoints as the configuration gives them, without spaces"),
              "log_paths": (lambda v: v.startswith("/") and not has_parent_step(v), "absolute globs without .. such as /var/log/**")}
     out = {}
@@ -291,8 +291,7 @@ def walk(value, path=()):
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, item in items:
         yield path + (key,), key, item
-        for found in walk(item, path + (key,)):
-            yield found
+        yield from walk(item, path + (key,))
 
 
 def refusal(config, allowed, logs_dir):
@@ -330,11 +329,11 @@ def check_allowed(docs, allowed, prefix):
     logs_dir = prefix.rstrip("/") + "/logs/"
     configs = parsed(docs)
     found = [(doc, item) for doc, config in zip(docs, configs) for item in refusal(config, allowed, logs_dir)]
-    if not any(isinstance(c.get("agent"), dict) and c["agent"].get("run_as_user") for c in configs) and "root" not in allowed["run_as_users"]:
-        found.append((docs[0], (("agent", "run_as_user"), None, "unset, so the agent runs as root, which is not in %s"
-                                % ALLOWED["run_as_users"])))
+    if docs and "root" not in allowed["run_as_users"] and not any(
+            isinstance(c.get("agent"), dict) and c["agent"].get("run_as_user") for c in configs):
+        unset = "unset, so the agent runs as root, which is not in %s" % ALLOWED["run_as_users"]
+        found.append((docs[0], (("agent", "run_as_user"), None, unset)))
     if found:
-        raise AgentPlanError("The configuration asks for what the inventory does not allow; the host keeps its current configuration:\n"
-                             + "\n".join("- %s: %s is %s, %s" % (source_name(doc), format_path(path), json.dumps(value), why)
-                                          for doc, (path, value, why) in found)
-                             + "\nTo allow a value, add it to the variable named, in the inventory.")
+        lines = ["- %s: %s is %s, %s" % (source_name(doc), format_path(path), json.dumps(value), why) for doc, (path, value, why) in found]
+        raise AgentPlanError("The configuration asks for what the inventory does not allow; the host keeps its current "
+                             "configuration:\n%s\nTo allow a value, add it to the variable named, in the inventory." % "\n".join(lines))
