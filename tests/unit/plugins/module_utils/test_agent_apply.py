@@ -16,6 +16,7 @@ import pytest
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils import agent_plan
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_apply import AgentApplyError, Applier
+from ansible_collections.observability.cloudwatch.plugins.module_utils.host_files import AnsibleHostFileError
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to chown")
 
@@ -225,6 +226,17 @@ def test_documents_known_on_the_controller_are_checked_again_on_the_host(host):
     with pytest.raises(agent_plan.AgentPlanError, match='agent.run_as_user is "nobody", not in cloudwatch_agent_allowed_run_as_users'):
         Applier(request, False, False).apply()
     assert host.calls() == [] and not os.path.exists(host.paths["credentials_file"]) and not os.path.exists(host.paths["state_dir"])
+
+
+def test_an_allowed_user_the_host_lacks_fails_and_no_account_is_made(host):
+    request = args(host, [agent_plan.document("inline.json", "file_inline.json", "cloudwatch_agent_config", "file:inline.json",
+                                              agent_plan.nice_json({"agent": {"run_as_user": "cw-absent"}}))])
+    request["allowed"] = dict(request["allowed"], run_as_users=["cw-absent"])
+    with pytest.raises(AnsibleHostFileError, match="cw-absent.*no such user on the host"):
+        Applier(request, False, False).apply()
+    with pytest.raises(KeyError):
+        pwd.getpwnam("cw-absent")
+    assert host.calls() == [] and not os.path.exists(host.paths["credentials_file"])
 
 
 def test_what_earlier_versions_kept_in_the_tree_is_moved_or_removed_never_followed(host):
