@@ -83,9 +83,18 @@ class ActionModule(ActionBase):
         config = self.file_config(settings)
         if settings["config_source"] == "file" and not isinstance(config, dict):
             raise AgentPlanError("cloudwatch_agent_config_file %s must hold a JSON object." % settings["config_file"])
+        self.check_allowed(settings, config, options)
         wanted = options["latest"] if settings["version"] == "latest" and not settings["package_file"] else settings["version"]
         return {"changed": False, "ansible_facts": facts["ansible_facts"], "mode": mode, "wanted_version": wanted,
                 "installed_version": held.get("version") or "", "warnings": warnings}
+
+    @staticmethod
+    def check_allowed(settings, file_config, options):
+        """The documents known on the controller, refused here when the inventory does not allow what they ask for."""
+        docs = agent_plan.documents(settings, file_config, options["ssm_values"])
+        if docs is not None:
+            agent_plan.check_allowed(docs, settings["allowed"], options["paths"]["prefix"])
+        return docs
 
     def reread(self, options, checked, task_vars):
         """What the check read, or, after this run's installation, the host read again and the version checked."""
@@ -109,7 +118,7 @@ class ActionModule(ActionBase):
         if mode == "onPremise":
             key = agent_host.key_for(settings, options["keys"], options["credentials"])
             agent_plan.check_key(key, settings["access_key_store"] or "cloudwatch_agent_credentials")
-        docs = agent_plan.documents(settings, self.file_config(settings), options["ssm_values"])
+        docs = self.check_allowed(settings, self.file_config(settings), options)
         plan = agent_host.plan(settings, paths, held, mode, key, docs, options["log_reader_groups"],
                                nothing_yet=self._task.check_mode and not held.get("version"))
         # Read again after an installation: the service step decides on it.

@@ -218,12 +218,16 @@ class Applier(object):
     def apply(self):
         args, held = self.args, self.args["held"]
         docs = args["documents"]
+        if docs is not None:
+            agent_plan.check_allowed(docs, args["allowed"], self.paths["prefix"])
         # Documents read on the host: the downloader runs as the owner of etc/, who must be able to read its files.
         user = agent_plan.needs(docs)["run_as_user"] if docs is not None else owner_of_dir(self.etc)
         self.ensure_files(user)
         self.remove_files(user)
         if docs is None:
             docs = self.download()
+            # Only the host sees these documents: refused here, before anything is written for them.
+            agent_plan.check_allowed(docs, args["allowed"], self.paths["prefix"])
             if agent_plan.needs(docs)["run_as_user"] != user:
                 user = agent_plan.needs(docs)["run_as_user"]
                 self.ensure_files(user)

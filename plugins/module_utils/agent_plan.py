@@ -4,7 +4,7 @@
 
 Plain data in, plain data out: the role's action plugin decides with it on the controller, and the host module
 that applies the difference uses the same comparison where the documents are only known on the host (the agent's
-own downloader reads Parameter Store there). Standard library only.
+own downloader reads Parameter Store there). Standard library and this collection's module_utils only.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,14 +15,22 @@ import hashlib
 import json
 import re
 
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_validator import format_path
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_unit import HEADER, write_paths_error
 
 PARAMETER_PREFIX = "AmazonCloudWatch-"
 PROFILE = "AmazonCloudWatchAgent"
-COLLECTD_TYPES_DB = "/usr/share/collectd/types.db"
+COLLECTD_DIR = "/usr/share/collectd/"
+COLLECTD_TYPES_DB = COLLECTD_DIR + "types.db"
 PACKAGE_USER = "cwagent"
 VERSION = re.compile(r"^[0-9][0-9A-Za-z.+~-]*$")
 KEY_STORE = re.compile(r"^(ssm|file):.+")
+# The inventory's allow-lists: the settings' names and the variables that set them.
+ALLOWED = {"run_as_users": "cloudwatch_agent_allowed_run_as_users", "endpoints": "cloudwatch_agent_allowed_endpoints",
+           "log_paths": "cloudwatch_agent_allowed_log_paths"}
+# Keys that name where the agent sends its data (metrics, logs and traces sections, and the X-Ray proxy).
+ENDPOINT_KEYS = ("endpoint_override", "proxy_override")
+USER_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 
 class AgentPlanError(Exception):
@@ -69,6 +77,7 @@ def check_settings(settings, mode, held, system, host):
     check_package(settings)
     if write_paths_error(settings["sandbox_write_paths"]):
         raise AgentPlanError(write_paths_error(settings["sandbox_write_paths"]))
+    allow_lists(settings["allowed"])
     return warnings
 
 
@@ -254,3 +263,87 @@ def state_record(mode, settings, docs, run_as_user):
             # parameter's history, also where only the host's own downloader read it.
             "parameters": dict((doc["source"][len("ssm:"):], doc["sha256"]) for doc in docs if doc["source"].startswith("ssm:")),
             "run_as_user": run_as_user}
+
+
+# --- what the inventory allows a configuration to ask for ---------------------------------------------------------
+def has_parent_step(path):
+    # Split also where the agent's glob alternatives ({a,b}) start, so that no alternative climbs out either.
+    return ".." in re.split(r"[/{},]", path)
+
+
+def allow_lists(allowed):
+    """The allow-lists as the check compares with, or a refusal naming the variable and what it takes."""
+    allowed = allowed if isinstance(allowed, dict) else {}
+    rules = {"run_as_users": (USER_NAME.match, "user names such as cwagent"),
+             "endpoints": (lambda v: v.strip() == v, "endpoints as the configuration gives them, without spaces"),
+             "log_paths": (lambda v: v.startswith("/") and not has_parent_step(v), "absolute globs without .. such as /var/log/**")}
+    out = {}
+    for name, variable in ALLOWED.items():
+        value, (good, what) = allowed.get(name), rules[name]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v and good(v) for v in value):
+            raise AgentPlanError("%s must be a list of %s; got %s." % (variable, what, json.dumps(value)))
+        out[name] = value
+    return out
+
+
+def glob_match(pattern, path):
+    """Whether every file the agent's glob `path` can name is one `pattern` allows, its wildcards taken as text.
+
+    In `pattern`, ** is any depth, * any name within one directory (never a ** of `path`), ? one plain character.
+    """
+    parts = re.split(r"(\*\*|\*|\?)", pattern)
+    regex = {"**": ".*", "*": r"(?:[^/*]|\*(?!\*))*", "?": r"[^/*?\[{]"}
+    return re.match("".join(regex.get(part, re.escape(part)) for part in parts) + r"\Z", path) is not None
+
+
+def walk(value, path=()):
+    """Every (JSON path, key, value) of a configuration, depth first."""
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        yield path + (key,), key, item
+        yield from walk(item, path + (key,))
+
+
+def refusal(config, allowed, logs_dir):
+    """What in one configuration the inventory does not allow: (JSON path, value, what to change), in order."""
+    out = []
+    for path, key, value in walk(config):
+        if path == ("agent", "run_as_user") and value not in allowed["run_as_users"]:
+            out.append((path, value, "not in %s (%s)" % (ALLOWED["run_as_users"], ", ".join(allowed["run_as_users"]))))
+        elif key in ENDPOINT_KEYS and value not in allowed["endpoints"]:
+            out.append((path, value, "not in %s (%s)" % (ALLOWED["endpoints"], ", ".join(allowed["endpoints"]) or "empty")))
+        elif key == "file_path" and not (isinstance(value, str) and not has_parent_step(value)
+                                         and any(glob_match(glob, value) for glob in allowed["log_paths"])):
+            out.append((path, value, "outside %s (%s)" % (ALLOWED["log_paths"], ", ".join(allowed["log_paths"]) or "empty")))
+        elif key == "collectd_typesdb":
+            # The role creates a missing types.db as root: only in collectd's own directory, whatever the inventory.
+            for index, item in enumerate(value if isinstance(value, list) else [value]):
+                if not (isinstance(item, str) and item.startswith(COLLECTD_DIR) and not has_parent_step(item)):
+                    out.append((path + (index,), item, "outside %s, where collectd keeps it; no variable widens this" % COLLECTD_DIR))
+        elif path == ("agent", "logfile") and value and not (isinstance(value, str) and value.startswith(logs_dir)
+                                                             and not has_parent_step(value)):
+            out.append((path, value, "outside the agent's own %s; no variable widens this" % logs_dir))
+    return out
+
+
+def source_name(doc):
+    return "parameter " + doc["source"][len("ssm:"):] if doc["source"].startswith("ssm:") else doc["source"]
+
+
+def check_allowed(docs, allowed, prefix):
+    """Refuse configuration documents that ask for what the inventory does not allow, before anything is written.
+
+    Checked on the controller when it knows the documents and on the host after the agent's downloader read them.
+    """
+    allowed = allow_lists(allowed)
+    logs_dir = prefix.rstrip("/") + "/logs/"
+    configs = parsed(docs)
+    found = [(doc, item) for doc, config in zip(docs, configs) for item in refusal(config, allowed, logs_dir)]
+    if docs and "root" not in allowed["run_as_users"] and not any(
+            isinstance(c.get("agent"), dict) and c["agent"].get("run_as_user") for c in configs):
+        unset = "unset, so the agent runs as root, which is not in %s" % ALLOWED["run_as_users"]
+        found.append((docs[0], (("agent", "run_as_user"), None, unset)))
+    if found:
+        lines = ["- %s: %s is %s, %s" % (source_name(doc), format_path(path), json.dumps(value), why) for doc, (path, value, why) in found]
+        raise AgentPlanError("The configuration asks for what the inventory does not allow; the host keeps its current "
+                             "configuration:\n%s\nTo allow a value, add it to the variable named, in the inventory." % "\n".join(lines))

@@ -19,6 +19,7 @@ description:
     the host and written only when it differs; removes the files the mode no longer needs.
   - With the documents to be read by the agent's own downloader, runs it as the user that owns the agent's C(etc/),
     in a fresh directory of that user's, and reads back what it wrote without following a link.
+  - Refuses documents that ask for what O(allowed) does not allow (checked again after the downloader read them).
   - Adds the agent's user to the log-reading groups it lacks and creates collectd's C(types.db) where none exists.
   - Keeps the delivered documents (what C(--diff) shows), the record of what was applied and the configuration
     snapshots in a root-only directory outside the agent's tree; what earlier versions of the role kept inside the
@@ -96,6 +97,12 @@ options:
     description: What M(observability.cloudwatch.agent_facts) read on the host before this run's changes.
     type: dict
     default: {}
+  allowed:
+    description:
+      - What the inventory allows a configuration to ask for, C(run_as_users), C(endpoints) and C(log_paths) (the
+        role's C(cloudwatch_agent_allowed_*) variables). Documents that ask for more are refused before anything
+        is written for them, also those the agent's downloader reads on the host.
+    type: dict
   reader_groups:
     description: Groups that give read access to log files, for an agent that collects them.
     type: list
@@ -157,10 +164,11 @@ def main():
             documents=dict(type="list", elements="dict"),
             download=dict(type="list", elements="str"),
             held=dict(type="dict", default={}),
+            allowed=dict(type="dict"),
             reader_groups=dict(type="list", elements="str", default=[]),
             record=dict(type="dict", default={}),
         ),
-        required_if=[("step", "apply", ["mode"])],
+        required_if=[("step", "apply", ["mode", "allowed"])],
         supports_check_mode=True,
     )
     applier = Applier(module.params, module.check_mode, module._diff)

@@ -16,7 +16,9 @@ description:
     role rather than this plugin.
   - V(check) reads the host in one call of M(observability.cloudwatch.agent_facts) (with the digest the credentials
     file should have, so that only whether it matches comes back), resolves the agent's mode and refuses settings
-    that cannot work there, naming them, before anything changes.
+    that cannot work there, naming them, before anything changes. Configuration documents known on the
+    controller that ask for what the inventory does not allow (the role's C(cloudwatch_agent_allowed_*) variables)
+    are refused there too, naming the document, the key, the value and the variable.
   - V(apply) assembles the wanted credentials file, C(common-config.toml), drop-in and configuration documents,
     compares them with what the check read (read again after an installation, and the installed version checked),
     and calls M(observability.cloudwatch.agent_apply) on the host only when something differs.

@@ -17,7 +17,7 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils import ag
 SETTINGS = ("mode", "allow_onprem_on_ec2", "config_source", "ssm_parameters", "ssm_fetch", "ssm_parameter_values",
             "allow_any_parameter_name", "config_file", "config", "region", "access_key_store", "has_credentials",
             "credentials_file", "proxy", "ca_bundle", "imds_retries", "version", "package_file", "package_verify",
-            "package_sha256", "fingerprint", "signature_file", "platform", "sandbox", "sandbox_write_paths")
+            "package_sha256", "fingerprint", "signature_file", "platform", "sandbox", "sandbox_write_paths", "allowed")
 
 
 def settings(raw):
@@ -28,7 +28,7 @@ def settings(raw):
     out = dict(raw)
     for name in ("ssm_parameters", "sandbox_write_paths"):
         out[name] = list(out[name] or [])
-    for name in ("ssm_parameter_values", "config", "proxy", "platform"):
+    for name in ("ssm_parameter_values", "config", "proxy", "platform", "allowed"):
         out[name] = dict(out[name] or {})
     for name in ("config_file", "region", "access_key_store", "package_file", "package_sha256", "fingerprint", "signature_file"):
         out[name] = out[name] or ""
@@ -151,7 +151,7 @@ def plan(settings, paths, held, mode, key, docs, reader_groups, nothing_yet=Fals
     """The arguments of agent_apply for this host, or None when everything is already as wanted."""
     files = wanted_files(settings, paths, mode, key)
     args = {"step": "apply", "paths": paths, "mode": mode, "files": files, "absent": unwanted_files(settings, paths, held, mode),
-            "reader_groups": reader_groups, "held": held, "documents": docs,
+            "reader_groups": reader_groups, "held": held, "documents": docs, "allowed": settings["allowed"],
             "download": settings["ssm_parameters"] if docs is None else None,
             "record": {"config_source": settings["config_source"],
                        "ssm_fetch": settings["ssm_fetch"] if settings["config_source"] == "ssm" else None}}

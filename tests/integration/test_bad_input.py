@@ -313,6 +313,20 @@ CASES = [
         },
         ["cloudwatch_agent_package_file", "not found|does not exist"],
     ),
+    (
+        "agent-allowed-log-paths-relative",
+        AGENT,
+        {"cloudwatch_agent_mode": "ec2", "cloudwatch_agent_config_source": "ssm", "cloudwatch_agent_ssm_parameters": ["AmazonCloudWatch-seed"],
+         "cloudwatch_agent_allowed_log_paths": ["var/log/**"]},
+        ["cloudwatch_agent_allowed_log_paths", "absolute globs"],
+    ),
+    (
+        "agent-config-collects-outside-allowed",
+        AGENT,
+        {"cloudwatch_agent_mode": "ec2", "cloudwatch_agent_config_source": "inline",
+         "cloudwatch_agent_config": {"logs": {"logs_collected": {"files": {"collect_list": [{"file_path": "/root/notes.log"}]}}}}},
+        ["cloudwatch_agent_config: logs.logs_collected.files.collect_list[0].file_path", "/root/notes.log", "cloudwatch_agent_allowed_log_paths"],
+    ),
     # -- role observability.cloudwatch.iam (variables)
     ("iam-unknown-state", IAM, {"cloudwatch_iam_state": "gone"}, ["cloudwatch_iam_state", "absent"]),
     ("iam-role-unknown-purpose", IAM, {"cloudwatch_iam_roles": [{"purpose": "root"}]}, ["purpose", "server"]),

@@ -110,3 +110,24 @@ def run_with_needle(fleet, args):
         return run(fleet, args)
     finally:
         ActionModule._find_needle = original
+
+
+@pytest.mark.parametrize("step", ["check", "apply"])
+def test_a_configuration_the_inventory_does_not_allow_reaches_no_host_write(step):
+    s = settings(config={"agent": {"run_as_user": "www-data"}, "logs": {"endpoint_override": "https://collector.example.net"}})
+    held = held_in_place(settings())
+    fleet = Fleet(held)
+    with pytest.raises(AnsibleActionFail) as e:
+        run(fleet, {"step": step, "settings": s, "paths": PATHS, "credentials": KEY, "checked": checked(held)})
+    assert '- cloudwatch_agent_config: agent.run_as_user is "www-data", not in cloudwatch_agent_allowed_run_as_users' in str(e.value)
+    assert "logs.endpoint_override" in str(e.value)
+    # Only the read-only check reached the host (the apply step decides on what the check read).
+    assert [name for name, args in fleet.calls] == (["observability.cloudwatch.agent_facts"] if step == "check" else [])
+
+
+def test_a_bad_allow_list_fails_the_check_naming_the_variable():
+    s = settings(allowed={"run_as_users": ["cwagent"], "endpoints": [], "log_paths": "/var/log/**"})
+    fleet = Fleet(held_in_place(settings()))
+    with pytest.raises(AnsibleActionFail, match='cloudwatch_agent_allowed_log_paths must be a list of absolute globs .*; got "/var/log/\\*\\*"'):
+        run(fleet, {"step": "check", "settings": s, "paths": PATHS, "credentials": KEY})
+    assert [name for name, args in fleet.calls] == ["observability.cloudwatch.agent_facts"]

@@ -16,6 +16,7 @@ import pytest
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils import agent_plan
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_apply import AgentApplyError, Applier
+from ansible_collections.observability.cloudwatch.plugins.module_utils.host_files import AnsibleHostFileError
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to chown")
 
@@ -23,12 +24,14 @@ CONFIG = {"agent": {"run_as_user": "nobody"}, "metrics": {"metrics_collected": {
 NOBODY = pwd.getpwnam("nobody")
 
 # The agent's commands: each appends "uid argv..." to calls.log; fetch-config copies file:PATH into the drop-in
-# directory as the agent names it, the translator fails when REJECT exists, the downloader writes its document.
+# directory as the agent names it, the translator fails when REJECT exists, the downloader writes its document
+# (DOCUMENT when it exists).
 COMMAND = """#!/bin/sh
 echo "$(id -u) $(basename "$0") $*" >> {log}
 case "$(basename "$0")" in
 config-translator) [ ! -e {base}/REJECT ] || {{ echo "E! invalid configuration"; exit 1; }} ;;
-config-downloader) out="$2"; name="${{4#ssm:}}"; printf '%s' '{document}' > "$out/ssm_$name.tmp" ;;
+config-downloader) out="$2"; name="${{4#ssm:}}"
+    if [ -e {base}/DOCUMENT ]; then cat {base}/DOCUMENT; else printf '%s' '{document}'; fi > "$out/ssm_$name.tmp" ;;
 amazon-cloudwatch-agent-ctl)
     src="${{6#file:}}"
     [ "$2" = fetch-config ] && rm -f {etc}/amazon-cloudwatch-agent.d/*
@@ -90,7 +93,8 @@ def args(host, docs=None, download=None, mode="onPremise", **held):
              {"path": host.paths["common_config"], "content": agent_plan.common_config(mode, settings), "owner": "agent", "group": "agent",
               "mode": "0640", "secret": True}]
     return {"step": "apply", "paths": host.paths, "mode": mode, "files": files, "absent": [], "documents": docs, "download": download,
-            "held": host.held(**held), "reader_groups": [], "record": {"config_source": "inline", "ssm_fetch": None}}
+            "held": host.held(**held), "reader_groups": [], "record": {"config_source": "inline", "ssm_fetch": None},
+            "allowed": {"run_as_users": ["nobody", "root"], "endpoints": [], "log_paths": ["/var/log/**"]}}
 
 
 def inline_docs():
@@ -172,6 +176,67 @@ def test_documents_read_by_the_agents_downloader(host):
     assert os.listdir(host.paths["delivered_dir"]) == ["ssm_AmazonCloudWatch-linux"]
     # Written first for the user the agent ran as (root), then for the configuration's user.
     assert owner_mode(host.paths["common_config"]) == ("nobody", 0o640)
+
+
+def tree(base):
+    """Every path under base with its owner, mode and content: what a write would change."""
+    out = {}
+    for root, dirs, names in os.walk(base):
+        for name in dirs + names:
+            path = os.path.join(root, name)
+            info = os.lstat(path)
+            content = open(path, "rb").read() if stat.S_ISREG(info.st_mode) and name != "calls.log" else None
+            out[path] = (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode), content)
+    return out
+
+
+def test_a_downloaded_document_the_inventory_does_not_allow_is_refused_before_anything_is_written():
+    # As on a host the agent ran on: its etc/ belongs to the configuration's user.
+    host = Host(etc_owner=NOBODY.pw_uid)
+    try:
+        refused_before_anything_is_written(host)
+    finally:
+        shutil.rmtree(host.base)
+
+
+def refused_before_anything_is_written(host):
+    Applier(args(host, None, ["AmazonCloudWatch-linux"]), False, False).apply()
+    held = {"managed_state": json.load(open(host.paths["state_file"])), "toml_exists": True,
+            "config_files": dict((name, {"sha256": "x"}) for name in os.listdir(os.path.join(host.etc, "amazon-cloudwatch-agent.d")))}
+    types_db = os.path.join(host.base, "etc", "collectd", "types.db")
+    with open(os.path.join(host.base, "DOCUMENT"), "w") as handle:
+        json.dump({"agent": {"run_as_user": "root"}, "logs": {"endpoint_override": "https://collector.example.net",
+                   "logs_collected": {"files": {"collect_list": [{"file_path": "/root/.bash_history"}]}}},
+                   "metrics": {"metrics_collected": {"collectd": {"collectd_typesdb": [types_db]}}}}, handle)
+    before = tree(host.base)
+    open(host.log, "w").close()
+    with pytest.raises(agent_plan.AgentPlanError) as e:
+        Applier(args(host, None, ["AmazonCloudWatch-linux"], **held), False, False).apply()
+    assert "- parameter AmazonCloudWatch-linux: logs.endpoint_override is \"https://collector.example.net\"" in str(e.value)
+    assert "collect_list[0].file_path is \"/root/.bash_history\"" in str(e.value)
+    assert "collectd_typesdb[0] is %s" % json.dumps(types_db) in str(e.value)
+    # Read by the downloader, then nothing: no file written or chowned for root, no types.db, no fetch-config.
+    assert [call[1] for call in host.calls()] == ["config-downloader"]
+    assert tree(host.base) == before and not os.path.exists(types_db)
+
+
+def test_documents_known_on_the_controller_are_checked_again_on_the_host(host):
+    request = args(host, inline_docs())
+    request["allowed"] = dict(request["allowed"], run_as_users=["cwagent"])
+    with pytest.raises(agent_plan.AgentPlanError, match='agent.run_as_user is "nobody", not in cloudwatch_agent_allowed_run_as_users'):
+        Applier(request, False, False).apply()
+    assert host.calls() == [] and not os.path.exists(host.paths["credentials_file"]) and not os.path.exists(host.paths["state_dir"])
+
+
+def test_an_allowed_user_the_host_lacks_fails_and_no_account_is_made(host):
+    request = args(host, [agent_plan.document("inline.json", "file_inline.json", "cloudwatch_agent_config", "file:inline.json",
+                                              agent_plan.nice_json({"agent": {"run_as_user": "cw-absent"}}))])
+    request["allowed"] = dict(request["allowed"], run_as_users=["cw-absent"])
+    with pytest.raises(AnsibleHostFileError, match="cw-absent.*no such user on the host"):
+        Applier(request, False, False).apply()
+    with pytest.raises(KeyError):
+        pwd.getpwnam("cw-absent")
+    assert host.calls() == [] and not os.path.exists(host.paths["credentials_file"])
 
 
 def test_what_earlier_versions_kept_in_the_tree_is_moved_or_removed_never_followed(host):

@@ -27,6 +27,7 @@ KEY = {"access_key_id": "AKIAEXAMPLE0000001", "secret_access_key": "s3cr3t/examp
 CONFIG = {"agent": {"run_as_user": "cwagent"},
           "logs": {"logs_collected": {"files": {"collect_list": [{"file_path": "/var/log/syslog"}]}}},
           "metrics": {"metrics_collected": {"mem": {"measurement": ["mem_used_percent"]}}}}
+ALLOWED = {"run_as_users": ["cwagent", "root"], "endpoints": [], "log_paths": ["/var/log/**"]}
 SYSTEM = {"system": "Linux", "distribution": "Debian", "architecture": "x86_64"}
 
 
@@ -37,7 +38,8 @@ def settings(**changes):
             "credentials_file": PATHS["credentials_file"], "proxy": {}, "ca_bundle": "", "imds_retries": 0,
             "version": "1.300069.0b1529", "package_file": "", "package_verify": "gpg", "package_sha256": "",
             "fingerprint": "937616F3450B7D806CBD9725D58167303B789C72", "signature_file": "",
-            "platform": {"arch": "amd64", "os_path": "debian"}, "sandbox": True, "sandbox_write_paths": []}
+            "platform": {"arch": "amd64", "os_path": "debian"}, "sandbox": True, "sandbox_write_paths": [],
+            "allowed": ALLOWED}
     base.update(changes)
     return agent_host.settings(base)
 
