@@ -8,11 +8,12 @@ version_added: 0.1.0
 description:
   - Used by the role M(observability.cloudwatch.agent), in a C(set_fact) run once per batch and delegated to
     C(localhost), whose result the role keeps there, hidden, for the play's other batches.
-  - For the hosts of the batch (C(ansible_play_batch)), reads each on-premises key store
-    (C(cloudwatch_agent_access_key_store) and C(cloudwatch_agent_region) of each host's inventory variables, else the
-    O(settings)) with the P(observability.cloudwatch.access_key#lookup) lookup, and, for hosts with
-    C(cloudwatch_agent_ssm_fetch=controller), each parameter with P(amazon.aws.ssm_parameter#lookup), in each region
-    once, skipping what O(known) already holds.
+  - With O(needs=true), reads nothing and returns what this host needs read, from its O(settings); the role keeps it
+    as the host's C(__cloudwatch_agent_needs), so that role and include variables count as they do for the host.
+  - Otherwise, for the hosts of the batch (C(ansible_play_batch)), reads what their C(__cloudwatch_agent_needs) name
+    (for a host without it, what O(settings) needs), each on-premises key store with the
+    P(observability.cloudwatch.access_key#lookup) lookup and each parameter read on the controller with
+    P(amazon.aws.ssm_parameter#lookup), in each region once, skipping what O(known) already holds.
   - Returns O(known) with what was read added and the batch's hosts added to C(seen).
   - The result holds secrets. Use it in tasks with C(no_log) set to C(true), and keep it out of fact caches (a
     C(set_fact) without C(cacheable) is).
@@ -31,6 +32,10 @@ options:
     description: Whether to read the key stores; V(false) reads parameters only, and the result holds no secret.
     type: bool
     default: true
+  needs:
+    description: Return what this host needs read (C(keys) by store and region, C(parameters) by region), reading nothing.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -47,7 +52,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _raw:
-  description: One dictionary, with C(key_pairs) (by store and region), C(parameters) (by name) and C(seen).
+  description:
+    - One dictionary, with C(key_pairs) (by store and region), C(parameters) (by name) and C(seen).
+    - With O(needs=true), one dictionary with C(keys) and C(parameters), what this host needs read.
   type: list
   elements: dict
 """
@@ -65,16 +72,18 @@ class LookupModule(LookupBase):
         plugin = lookup_loader.get(name, loader=self._loader, templar=self._templar)
         return plugin.run(terms, variables=variables, **({"region": region} if region else {}))
 
-    def run(self, terms, variables=None, settings=None, known=None, key_pairs=True, **kwargs):
+    def run(self, terms, variables=None, settings=None, known=None, key_pairs=True, needs=False, **kwargs):
         if not isinstance(settings, dict):
             raise AnsibleLookupError("agent_sources needs settings, a dict of the agent role's settings")
-        known = known or {}
-        batch = list(variables.get("ansible_play_batch", []))
-        hosts = [variables["hostvars"][name] for name in batch]
         try:
-            wanted = agent_host.batch_needs(agent_host.settings(settings), hosts)
+            own = agent_host.needs_read(agent_host.settings(settings))
         except AgentPlanError as e:
             raise AnsibleLookupError(str(e)) from None
+        if needs:
+            return [own]
+        known = known or {}
+        batch = list(variables.get("ansible_play_batch", []))
+        wanted = agent_host.batch_needs(variables["hostvars"][name].get("__cloudwatch_agent_needs") or own for name in batch)
         pairs = dict(known.get("key_pairs") or {})
         for store_id, (store, region) in wanted["keys"].items() if key_pairs else ():
             if store_id not in pairs:

@@ -52,28 +52,29 @@ def key_for(settings, keys, credentials):
     return found
 
 
-def _values_of(host, own):
-    return lambda name: host.get("cloudwatch_agent_" + name, own[name])
-
-
-def batch_needs(own, hosts):
-    """Key stores ({id: (store, region)}) and parameters by region that the hosts read on the controller.
-
-    A host's inventory variables win; what they do not set is this host's setting (play and role variables are the
-    same for every host of the play).
-    """
+def needs_read(settings):
+    """What this host needs read on the controller: key stores ({id: [store, region]}) and parameters by region."""
     keys, parameters = {}, {}
-    for host in hosts or [{}]:
-        value = _values_of(host, own)
-        store, region = value("access_key_store") or "", value("region") or ""
-        # A store that is neither ssm: nor file: is not read: the check step refuses it, naming the variable.
-        if agent_plan.KEY_STORE.match(store) and value("mode") != "ec2":
-            keys[store_id(store, region)] = (store, region)
-        if value("config_source") == "ssm" and value("ssm_fetch") == "controller":
-            given = value("ssm_parameter_values") or {}
-            names = parameters.setdefault(region, [])
-            names.extend(name for name in value("ssm_parameters") or [] if name not in given and name not in names)
-    return {"keys": keys, "parameters": dict((region, names) for region, names in parameters.items() if names)}
+    store, region = settings["access_key_store"], settings["region"]
+    # A store that is neither ssm: nor file: is not read: the check step refuses it, naming the variable.
+    if agent_plan.KEY_STORE.match(store) and settings["mode"] != "ec2":
+        keys[store_id(store, region)] = [store, region]
+    if settings["config_source"] == "ssm" and settings["ssm_fetch"] == "controller":
+        names = [name for name in settings["ssm_parameters"] if name not in settings["ssm_parameter_values"]]
+        if names:
+            parameters[region] = names
+    return {"keys": keys, "parameters": parameters}
+
+
+def batch_needs(needs):
+    """What the hosts of a batch need read, each store and parameter once."""
+    keys, parameters = {}, {}
+    for one in needs:
+        keys.update(one["keys"])
+        for region, names in one["parameters"].items():
+            into = parameters.setdefault(region, [])
+            into.extend(name for name in names if name not in into)
+    return {"keys": keys, "parameters": parameters}
 
 
 def credentials_text(settings, key):

@@ -10,8 +10,9 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[3]
 TASK_FILES = sorted((REPO / "roles").glob("*/tasks/*.yml")) + sorted((REPO / "playbooks").glob("*.yml"))
-# What puts a secret into a value: the key store lookup, or the agent role's explicit key pair.
-SECRET_SOURCES = re.compile(r"lookup\(\s*'observability\.cloudwatch\.(access_key'|agent_sources'(?![^)]*key_pairs=false))"
+# What puts a secret into a value: the key store lookup, or the agent role's explicit key pair. The agent role's
+# sources without key pairs, or only noting what a host needs read, hold none.
+SECRET_SOURCES = re.compile(r"lookup\(\s*'observability\.cloudwatch\.(access_key'|agent_sources'(?![^)]*(key_pairs=false|needs=true)))"
                             r"|\bcloudwatch_agent_credentials\b")
 # Setting a fact to null clears it; the agent role's sources keep their parameters and drop the key pairs.
 CLEARED = re.compile(r"^None$|'key_pairs': \{\}")

@@ -361,17 +361,25 @@ def test_key_comes_from_the_store_read_in_this_run():
     assert agent_host.key_for(settings(access_key_store="vault:agent-key"), {}, {}) is None
 
 
+def test_what_a_host_needs_read_on_the_controller():
+    assert agent_host.needs_read(settings(access_key_store="file:/k/a.json")) == {
+        "keys": {"file:/k/a.json|eu-west-1": ["file:/k/a.json", "eu-west-1"]}, "parameters": {}}
+    # ec2 mode needs no key; a store neither ssm: nor file: is not read (the check refuses it).
+    assert agent_host.needs_read(settings(access_key_store="ssm:/k/c", mode="ec2"))["keys"] == {}
+    assert agent_host.needs_read(settings(access_key_store="vault:agent-key"))["keys"] == {}
+    ssm = dict(config_source="ssm", ssm_parameters=["AmazonCloudWatch-a", "AmazonCloudWatch-b"], config={})
+    assert agent_host.needs_read(settings(ssm_fetch="controller", **ssm))["parameters"] == {"eu-west-1": ["AmazonCloudWatch-a", "AmazonCloudWatch-b"]}
+    given = settings(ssm_fetch="controller", ssm_parameter_values={"AmazonCloudWatch-b": {}}, **ssm)
+    assert agent_host.needs_read(given)["parameters"] == {"eu-west-1": ["AmazonCloudWatch-a"]}
+    assert agent_host.needs_read(settings(ssm_fetch="agent", **ssm))["parameters"] == {}
+
+
 def test_batch_reads_each_store_and_parameter_once():
-    own = settings(config_source="ssm", ssm_fetch="controller", ssm_parameters=["AmazonCloudWatch-a"], config={})
-    hosts = [{"cloudwatch_agent_access_key_store": "file:/k/a.json"},
-             {"cloudwatch_agent_access_key_store": "file:/k/a.json"},
-             {"cloudwatch_agent_access_key_store": "ssm:/k/b", "cloudwatch_agent_region": "us-east-1",
-              "cloudwatch_agent_ssm_parameters": ["AmazonCloudWatch-a", "AmazonCloudWatch-b"]},
-             {"cloudwatch_agent_access_key_store": "ssm:/k/c", "cloudwatch_agent_mode": "ec2"},
-             {"cloudwatch_agent_access_key_store": "vault:agent-key"},
-             {"cloudwatch_agent_ssm_fetch": "agent", "cloudwatch_agent_ssm_parameters": ["AmazonCloudWatch-z"]}]
-    needs = agent_host.batch_needs(own, hosts)
-    assert needs["keys"] == {"file:/k/a.json|eu-west-1": ("file:/k/a.json", "eu-west-1"), "ssm:/k/b|us-east-1": ("ssm:/k/b", "us-east-1")}
+    a = settings(access_key_store="file:/k/a.json", config_source="ssm", ssm_fetch="controller", ssm_parameters=["AmazonCloudWatch-a"], config={})
+    b = settings(access_key_store="ssm:/k/b", region="us-east-1", config_source="ssm", ssm_fetch="controller",
+                 ssm_parameters=["AmazonCloudWatch-a", "AmazonCloudWatch-b"], config={})
+    needs = agent_host.batch_needs(agent_host.needs_read(one) for one in (a, a, b, b))
+    assert needs["keys"] == {"file:/k/a.json|eu-west-1": ["file:/k/a.json", "eu-west-1"], "ssm:/k/b|us-east-1": ["ssm:/k/b", "us-east-1"]}
     assert needs["parameters"] == {"eu-west-1": ["AmazonCloudWatch-a"], "us-east-1": ["AmazonCloudWatch-a", "AmazonCloudWatch-b"]}
 
 
