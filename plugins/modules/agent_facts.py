@@ -87,6 +87,30 @@ options:
     type: list
     elements: str
     default: []
+  health:
+    description:
+      - Wait, after a start of the agent, until it is healthy or not, and return the verdict as
+        RV(ansible_facts.cloudwatch_agent.health). The other facts are read after the wait.
+      - "Healthy: C(amazon-cloudwatch-agent-ctl -a status) says running and the unit is active; the agent's log,
+        since the first line of the start of its current process (C(Starting AmazonCloudWatchAgent)), holds the
+        line that its pipeline runs (C(Everything is ready. Begin running and processing data.), which the
+        OpenTelemetry collector the agent runs prints once its pipelines have started, or C(running in logs-only
+        mode) when it runs none); and the same process (main PID, restart count) still runs O(health_settle)
+        seconds after that line."
+      - The agent has no readiness signal of its own (its unit is C(Type=simple)), and some of its failures, such
+        as a statsd port already in use, end it from a goroutine after it printed that line.
+    type: bool
+    default: false
+  health_timeout:
+    description:
+      - With O(health), the seconds the agent has to report running and log that its pipeline runs.
+    type: int
+    default: 60
+  health_settle:
+    description:
+      - With O(health), the seconds the same agent process must keep running after its pipeline runs.
+    type: int
+    default: 15
 attributes:
   check_mode:
     support: full
@@ -252,6 +276,34 @@ ansible_facts:
           description: Which value showed it, or V(null).
           type: str
           sample: "sys_vendor=Amazon EC2"
+        health:
+          description: With O(health), the verdict on the agent's start.
+          returned: when O(health) is true
+          type: dict
+          contains:
+            healthy:
+              description: Whether the agent is healthy (see O(health)).
+              type: bool
+            reason:
+              description: Why it is not, or V(null).
+              type: str
+              sample: stopped 8s after it reported running
+            seconds:
+              description: How long the wait took.
+              type: int
+            main_pid:
+              description: The main PID of the agent's unit when it first reported running, or V(null).
+              type: str
+            restarts:
+              description: The unit's restart count (C(NRestarts)) then, or V(null).
+              type: str
+            errors:
+              description:
+                - When it is not healthy, the agent's own last error lines (C(E!), C(ERROR), fatal errors and panics)
+                  from its log for this start, else from the unit's journal, else the journal's last line.
+              type: list
+              elements: str
+              sample: ["2025-01-01T00:00:08Z I! ERROR: ListenUDP - listen udp 127.0.0.2:8125: bind: address already in use"]
 """
 
 import grp
@@ -259,9 +311,11 @@ import json
 import os
 import re
 import stat
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.observability.cloudwatch.plugins.module_utils import agent_health
 from ansible_collections.observability.cloudwatch.plugins.module_utils import host_files
 
 SERVICE = "amazon-cloudwatch-agent.service"
@@ -416,6 +470,33 @@ def service_state(module):
     return values or None
 
 
+def journal(module):
+    journalctl = module.get_bin_path("journalctl")
+    if not journalctl:
+        return []
+    dummy, out, dummy = module.run_command([journalctl, "--unit", SERVICE, "--lines", "50", "--no-pager", "--output", "cat"])
+    return out.splitlines()
+
+
+def health(module):
+    """Wait until the agent started in this run is healthy or not (module_utils/agent_health.py)."""
+    prefix = module.params["prefix"]
+    ctl = os.path.join(prefix, "bin", "amazon-cloudwatch-agent-ctl")
+
+    def observe():
+        service = service_state(module) or {}
+        status = agent_status(module, ctl)[0] if installed(ctl) else None
+        running = (status or {}).get("status") == "running" and service.get("ActiveState") == "active"
+        return {"running": running, "pid": service.get("MainPID"), "restarts": service.get("NRestarts"),
+                "started": agent_health.epoch((status or {}).get("starttime"))}
+
+    verdict = agent_health.watch(observe, lambda: agent_health.log_tail(os.path.join(prefix, "logs", "amazon-cloudwatch-agent.log")),
+                                 module.params["health_timeout"], module.params["health_settle"], time.time, time.sleep)
+    section = verdict.pop("section")
+    verdict["errors"] = [] if verdict["healthy"] else agent_health.agent_errors(section, journal(module))
+    return verdict
+
+
 def gather(module):
     prefix = module.params["prefix"]
     etc = os.path.join(prefix, "etc")
@@ -468,10 +549,20 @@ def main():
             presence=dict(type="list", elements="path", default=[]),
             groups=dict(type="list", elements="str", default=[]),
             credentials_sha256=dict(type="str", no_log=True),
+            health=dict(type="bool", default=False),
+            health_timeout=dict(type="int", default=60),
+            health_settle=dict(type="int", default=15),
         ),
         supports_check_mode=True,
     )
-    module.exit_json(changed=False, ansible_facts={"cloudwatch_agent": gather(module)})
+    for name in ("health_timeout", "health_settle"):
+        if module.params[name] < 0:
+            module.fail_json(msg="%s must be a number of seconds, 0 or more; got %d" % (name, module.params[name]))
+    verdict = health(module) if module.params["health"] else None
+    facts = gather(module)
+    if verdict is not None:
+        facts["health"] = verdict
+    module.exit_json(changed=False, ansible_facts={"cloudwatch_agent": facts})
 
 
 if __name__ == "__main__":
