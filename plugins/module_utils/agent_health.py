@@ -59,7 +59,7 @@ def this_start(lines, started):
     for index in range(len(lines) - 1, -1, -1):
         if STARTING in lines[index]:
             when = epoch(lines[index])
-            if started is None or (when is not None and when >= started):
+            if started is None or (when is not None and when >= int(started)):
                 return lines[index:]
             return None
     return None
@@ -119,8 +119,9 @@ def log_tail(path):
 def watch(observe, log_lines, timeout, settle, clock, sleep, interval=1.0):
     """Poll until the agent is healthy or not; returns {healthy, reason, seconds, main_pid, restarts, section}.
 
-    observe() gives {running, pid, restarts, started} (started: epoch seconds of the agent's process, or None);
-    log_lines() the end of its log. `timeout` bounds the wait for running and the pipeline line, `settle` is the
+    observe() gives {running, pid, restarts, started, exited, exit_status} (started: epoch seconds of the agent's
+    process, or None; exited: its process ended and systemd has not started another); log_lines() the end of its
+    log. `timeout` bounds the wait for running and the pipeline line, `settle` is the
     time the same process must then keep running.
     """
     begin = clock()
@@ -146,8 +147,13 @@ def watch(observe, log_lines, timeout, settle, clock, sleep, interval=1.0):
         elif first is not None:
             section = this_start(log_lines(), first["started"]) or section
             return _verdict(False, "stopped %ds after it reported running" % (now - first_at), begin, now, first, section)
+        elif state.get("exited"):
+            section = this_start(log_lines(), state["started"]) or []
+            return _verdict(False, "exited (status %s) before it reported running" % state.get("exit_status"),
+                            begin, now, first, section)
         if ready_at is None and now - begin >= timeout:
             if first is None:
+                section = this_start(log_lines(), state["started"]) or []
                 reason = "did not report running within %ds" % timeout
             else:
                 reason = ("reported running, but its log shows no running pipeline for this start within %ds (no line "

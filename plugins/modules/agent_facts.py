@@ -320,6 +320,9 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils import ho
 
 SERVICE = "amazon-cloudwatch-agent.service"
 SERVICE_PROPERTIES = ("LoadState", "ActiveState", "SubState", "MainPID", "NRestarts", "UnitFileState", "Result", "NeedDaemonReload")
+HEALTH_PROPERTIES = ("ExecMainStartTimestampMonotonic", "ExecMainStatus")
+# The unit's sub-states once its main process has ended (auto-restart: systemd waits RestartSec to start it again).
+EXITED = ("auto-restart", "failed", "dead", "exited")
 # /sys/class/dmi is a link to this directory on real kernels; reading it here follows no link.
 DMI_DIR = "/sys/devices/virtual/dmi/id"
 HYPERVISOR_UUID = "/sys/hypervisor/uuid"
@@ -458,11 +461,11 @@ def agent_status(module, ctl):
         return None, "amazon-cloudwatch-agent-ctl -a status printed no JSON: %s" % out.strip()[:200]
 
 
-def service_state(module):
+def service_state(module, properties=SERVICE_PROPERTIES):
     systemctl = module.get_bin_path("systemctl")
     if not systemctl:
         return None
-    command = [systemctl, "show", SERVICE] + ["--property=%s" % prop for prop in SERVICE_PROPERTIES]
+    command = [systemctl, "show", SERVICE] + ["--property=%s" % prop for prop in properties]
     rc, out, dummy = module.run_command(command)
     if rc != 0:
         return None
@@ -484,11 +487,15 @@ def health(module):
     ctl = os.path.join(prefix, "bin", "amazon-cloudwatch-agent-ctl")
 
     def observe():
-        service = service_state(module) or {}
+        service = service_state(module, SERVICE_PROPERTIES + HEALTH_PROPERTIES) or {}
         status = agent_status(module, ctl)[0] if installed(ctl) else None
         running = (status or {}).get("status") == "running" and service.get("ActiveState") == "active"
+        # When systemd last started the main process, kept after it exited; on the monotonic clock systemd uses.
+        since_start = time.monotonic() - int(service.get("ExecMainStartTimestampMonotonic") or 0) / 1e6
+        started = time.time() - since_start if service.get("ExecMainStartTimestampMonotonic", "0") != "0" else None
         return {"running": running, "pid": service.get("MainPID"), "restarts": service.get("NRestarts"),
-                "started": agent_health.epoch((status or {}).get("starttime"))}
+                "started": started or agent_health.epoch((status or {}).get("starttime")),
+                "exited": not running and service.get("SubState") in EXITED, "exit_status": service.get("ExecMainStatus")}
 
     verdict = agent_health.watch(observe, lambda: agent_health.log_tail(os.path.join(prefix, "logs", "amazon-cloudwatch-agent.log")),
                                  module.params["health_timeout"], module.params["health_settle"], time.time, time.sleep)

@@ -165,3 +165,22 @@ def test_log_tail_reads_nothing_through_a_planted_link(tmp_path, plant):
 
 def test_log_tail_of_a_missing_file_is_empty(tmp_path):
     assert agent_health.log_tail(str(tmp_path / "none" / "agent.log")) == []
+
+
+def test_an_agent_that_exits_before_it_is_seen_running_fails_at_once_with_its_error():
+    clash = stamp(1) + " I! ERROR: ListenUDP - listen udp 127.0.0.2:28126: bind: address already in use"
+    exited = {"running": False, "pid": "0", "restarts": "0", "started": T0, "exited": True, "exit_status": "1"}
+    host = Host(lambda now: exited, lambda now: [starting(0), READY, clash])
+    verdict = host.watch(timeout=60)
+    assert verdict["healthy"] is False
+    assert verdict["reason"] == "exited (status 1) before it reported running"
+    assert verdict["seconds"] == 0
+    assert agent_health.agent_errors(verdict["section"], []) == [clash]
+
+
+def test_an_earlier_starts_errors_are_not_quoted():
+    old = [starting(0), stamp(1) + " E! an earlier start's error"]
+    verdict = Host(lambda now: dict(STOPPED, started=T0 + 10), lambda now: old).watch(timeout=3)
+    assert verdict["reason"] == "did not report running within 3s"
+    assert agent_health.agent_errors(verdict["section"], ["Started amazon-cloudwatch-agent.service"]) == [
+        "Started amazon-cloudwatch-agent.service"]
