@@ -54,9 +54,12 @@ def stored(aws, name):
     return json.loads(aws.client("ssm").get_parameter(Name=name)["Parameter"]["Value"])
 
 
-def test_a_killed_publish_loses_its_rights_at_the_bound_and_the_next_run_finishes_it(aws, ansible):
+def test_a_killed_publish_loses_its_rights_at_the_bound_and_the_next_run_finishes_it(aws, ansible, tmp_path):
     admin_user(aws)
-    process = ansible.start(PLAYBOOK, extra_vars=publish_vars("AmazonCloudWatch-linux", LINUX))
+    # The killed run cannot remove its private key directory: it is kept out of the machine's /tmp.
+    private_tmp = tmp_path / "publish-tmp"
+    private_tmp.mkdir(mode=0o700)
+    process = ansible.start(PLAYBOOK, extra_vars=publish_vars("AmazonCloudWatch-linux", LINUX), env={"TMPDIR": str(private_tmp)})
     # Kill it (SIGKILL: nothing of it runs any more) while it holds the grant and its key.
     deadline = time.monotonic() + 180
     while not (lease(aws) and keys(aws)):
@@ -83,6 +86,9 @@ def test_a_killed_publish_loses_its_rights_at_the_bound_and_the_next_run_finishe
     assert finished["changed"] and f"delete access key {left[0]} of user {ADMIN}" in finished["changes"]
     assert keys(aws) == [] and lease(aws) is None
     assert stored(aws, "AmazonCloudWatch-linux") == LINUX
+    # What the killed run left on disk is a key that no longer exists.
+    left_behind = [json.loads(path.read_text())["access_key_id"] for path in private_tmp.glob("*.cloudwatch-publish/admin-key.json")]
+    assert left_behind in ([], left)
 
 
 def test_two_publishers_at_once_take_turns(aws, ansible):
