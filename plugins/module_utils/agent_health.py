@@ -135,9 +135,9 @@ def watch(observe, log_lines, timeout, settle, clock, sleep, interval=1.0):
             if first is None:
                 first, first_at = state, now
             elif (state["pid"], state["restarts"]) != (first["pid"], first["restarts"]):
-                return _verdict(False, "was restarted %ds after it reported running (main PID %s, then %s; restarts %s, then %s)"
-                                % (now - first_at, first["pid"], state["pid"], first["restarts"], state["restarts"]),
-                                begin, now, first, section)
+                return _verdict(False, "was restarted %ds after its start (main PID %s, then %s; restarts %s, then %s)"
+                                % (now - (first["started"] or first_at), first["pid"], state["pid"], first["restarts"],
+                                   state["restarts"]), begin, now, first, section)
             if ready_at is None:
                 section = this_start(log_lines(), first["started"]) or []
                 if is_ready(section):
@@ -146,7 +146,9 @@ def watch(observe, log_lines, timeout, settle, clock, sleep, interval=1.0):
                 return _verdict(True, None, begin, now, first, section)
         elif first is not None:
             section = this_start(log_lines(), first["started"]) or section
-            return _verdict(False, "stopped %ds after it reported running" % (now - first_at), begin, now, first, section)
+            # Counted from the process's start when systemd gives it: the time a late failure takes.
+            return _verdict(False, "stopped %ds after its start, having reported running" % (now - (first["started"] or first_at)),
+                            begin, now, first, section)
         elif state.get("exited"):
             section = this_start(log_lines(), state["started"]) or []
             return _verdict(False, "exited (status %s) before it reported running" % state.get("exit_status"),

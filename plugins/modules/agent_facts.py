@@ -287,7 +287,7 @@ ansible_facts:
             reason:
               description: Why it is not, or V(null).
               type: str
-              sample: stopped 8s after it reported running
+              sample: stopped 8s after its start, having reported running
             seconds:
               description: How long the wait took.
               type: int

@@ -85,7 +85,7 @@ def test_an_agent_that_dies_after_the_old_five_seconds_is_not_healthy():
                 lambda now: [starting(0), READY] + ([fatal] if now >= 8 else []))
     verdict = host.watch(settle=15)
     assert verdict["healthy"] is False
-    assert verdict["reason"].startswith("stopped 8s after it reported running")
+    assert verdict["reason"] == "stopped 8s after its start, having reported running"
     assert agent_health.agent_errors(verdict["section"], []) == [fatal]
 
 
