@@ -95,6 +95,30 @@ options:
     type: list
     elements: str
     default: []
+  health:
+    description:
+      - Wait, after a start of the agent, until it is healthy or not, and return the verdict as
+        RV(ansible_facts.cloudwatch_agent.health). The other facts are read after the wait.
+      - "Healthy: C(amazon-cloudwatch-agent-ctl -a status) says running and the unit is active; the agent's log,
+        since the first line of the start of its current process (C(Starting AmazonCloudWatchAgent)), holds the
+        line that its pipeline runs (C(Everything is ready. Begin running and processing data.), which the
+        OpenTelemetry collector the agent runs prints once its pipelines have started, or C(running in logs-only
+        mode) when it runs none); and the same process (main PID, restart count) still runs O(health_settle)
+        seconds after that line."
+      - The agent has no readiness signal of its own (its unit is C(Type=simple)), and some of its failures, such
+        as a statsd port already in use, end it from a goroutine after it printed that line.
+    type: bool
+    default: false
+  health_timeout:
+    description:
+      - With O(health), the seconds the agent has to report running and log that its pipeline runs.
+    type: int
+    default: 60
+  health_settle:
+    description:
+      - With O(health), the seconds the same agent process must keep running after its pipeline runs.
+    type: int
+    default: 15
 attributes:
   check_mode:
     support: full
@@ -277,6 +301,34 @@ ansible_facts:
           description: Which value showed it, or V(null).
           type: str
           sample: "sys_vendor=Amazon EC2"
+        health:
+          description: With O(health), the verdict on the agent's start.
+          returned: when O(health) is true
+          type: dict
+          contains:
+            healthy:
+              description: Whether the agent is healthy (see O(health)).
+              type: bool
+            reason:
+              description: Why it is not, or V(null).
+              type: str
+              sample: stopped 8s after its start, having reported running
+            seconds:
+              description: How long the wait took.
+              type: int
+            main_pid:
+              description: The main PID of the agent's unit when it first reported running, or V(null).
+              type: str
+            restarts:
+              description: The unit's restart count (C(NRestarts)) then, or V(null).
+              type: str
+            errors:
+              description:
+                - When it is not healthy, the agent's own last error lines (C(E!), C(ERROR), fatal errors and panics)
+                  from its log for this start, else from the unit's journal, else the journal's last line.
+              type: list
+              elements: str
+              sample: ["2025-01-01T00:00:08Z I! ERROR: ListenUDP - listen udp 127.0.0.2:8125: bind: address already in use"]
 """
 
 import grp
@@ -288,12 +340,16 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.observability.cloudwatch.plugins.module_utils import agent_plan
+from ansible_collections.observability.cloudwatch.plugins.module_utils import agent_health
 from ansible_collections.observability.cloudwatch.plugins.module_utils import agent_log
+from ansible_collections.observability.cloudwatch.plugins.module_utils import agent_plan
 from ansible_collections.observability.cloudwatch.plugins.module_utils import host_files
 
 SERVICE = "amazon-cloudwatch-agent.service"
 SERVICE_PROPERTIES = ("LoadState", "ActiveState", "SubState", "MainPID", "NRestarts", "UnitFileState", "Result", "NeedDaemonReload")
+HEALTH_PROPERTIES = ("ExecMainStartTimestampMonotonic", "ExecMainStatus")
+# The unit's sub-states once its main process has ended (auto-restart: systemd waits RestartSec to start it again).
+EXITED = ("auto-restart", "failed", "dead", "exited")
 # /sys/class/dmi is a link to this directory on real kernels; reading it here follows no link.
 DMI_DIR = "/sys/devices/virtual/dmi/id"
 HYPERVISOR_UUID = "/sys/hypervisor/uuid"
@@ -445,16 +501,47 @@ def agent_status(module, ctl):
         return None, "amazon-cloudwatch-agent-ctl -a status printed no JSON: %s" % out.strip()[:200]
 
 
-def service_state(module):
+def service_state(module, properties=SERVICE_PROPERTIES):
     systemctl = module.get_bin_path("systemctl")
     if not systemctl:
         return None
-    command = [systemctl, "show", SERVICE] + ["--property=%s" % prop for prop in SERVICE_PROPERTIES]
+    command = [systemctl, "show", SERVICE] + ["--property=%s" % prop for prop in properties]
     rc, out, dummy = module.run_command(command)
     if rc != 0:
         return None
     values = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
     return values or None
+
+
+def journal(module):
+    journalctl = module.get_bin_path("journalctl")
+    if not journalctl:
+        return []
+    dummy, out, dummy = module.run_command([journalctl, "--unit", SERVICE, "--lines", "50", "--no-pager", "--output", "cat"])
+    return out.splitlines()
+
+
+def health(module):
+    """Wait until the agent started in this run is healthy or not (module_utils/agent_health.py)."""
+    prefix = module.params["prefix"]
+    ctl = os.path.join(prefix, "bin", "amazon-cloudwatch-agent-ctl")
+
+    def observe():
+        service = service_state(module, SERVICE_PROPERTIES + HEALTH_PROPERTIES) or {}
+        status = agent_status(module, ctl)[0] if installed(ctl) else None
+        running = (status or {}).get("status") == "running" and service.get("ActiveState") == "active"
+        # When systemd last started the main process, kept after it exited; on the monotonic clock systemd uses.
+        since_start = time.monotonic() - int(service.get("ExecMainStartTimestampMonotonic") or 0) / 1e6
+        started = time.time() - since_start if service.get("ExecMainStartTimestampMonotonic", "0") != "0" else None
+        return {"running": running, "pid": service.get("MainPID"), "restarts": service.get("NRestarts"),
+                "started": started or agent_health.epoch((status or {}).get("starttime")),
+                "exited": not running and service.get("SubState") in EXITED, "exit_status": service.get("ExecMainStatus")}
+
+    verdict = agent_health.watch(observe, lambda: agent_health.log_tail(os.path.join(prefix, "logs", "amazon-cloudwatch-agent.log")),
+                                 module.params["health_timeout"], module.params["health_settle"], time.time, time.sleep)
+    section = verdict.pop("section")
+    verdict["errors"] = [] if verdict["healthy"] else agent_health.agent_errors(section, journal(module))
+    return verdict
 
 
 def gather(module):
@@ -513,13 +600,23 @@ def main():
             groups=dict(type="list", elements="str", default=[]),
             aws_errors_minutes=dict(type="int", default=0),
             credentials_sha256=dict(type="str", no_log=True),
+            health=dict(type="bool", default=False),
+            health_timeout=dict(type="int", default=60),
+            health_settle=dict(type="int", default=15),
         ),
         supports_check_mode=True,
     )
     if module.params["aws_errors_minutes"] < 0:
         module.fail_json(msg="aws_errors_minutes must be 0 (do not read the agent's log) or a number of minutes, not %d."
                          % module.params["aws_errors_minutes"])
-    module.exit_json(changed=False, ansible_facts={"cloudwatch_agent": gather(module)})
+    for name in ("health_timeout", "health_settle"):
+        if module.params[name] < 0:
+            module.fail_json(msg="%s must be a number of seconds, 0 or more; got %d" % (name, module.params[name]))
+    verdict = health(module) if module.params["health"] else None
+    facts = gather(module)
+    if verdict is not None:
+        facts["health"] = verdict
+    module.exit_json(changed=False, ansible_facts={"cloudwatch_agent": facts})
 
 
 if __name__ == "__main__":

@@ -350,6 +350,10 @@ def test_module_runs_with_the_standard_library_only():
     source = open(agent_facts.host_files.__file__).read()
     imports = [line.split()[1] for line in source.splitlines() if line.startswith(("import ", "from "))]
     assert set(imports) <= {"__future__", "errno", "grp", "hashlib", "os", "pwd", "stat"}
+    source = open(agent_facts.agent_health.__file__).read()
+    imports = [line.split()[1] for line in source.splitlines() if line.startswith(("import ", "from "))]
+    assert set(imports) <= {"__future__", "calendar", "errno", "os", "re", "stat",
+                            "ansible_collections.observability.cloudwatch.plugins.module_utils"}
     assert sys.version_info >= (3,)
 
 
@@ -411,3 +415,32 @@ def test_a_linked_agent_log_is_not_read(monkeypatch, tmp_path, agent):
 def test_a_negative_window_is_refused_naming_the_option(monkeypatch, tmp_path, agent):
     result, calls = run(monkeypatch, tmp_path, {"prefix": str(agent), "aws_errors_minutes": -5})
     assert result["failed"] and "aws_errors_minutes" in result["msg"] and not calls
+
+
+def test_health_waits_for_the_pipeline_of_this_start_and_returns_the_verdict(monkeypatch, tmp_path, agent):
+    (agent / "logs").mkdir()
+    (agent / "logs" / "amazon-cloudwatch-agent.log").write_text(
+        "2024-01-01T00:00:01Z I! Starting AmazonCloudWatchAgent 1.300069.0b1529 with log file x with log target lumberjack\n"
+        '2024-01-01T00:00:02Z I! {"msg":"Everything is ready. Begin running and processing data."}\n')
+    commands = {"amazon-cloudwatch-agent-ctl": (0, STATUS, ""), "systemctl": (0, SYSTEMCTL, "")}
+    facts, dummy = run(monkeypatch, tmp_path, {"prefix": str(agent), "health": True, "health_settle": 0}, commands)
+    assert facts["health"] == {"healthy": True, "reason": None, "seconds": 0, "main_pid": "42", "restarts": "0", "errors": []}
+    assert facts["status"]["status"] == "running"
+
+
+def test_health_quotes_the_agents_errors_when_it_never_runs(monkeypatch, tmp_path, agent):
+    stopped = json.dumps({"status": "stopped", "starttime": "", "configstatus": "configured", "version": "1"})
+    journal = "Started amazon-cloudwatch-agent.service\nE! Cannot translate JSON, ERROR is exit status 1\n"
+    commands = {"amazon-cloudwatch-agent-ctl": (0, stopped, ""), "systemctl": (0, "ActiveState=activating\n", ""),
+                "journalctl": (0, journal, "")}
+    monkeypatch.setattr(agent_facts.time, "sleep", lambda seconds: None)
+    facts, dummy = run(monkeypatch, tmp_path, {"prefix": str(agent), "health": True, "health_timeout": 0}, commands)
+    assert facts["health"]["healthy"] is False
+    assert facts["health"]["reason"] == "did not report running within 0s"
+    assert facts["health"]["errors"] == ["E! Cannot translate JSON, ERROR is exit status 1"]
+
+
+@pytest.mark.parametrize("option", ["health_timeout", "health_settle"])
+def test_negative_health_times_are_refused_naming_the_option(monkeypatch, tmp_path, agent, option):
+    result, calls = run(monkeypatch, tmp_path, {"prefix": str(agent), "health": True, option: -1})
+    assert result["failed"] and result["msg"] == "%s must be a number of seconds, 0 or more; got -1" % option and not calls
