@@ -40,8 +40,8 @@ def prepare_host_side():
     if sh("podman", "image", "exists", IMAGE, check=False).returncode != 0:
         sh(str(ROOT / "tests/tools/podman-setup.sh"))
     package = DIR / "package" / "amazon-cloudwatch-agent.deb"
-    if not package.exists():
-        sh(str(ROOT / "tests/fixtures/build-agent-package.sh"), str(package.parent), VERSION)
+    # Built on every run (seconds): a package kept from an earlier run may hold an older test agent.
+    sh(str(ROOT / "tests/fixtures/build-agent-package.sh"), str(package.parent), VERSION)
     return hashlib.sha256(package.read_bytes()).hexdigest()
 
 
