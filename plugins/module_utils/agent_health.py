@@ -27,6 +27,9 @@ STARTING = "Starting AmazonCloudWatchAgent"
 # service.go; the agent's own sources have none), or, with no collector, the agent's logs-only mode
 # (cmd/amazon-cloudwatch-agent/amazon-cloudwatch-agent.go), after which nothing is logged once inputs run.
 READY = ("Everything is ready. Begin running and processing data.", "running in logs-only mode")
+# The first release that runs the collector (cmd/amazon-cloudwatch-agent/amazon-cloudwatch-agent.go, tag
+# v1.300025.0); earlier releases log no line when their inputs run, so only the process is watched for them.
+FIRST_WITH_READY_LINE = (1, 300025)
 # The agent's own error lines: its levels (E!), log.Fatalf texts of its plugins ("ERROR: ListenUDP - ..." has
 # no level of its own), Go's fatal errors and panics.
 ERROR = re.compile(r"E!|\bERROR\b|\b[Ff]atal\b|\bpanic:")
@@ -67,6 +70,12 @@ def this_start(lines, started):
 
 def is_ready(lines):
     return any(marker in line for line in lines or [] for marker in READY)
+
+
+def logs_ready_line(version):
+    """Whether this agent version logs a line once its pipeline runs (an unreadable version is taken to)."""
+    match = re.match(r"^(\d+)\.(\d+)", version or "")
+    return not match or (int(match.group(1)), int(match.group(2))) >= FIRST_WITH_READY_LINE
 
 
 def error_lines(lines, limit=3):
@@ -116,13 +125,13 @@ def log_tail(path):
     return lines[1:] if start else lines  # the first line read may be cut
 
 
-def watch(observe, log_lines, timeout, settle, clock, sleep, interval=1.0):
+def watch(observe, log_lines, timeout, settle, clock, sleep, interval=1.0, ready_line=True):
     """Poll until the agent is healthy or not; returns {healthy, reason, seconds, main_pid, restarts, section}.
 
     observe() gives {running, pid, restarts, started, exited, exit_status} (started: epoch seconds of the agent's
     process, or None; exited: its process ended and systemd has not started another); log_lines() the end of its
-    log. `timeout` bounds the wait for running and the pipeline line, `settle` is the
-    time the same process must then keep running.
+    log. `timeout` bounds the wait for running and the pipeline line (not waited for without `ready_line`),
+    `settle` is the time the same process must then keep running.
     """
     begin = clock()
     first = None
@@ -140,7 +149,7 @@ def watch(observe, log_lines, timeout, settle, clock, sleep, interval=1.0):
                                    state["restarts"]), begin, now, first, section)
             if ready_at is None:
                 section = this_start(log_lines(), first["started"]) or []
-                if is_ready(section):
+                if is_ready(section) or not ready_line:
                     ready_at = now
             if ready_at is not None and now - ready_at >= settle:
                 return _verdict(True, None, begin, now, first, section)

@@ -537,8 +537,10 @@ def health(module):
                 "started": started or agent_health.epoch((status or {}).get("starttime")),
                 "exited": not running and service.get("SubState") in EXITED, "exit_status": service.get("ExecMainStatus")}
 
+    version = agent_text(os.path.join(prefix, "bin", "CWAGENT_VERSION"))
     verdict = agent_health.watch(observe, lambda: agent_health.log_tail(os.path.join(prefix, "logs", "amazon-cloudwatch-agent.log")),
-                                 module.params["health_timeout"], module.params["health_settle"], time.time, time.sleep)
+                                 module.params["health_timeout"], module.params["health_settle"], time.time, time.sleep,
+                                 ready_line=agent_health.logs_ready_line(version))
     section = verdict.pop("section")
     verdict["errors"] = [] if verdict["healthy"] else agent_health.agent_errors(section, journal(module))
     return verdict

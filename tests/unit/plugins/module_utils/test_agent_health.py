@@ -74,6 +74,22 @@ def test_healthy_after_the_ready_line_and_the_settle_time():
     assert verdict["main_pid"] == "42"
 
 
+@pytest.mark.parametrize("version, logs_it", [
+    ("1.300064.0b1337", True), ("1.300025.0", True), ("2.0.0", True),
+    ("1.300024.0", False), ("1.247350.0b251780", False), ("", True), ("unknown", True),
+])
+def test_releases_before_the_collector_log_no_ready_line(version, logs_it):
+    assert agent_health.logs_ready_line(version) is logs_it
+
+
+def test_an_agent_that_logs_no_ready_line_is_healthy_once_the_same_process_lasts_the_settle_time():
+    host = Host(lambda now: running(), lambda now: [starting(0)])
+    verdict = agent_health.watch(host.observe, host.lines, 60, 15, host.clock, host.sleep, ready_line=False)
+    assert verdict["healthy"] is True and 15 <= verdict["seconds"] <= 16
+    host = Host(lambda now: running(restarts="1" if now >= 10 else "0"), lambda now: [starting(0)])
+    assert agent_health.watch(host.observe, host.lines, 60, 15, host.clock, host.sleep, ready_line=False)["healthy"] is False
+
+
 def test_the_logs_only_mode_line_counts_as_the_pipeline_running():
     host = Host(lambda now: running(), lambda now: [starting(0), stamp(0) + " I! running in logs-only mode"])
     assert host.watch(settle=2)["healthy"] is True
