@@ -73,16 +73,28 @@ molecule: env
 # ansible-test wants a real tree under ansible_collections/, outside any git checkout: copy the
 # checkout (tracked and new files)
 # into a fresh temporary directory, so runs side by side do not disturb each other.
+# Then the tests that read the code as Ansible loads it (validate-modules, import) run again on the
+# collection as a user installs it: built from that copy and installed from the tarball alone.
 sanity: env
 	tests/tools/ansible-test-pip-standin.sh
 	mkdir -p $(BUILD)
-	root="$$(mktemp -d "$${TMPDIR:-/tmp}/cloudwatch-sanity.XXXXXX")/ansible_collections"; \
-	trap 'rm -rf "$$(dirname "$$root")"' EXIT; \
+	tmp="$$(mktemp -d "$${TMPDIR:-/tmp}/cloudwatch-sanity.XXXXXX")"; root="$$tmp/ansible_collections"; \
+	trap 'rm -rf "$$tmp"' EXIT; \
 	mkdir -p "$$root/observability/cloudwatch" "$$root/amazon"; \
 	git ls-files -co --exclude-standard | while read -r f; do if [ -e "$$f" ]; then echo "$$f"; fi; done \
 		| tar -cf - -T - | tar -xf - -C "$$root/observability/cloudwatch"; \
-	ln -sfn "$$($(BIN)/python -c 'import ansible_collections.amazon.aws as m; print(list(m.__path__)[0])')" "$$root/amazon/aws"; \
-	cd "$$root/observability/cloudwatch" && $(BIN)/ansible-test sanity --venv --python 3.11 --color no
+	aws="$$($(BIN)/python -c 'import ansible_collections.amazon.aws as m; print(list(m.__path__)[0])')"; \
+	ln -sfn "$$aws" "$$root/amazon/aws"; \
+	$(BIN)/ansible-galaxy collection build "$$root/observability/cloudwatch" --output-path "$$tmp/dist" >/dev/null; \
+	installed="$$tmp/installed/ansible_collections"; \
+	env -u PYTHONPATH ANSIBLE_COLLECTIONS_PATH="$$tmp/installed" $(BIN)/ansible-galaxy collection install --offline --no-deps \
+		-p "$$tmp/installed" "$$tmp"/dist/*.tar.gz >/dev/null; \
+	mkdir -p "$$installed/amazon" && ln -sfn "$$aws" "$$installed/amazon/aws"; \
+	(cd "$$root/observability/cloudwatch" && $(BIN)/ansible-test sanity --venv --python 3.11 --color no); \
+	python="$$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')"; \
+	echo "ansible-test sanity on the installed tarball"; \
+	cd "$$installed/observability/cloudwatch" && env -u PYTHONPATH -u ANSIBLE_COLLECTIONS_PATH \
+		$(BIN)/ansible-test sanity --test validate-modules --test import --venv --python "$$python" --color no
 
 # The embedded demo (tests/tools/demo.sh): a local AWS, two containers, site, then the status report.
 # Everything stays up for a second run; demo-clean removes it.

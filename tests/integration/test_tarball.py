@@ -137,7 +137,7 @@ def test_tarball_stays_small(tarball):
 
 def test_installed_files_match_the_manifest(installed, contents):
     # FILES.json is what ansible-galaxy verifies an installed collection against
-    root, _, _ = installed
+    root = installed[0]
     listed = {e["name"] for e in json.loads(contents["FILES.json"])["files"] if e["ftype"] == "file"}
     on_disk = {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()} - {"MANIFEST.json", "FILES.json"}
     assert on_disk == listed
