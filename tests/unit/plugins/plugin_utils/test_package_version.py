@@ -2,8 +2,8 @@
 """The version an agent package file holds, read on the controller before any host is touched.
 
 Debs come from dpkg-deb (each compression it writes) and in the layout of AWS's Tools/src/create_deb.sh (GNU ar,
-tar members without "./"); RPMs are written here byte by byte in the RPM file format (lead, signature header, main
-header), as no rpmbuild is at hand. Broken and hostile files must give a PackageVersionError naming the file.
+tar members without "./"); RPMs come from rpmbuild where it is installed, and are written here byte by byte in the
+RPM file format (lead, signature header, main header) everywhere. Broken and hostile files must give a PackageVersionError naming the file.
 """
 
 import gzip
@@ -107,6 +107,39 @@ def test_rpm_header_tags(tmp_path):
         "package_version": "1.300069.0b1529-1", "arch": "x86_64"}
     # AWS's Tools/src/create_rpm.sh writes a "-" of CWAGENT_VERSION as "+".
     assert package_version.read(write(tmp_path, rpm("1.2+rc1")))["version"] == "1.2-rc1"
+
+
+SPEC = """Name: amazon-cloudwatch-agent
+Version: %{AGENT_VERSION}
+Release: 1
+Summary: test
+License: MIT
+AutoReqProv: no
+%description
+test
+%install
+mkdir -p %{buildroot}/opt/aws/amazon-cloudwatch-agent/bin
+echo %{AGENT_VERSION} > %{buildroot}/opt/aws/amazon-cloudwatch-agent/bin/CWAGENT_VERSION
+%files
+/opt/aws/amazon-cloudwatch-agent/bin/CWAGENT_VERSION
+"""
+
+
+@pytest.mark.skipif(not shutil.which("rpmbuild"), reason="needs rpmbuild")
+def test_an_rpm_rpmbuild_wrote(tmp_path):
+    (tmp_path / "a.spec").write_text(SPEC)
+    subprocess.run(["rpmbuild", "-bb", "--quiet", "--define", "_topdir " + str(tmp_path), "--define", "AGENT_VERSION 1.300069.0b1529",
+                    "--target", "aarch64", str(tmp_path / "a.spec")], check=True, capture_output=True)
+    whole = (tmp_path / "RPMS" / "aarch64" / "amazon-cloudwatch-agent-1.300069.0b1529-1.aarch64.rpm").read_bytes()
+    assert package_version.read(write(tmp_path, whole)) == {
+        "format": "rpm", "name": "amazon-cloudwatch-agent", "version": "1.300069.0b1529",
+        "package_version": "1.300069.0b1529-1", "arch": "aarch64"}
+    for end in range(0, len(whole), 97):
+        path = write(tmp_path, whole[:end])
+        try:
+            assert package_version.read(path)["version"] == "1.300069.0b1529"
+        except PackageVersionError as e:
+            assert path in str(e)
 
 
 def test_a_mismatch_names_both_versions_and_the_option(tmp_path):
