@@ -34,6 +34,7 @@ RPM_TAGS = {1000: "name", 1001: "version", 1002: "release", 1022: "arch"}
 RPM_STRING = 6
 # The architecture names of each format, as the role's platform names them.
 ARCHES = {"amd64": ("amd64", "x86_64"), "arm64": ("arm64", "aarch64")}
+NAMES = {"deb": "a deb", "rpm": "an rpm"}
 
 
 class PackageVersionError(Exception):
@@ -69,10 +70,13 @@ def _decompress(name, data, path):
 def _unzstd(data, limit, path):
     try:
         from compression import zstd  # Python 3.14
-
-        return zstd.ZstdDecompressor().decompress(data, limit)
     except ImportError:
-        pass
+        zstd = None
+    if zstd is not None:
+        try:
+            return zstd.ZstdDecompressor().decompress(data, limit)
+        except zstd.ZstdError as e:
+            raise PackageVersionError("cloudwatch_agent_package_file {0}: its control.tar.zst cannot be decompressed ({1}).".format(path, e)) from None
     program = shutil.which("zstd")
     if not program:
         raise PackageVersionError(
@@ -108,7 +112,7 @@ def _control_text(tar_bytes, path):
                     if member.size > MAX_CONTROL_FILE:
                         break
                     return tar.extractfile(member).read(MAX_CONTROL_FILE).decode("utf-8", "replace")
-    except (tarfile.TarError, EOFError) as e:
+    except (tarfile.TarError, EOFError, ValueError) as e:
         raise PackageVersionError("cloudwatch_agent_package_file {0}: its control archive is damaged ({1}).".format(path, e)) from None
     raise PackageVersionError("cloudwatch_agent_package_file {0}: its control archive holds no control file of at most {1} "
                               "bytes.".format(path, MAX_CONTROL_FILE))
@@ -214,8 +218,8 @@ def check(path, version, arch, package_format):
                 path, found["version"], found["package_version"], version))
     if package_format and found["format"] != package_format:
         raise PackageVersionError(
-            "cloudwatch_agent_package_file {0} is a {1} package, but this host installs {2} packages. Nothing was "
-            "installed.".format(path, found["format"], package_format))
+            "cloudwatch_agent_package_file {0} is {1} package, but this host installs {2} packages. Nothing was "
+            "installed.".format(path, NAMES[found["format"]], package_format))
     if arch in ARCHES and found["arch"] not in ARCHES[arch]:
         raise PackageVersionError(
             "cloudwatch_agent_package_file {0} is built for {1}, but this host is {2}. Nothing was installed.".format(

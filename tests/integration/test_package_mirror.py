@@ -155,3 +155,15 @@ def test_http_when_allowed_and_no_verification_are_warned_about(ansible, tmp_pat
     assert "cloudwatch_agent_package_verify is none" in warnings
     # Nothing is verified: no signature is asked for.
     assert mirror.downloads() == [PACKAGE.format(NEW)]
+
+
+def test_a_package_file_is_checked_for_its_version_before_the_host_is_touched(ansible, tmp_path, mirror):
+    package = Path(mirror.root) / PACKAGE.format(OLD)[1:]
+    message = failure(role(ansible, tmp_path, mirror, expect_failure=True, cloudwatch_agent_version=NEW,
+                           cloudwatch_agent_package_file=str(package)))
+    assert ("cloudwatch_agent_package_file {0} holds agent version {1} (package version {1}-1), but "
+            "cloudwatch_agent_version is {2}").format(package, OLD, NEW) in message
+    # The file of the version asked for is verified with its signature and used; the mirror is not asked.
+    used = fetched(role(ansible, tmp_path, mirror, cloudwatch_agent_version=OLD, cloudwatch_agent_package_file=str(package)))
+    assert used["path"] == str(package.resolve()) and used["downloaded"] is False
+    assert mirror.requests == ["/assets/amazon-cloudwatch-agent.gpg"]

@@ -155,7 +155,7 @@ def test_a_package_file_of_another_version_fails_before_the_host_changes(tmp_pat
 
 @pytest.mark.parametrize("data, platform, message", [
     (aws_deb(arch="arm64"), {}, "is built for arm64, but this host is amd64"),
-    (rpm(), {}, "is a rpm package, but this host installs deb packages"),
+    (rpm(), {}, "is an rpm package, but this host installs deb packages"),
     (b"<html>not found</html>", {}, "neither a deb"),
 ])
 def test_a_package_file_this_host_cannot_install_fails_the_check(tmp_path, data, platform, message):

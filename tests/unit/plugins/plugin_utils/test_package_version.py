@@ -8,6 +8,7 @@ RPM file format (lead, signature header, main header) everywhere. Broken and hos
 
 import gzip
 import io
+import random
 import shutil
 import struct
 import subprocess
@@ -154,7 +155,7 @@ def test_a_mismatch_names_both_versions_and_the_option(tmp_path):
 @pytest.mark.parametrize("data, arch, package_format, message", [
     (aws_deb(arch="arm64"), "amd64", "deb", "is built for arm64, but this host is amd64"),
     (rpm(arch="x86_64"), "arm64", "rpm", "is built for x86_64, but this host is arm64"),
-    (rpm(), "amd64", "deb", "is a rpm package, but this host installs deb packages"),
+    (rpm(), "amd64", "deb", "is an rpm package, but this host installs deb packages"),
 ])
 def test_a_package_for_another_host_is_refused(tmp_path, data, arch, package_format, message):
     with pytest.raises(PackageVersionError, match=message):
@@ -216,3 +217,33 @@ def test_unreadable_paths(tmp_path):
         package_version.read(str(tmp_path / "missing.deb"))
     with pytest.raises(PackageVersionError, match="cannot be read"):
         package_version.read(str(tmp_path))
+
+
+def test_random_damage_gives_a_clear_error_or_a_version(tmp_path):
+    chance = random.Random(20)
+    for whole in (aws_deb(), rpm()):
+        for _round in range(300):
+            damaged = bytearray(whole)
+            for _byte in range(chance.randint(1, 8)):
+                damaged[chance.randrange(len(damaged))] = chance.randrange(256)
+            path = write(tmp_path, bytes(damaged))
+            try:
+                package_version.read(path)
+            except PackageVersionError as e:
+                assert path in str(e)
+
+
+@pytest.mark.skipif(not shutil.which("zstd"), reason="needs zstd")
+def test_a_zstd_bomb_and_damaged_zstd_are_refused(tmp_path):
+    bomb = subprocess.run(["zstd", "-19", "-c"], input=b"\0" * (32 << 20), capture_output=True, check=True).stdout
+    with pytest.raises(PackageVersionError, match="unpacks to more than 16777216 bytes"):
+        package_version.read(write(tmp_path, ar([("control.tar.zst", bomb)])))
+    with pytest.raises(PackageVersionError, match="control.tar.zst cannot be decompressed"):
+        package_version.read(write(tmp_path, ar([("control.tar.zst", b"\x28\xb5\x2f\xfd garbage")])))
+
+
+def test_zstd_without_the_program_says_what_is_missing(tmp_path, monkeypatch):
+    monkeypatch.setattr(package_version.shutil, "which", lambda name: None)
+    monkeypatch.setitem(__import__("sys").modules, "compression", None)
+    with pytest.raises(PackageVersionError, match="needs the zstd program on the controller"):
+        package_version.read(write(tmp_path, ar([("control.tar.zst", b"\x28\xb5\x2f\xfd")])))
