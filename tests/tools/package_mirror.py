@@ -116,7 +116,7 @@ class Mirror:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("root")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--versions", default=",".join(VERSIONS))
