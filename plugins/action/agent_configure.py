@@ -18,6 +18,10 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.observability.cloudwatch.plugins.module_utils import agent_plan
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_plan import AgentPlanError
 from ansible_collections.observability.cloudwatch.plugins.plugin_utils import agent_host
+from ansible_collections.observability.cloudwatch.plugins.plugin_utils import package_source
+from ansible_collections.observability.cloudwatch.plugins.plugin_utils import package_version
+from ansible_collections.observability.cloudwatch.plugins.plugin_utils.package_source import PackageSourceError
+from ansible_collections.observability.cloudwatch.plugins.plugin_utils.package_version import PackageVersionError
 
 ARGS = {
     "step": {"type": "str", "choices": ["check", "apply", "rollback"], "required": True},
@@ -68,23 +72,41 @@ class ActionModule(ActionBase):
         except (OSError, ValueError) as e:
             raise AgentPlanError("cloudwatch_agent_config_file %s cannot be read as JSON: %s" % (settings["config_file"], e)) from None
 
+    @staticmethod
+    def package(settings, latest):
+        """The version to install and the warnings about its source, decided before anything is downloaded."""
+        try:
+            warnings = package_source.check_sources(settings)
+            if settings["version"] != "latest" or settings["package_file"]:
+                return settings["version"], warnings
+            return package_source.latest_version(latest, settings["package_base_url"] + "/info/latest/CWAGENT_VERSION"), warnings
+        except PackageSourceError as e:
+            raise AgentPlanError(str(e)) from None
+
     def check(self, options, system, task_vars):
         settings, paths = agent_host.settings(options["settings"]), options["paths"]
+        wanted, source_warnings = self.package(settings, options["latest"])
         expected = agent_host.credentials_digest(settings, agent_host.key_for(settings, options["keys"], options["credentials"]))
         facts = self.host_call(agent_host.facts_args(paths, options["log_reader_groups"], expected),
                                task_vars, name="observability.cloudwatch.agent_facts")
         held = facts["ansible_facts"]["cloudwatch_agent"]
         mode = agent_plan.resolve_mode(settings["mode"], held["ec2"], system.get("system_vendor", ""))
-        warnings = agent_plan.check_settings(settings, mode, held, system, task_vars.get("inventory_hostname", "this host"))
+        warnings = source_warnings + agent_plan.check_settings(settings, mode, held, system, task_vars.get("inventory_hostname", "this host"))
         missing = agent_host.missing_package_files(settings)
         if missing:
             raise AgentPlanError("cloudwatch_agent_package_file: %s not found on the controller (a package and, with "
                                  "cloudwatch_agent_package_verify=gpg, its detached signature)." % " and ".join(missing))
+        if settings["package_file"]:
+            # Read from the file here, so that a file of another version never reaches the host.
+            try:
+                package_version.check(settings["package_file"], settings["version"], settings["platform"]["arch"],
+                                      settings["platform"].get("package_ext", ""))
+            except PackageVersionError as e:
+                raise AgentPlanError(str(e)) from None
         config = self.file_config(settings)
         if settings["config_source"] == "file" and not isinstance(config, dict):
             raise AgentPlanError("cloudwatch_agent_config_file %s must hold a JSON object." % settings["config_file"])
         self.check_allowed(settings, config, options)
-        wanted = options["latest"] if settings["version"] == "latest" and not settings["package_file"] else settings["version"]
         return {"changed": False, "ansible_facts": facts["ansible_facts"], "mode": mode, "wanted_version": wanted,
                 "installed_version": held.get("version") or "", "warnings": warnings}
 

@@ -17,7 +17,8 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils import ag
 SETTINGS = ("mode", "allow_onprem_on_ec2", "config_source", "ssm_parameters", "ssm_fetch", "ssm_parameter_values",
             "allow_any_parameter_name", "config_file", "config", "region", "access_key_store", "has_credentials",
             "credentials_file", "proxy", "ca_bundle", "imds_retries", "version", "package_file", "package_verify",
-            "package_sha256", "fingerprint", "signature_file", "platform", "sandbox", "sandbox_write_paths", "allowed")
+            "package_sha256", "fingerprint", "signature_file", "package_base_url", "gpg_key_url", "allow_http_download",
+            "platform", "sandbox", "sandbox_write_paths", "allowed")
 
 
 def settings(raw):
@@ -30,7 +31,8 @@ def settings(raw):
         out[name] = list(out[name] or [])
     for name in ("ssm_parameter_values", "config", "proxy", "platform", "allowed"):
         out[name] = dict(out[name] or {})
-    for name in ("config_file", "region", "access_key_store", "package_file", "package_sha256", "fingerprint", "signature_file"):
+    for name in ("config_file", "region", "access_key_store", "package_file", "package_sha256", "fingerprint", "signature_file",
+                 "package_base_url", "gpg_key_url"):
         out[name] = out[name] or ""
     out["imds_retries"] = int(out["imds_retries"] or 0)
     return out

@@ -47,8 +47,8 @@ def package_url(facts, **overrides):
     "distribution, os_family, architecture, expected",
     [
         ("Debian", "Debian", "x86_64", "debian/amd64/latest/amazon-cloudwatch-agent.deb"),
-        # AWS publishes no debian/arm64: the ubuntu/arm64 package serves Debian.
-        ("Debian", "Debian", "aarch64", "ubuntu/arm64/latest/amazon-cloudwatch-agent.deb"),
+        # The paths AWS's "Download the CloudWatch agent package" page lists, debian/arm64 among them.
+        ("Debian", "Debian", "aarch64", "debian/arm64/latest/amazon-cloudwatch-agent.deb"),
         ("Ubuntu", "Debian", "aarch64", "ubuntu/arm64/latest/amazon-cloudwatch-agent.deb"),
         ("Amazon", "RedHat", "x86_64", "amazon_linux/amd64/latest/amazon-cloudwatch-agent.rpm"),
         ("Amazon", "RedHat", "aarch64", "amazon_linux/arm64/latest/amazon-cloudwatch-agent.rpm"),
@@ -57,6 +57,10 @@ def package_url(facts, **overrides):
         ("CentOS", "RedHat", "aarch64", "redhat/arm64/latest/amazon-cloudwatch-agent.rpm"),
         ("RedHat", "RedHat", "x86_64", "redhat/amd64/latest/amazon-cloudwatch-agent.rpm"),
         ("Rocky", "RedHat", "aarch64", "redhat/arm64/latest/amazon-cloudwatch-agent.rpm"),
+        ("OracleLinux", "RedHat", "x86_64", "oracle_linux/amd64/latest/amazon-cloudwatch-agent.rpm"),
+        # and no oracle_linux/arm64: redhat/arm64 serves it.
+        ("OracleLinux", "RedHat", "aarch64", "redhat/arm64/latest/amazon-cloudwatch-agent.rpm"),
+        ("SLES", "Suse", "aarch64", "suse/arm64/latest/amazon-cloudwatch-agent.rpm"),
         ("SLES", "Suse", "x86_64", "suse/amd64/latest/amazon-cloudwatch-agent.rpm"),
     ],
 )

@@ -11,6 +11,7 @@ from ansible.errors import AnsibleActionFail
 
 from ansible_collections.observability.cloudwatch.plugins.action.agent_configure import ActionModule
 from ..plugin_utils.test_agent_host import KEY, PATHS, SYSTEM, held_in_place, settings
+from ..plugin_utils.test_package_version import aws_deb, rpm
 
 
 class Fleet(object):
@@ -131,3 +132,102 @@ def test_a_bad_allow_list_fails_the_check_naming_the_variable():
     with pytest.raises(AnsibleActionFail, match='cloudwatch_agent_allowed_log_paths must be a list of absolute globs .*; got "/var/log/\\*\\*"'):
         run(fleet, {"step": "check", "settings": s, "paths": PATHS, "credentials": KEY})
     assert [name for name, args in fleet.calls] == ["observability.cloudwatch.agent_facts"]
+
+
+def package_file_settings(tmp_path, data, **changes):
+    (tmp_path / "agent.pkg").write_bytes(data)
+    (tmp_path / "agent.pkg.sig").write_bytes(b"signature")
+    platform = {"arch": "amd64", "os_path": "debian", "package_ext": "deb"}
+    return settings(package_file=str(tmp_path / "agent.pkg"), signature_file=str(tmp_path / "agent.pkg.sig"),
+                    platform=dict(platform, **changes))
+
+
+def test_a_package_file_of_another_version_fails_before_the_host_changes(tmp_path):
+    s = package_file_settings(tmp_path, aws_deb("1.300064.0b1337-1"))
+    fleet = Fleet(dict(held_in_place(settings()), version="1.300060.0b1"))
+    with pytest.raises(AnsibleActionFail) as e:
+        run(fleet, {"step": "check", "settings": s, "paths": PATHS, "credentials": KEY})
+    assert ("holds agent version 1.300064.0b1337 (package version 1.300064.0b1337-1), but cloudwatch_agent_version is "
+            "1.300069.0b1529") in str(e.value)
+    # The read-only check is all that reached the host: no installation, nothing written.
+    assert [name for name, args in fleet.calls] == ["observability.cloudwatch.agent_facts"]
+
+
+@pytest.mark.parametrize("data, platform, message", [
+    (aws_deb(arch="arm64"), {}, "is built for arm64, but this host is amd64"),
+    (rpm(), {}, "is an rpm package, but this host installs deb packages"),
+    (b"<html>not found</html>", {}, "neither a deb"),
+])
+def test_a_package_file_this_host_cannot_install_fails_the_check(tmp_path, data, platform, message):
+    s = package_file_settings(tmp_path, data, **platform)
+    fleet = Fleet(held_in_place(settings()))
+    with pytest.raises(AnsibleActionFail, match=message):
+        run(fleet, {"step": "check", "settings": s, "paths": PATHS, "credentials": KEY})
+    assert [name for name, args in fleet.calls] == ["observability.cloudwatch.agent_facts"]
+
+
+def test_a_package_file_of_the_wanted_version_is_installed(tmp_path):
+    s = package_file_settings(tmp_path, rpm(arch="aarch64"), arch="arm64", os_path="amazon_linux", package_ext="rpm")
+    fleet = Fleet(dict(held_in_place(settings()), version="1.300060.0b1"))
+    check = run(fleet, {"step": "check", "settings": s, "paths": PATHS, "credentials": KEY})
+    assert (check["wanted_version"], check["installed_version"]) == ("1.300069.0b1529", "1.300060.0b1")
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"package_base_url": "http://mirror.example.com/cwagent"},
+     "cloudwatch_agent_package_base_url is http://mirror.example.com/cwagent: over plain http"),
+    ({"gpg_key_url": "http://mirror.example.com/agent.gpg"}, "cloudwatch_agent_gpg_key_url is http://mirror.example.com/agent.gpg"),
+    ({"package_base_url": "ftp://mirror.example.com/cwagent"}, "cloudwatch_agent_package_base_url must be an https:// URL"),
+    ({"package_base_url": "mirror.example.com/cwagent"}, "cloudwatch_agent_package_base_url must be an https:// URL"),
+])
+def test_a_source_that_is_not_https_is_refused_before_the_host_is_read(changes, message):
+    fleet = Fleet(held_in_place(settings()))
+    with pytest.raises(AnsibleActionFail) as e:
+        run(fleet, {"step": "check", "settings": settings(**changes), "paths": PATHS, "credentials": KEY})
+    assert message in str(e.value) and "Nothing was downloaded or installed" in str(e.value)
+    assert fleet.calls == []
+
+
+def test_http_when_allowed_is_warned_about():
+    s = settings(package_base_url="http://mirror.example.com/cwagent", allow_http_download=True)
+    fleet = Fleet(held_in_place(settings()))
+    check = run(fleet, {"step": "check", "settings": s, "paths": PATHS, "credentials": KEY})
+    assert ("The agent package is downloaded over plain http from http://mirror.example.com/cwagent "
+            "(cloudwatch_agent_allow_http_download: true).") in check["warnings"]
+
+
+def test_no_verification_is_warned_about_and_gpg_is_not():
+    fleet = Fleet(held_in_place(settings()))
+    check = run(fleet, {"step": "check", "settings": settings(package_verify="none"), "paths": PATHS, "credentials": KEY})
+    assert any(w.startswith("cloudwatch_agent_package_verify is none: the agent package, which runs as root, is installed "
+                            "without any check") for w in check["warnings"])
+    quiet = run(fleet, {"step": "check", "settings": settings(), "paths": PATHS, "credentials": KEY})
+    assert not [w for w in quiet["warnings"] if "verify" in w or "http" in w]
+
+
+def test_a_package_file_needs_no_https_base_url():
+    # The base URL is not used for a package file; the key URL still is, with gpg.
+    s = settings(package_file="/srv/agent.deb", package_base_url="http://unused.example.com", package_verify="none")
+    fleet = Fleet(held_in_place(settings()))
+    with pytest.raises(AnsibleActionFail, match="not found on the controller"):
+        run(fleet, {"step": "check", "settings": s, "paths": PATHS, "credentials": KEY})
+
+
+@pytest.mark.parametrize("latest", ["", "<html>NoSuchKey</html>", "1.300069.0b1529/../../etc", "1.3 00069", "9" * 65,
+                                    "latest", "1.300069.0b1529?x=1"])
+def test_a_malformed_latest_version_is_refused_before_it_is_used(latest):
+    fleet = Fleet(held_in_place(settings()))
+    with pytest.raises(AnsibleActionFail) as e:
+        run(fleet, {"step": "check", "settings": settings(version="latest"), "paths": PATHS, "credentials": KEY,
+                    "latest": latest})
+    assert ("The latest agent version read from "
+            "https://amazoncloudwatch-agent.s3.amazonaws.com/info/latest/CWAGENT_VERSION is ") in str(e.value)
+    assert "not a version such as 1.300069.0b1529" in str(e.value) and len(str(e.value)) < 600
+    assert fleet.calls == []
+
+
+def test_the_latest_version_is_what_the_host_gets():
+    fleet = Fleet(dict(held_in_place(settings()), version="1.300060.0b1"))
+    check = run(fleet, {"step": "check", "settings": settings(version="latest"), "paths": PATHS, "credentials": KEY,
+                        "latest": "1.300070.0b1600\n"})
+    assert check["wanted_version"] == "1.300070.0b1600"

@@ -38,6 +38,9 @@ def settings(**changes):
             "credentials_file": PATHS["credentials_file"], "proxy": {}, "ca_bundle": "", "imds_retries": 0,
             "version": "1.300069.0b1529", "package_file": "", "package_verify": "gpg", "package_sha256": "",
             "fingerprint": "937616F3450B7D806CBD9725D58167303B789C72", "signature_file": "",
+            "package_base_url": "https://amazoncloudwatch-agent.s3.amazonaws.com",
+            "gpg_key_url": "https://amazoncloudwatch-agent.s3.amazonaws.com/assets/amazon-cloudwatch-agent.gpg",
+            "allow_http_download": False,
             "platform": {"arch": "amd64", "os_path": "debian"}, "sandbox": True, "sandbox_write_paths": [],
             "allowed": ALLOWED}
     base.update(changes)
