@@ -23,11 +23,13 @@ help:
 	@echo "make test        install what the tests need, then run every test layer"
 	@echo "make demo        run the embedded demo against a local AWS emulator"
 	@echo "make demo-clean  remove what the demo left running"
-	@echo "layers: make sanity | lint | unit | integration | molecule"
+	@echo "layers: make sanity | lint | docs | unit | integration | molecule"
+	@echo "make docs        lint the documentation, then build the site into build/docsite/build/html"
 	@echo "make bench       measure API economy and fleet speed; writes docs/performance.md (not part of test)"
 
 test: env host
 	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory docs
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory sanity
@@ -104,9 +106,23 @@ demo: env
 demo-clean: env
 	tests/tools/demo.sh clean
 
-# docs/roles/*.md and docs/modules/*.md, generated from argument_specs and module documentation.
+# The documentation: antsibull-docs lints every module, plugin and role and the pages of docs/docsite,
+# then builds the collection's site into build/docsite/build/html, offline (no intersphinx) and with
+# warnings as errors. Without intersphinx, references to Ansible's own pages and to other collections
+# cannot resolve and stay plain text; a broken reference into this collection still fails the build.
+# antsibull-docs copies the collection's dependencies only from outside a Git work tree, so Git must not
+# look above the virtual environment (which sits in the checkout).
+DOCSITE := $(BUILD)/docsite
 docs: env
-	$(BIN)/python tests/tools/gen-docs.py
+	GIT_CEILING_DIRECTORIES=$(VENV) $(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
+	rm -rf $(DOCSITE) && mkdir -p $(DOCSITE) && chmod 700 $(DOCSITE)
+	$(BIN)/antsibull-docs sphinx-init --use-current --fail-on-error --dest-dir $(DOCSITE) \
+		--project observability.cloudwatch --title 'observability.cloudwatch' observability.cloudwatch >/dev/null
+	printf '%s\n' "extensions = [e for e in extensions if e != 'sphinx.ext.intersphinx']" \
+		'intersphinx_mapping = {}' \
+		"nitpick_ignore_regex = [('std:ref', r'(?!ansible_collections\\.observability\\.cloudwatch\\.).*')]" \
+		>> $(DOCSITE)/conf.py
+	$(DOCSITE)/build.sh
 
 # The benchmarks (benchmarks/run.py): API economy and fleet speed, written to docs/performance.md with its plot.
 # Not part of `make test`; run it on a quiet machine. Podman containers as in `make molecule` (as root).

@@ -451,6 +451,30 @@ Request rates against AWS's published limits:
 """
 
 
+MODULE_CALLS = """## Calls per module run
+
+What each IAM module asks of AWS, by design; `make bench BENCH_ARGS="--only iam"` measures it for the whole `iam` role.
+
+* `agent_iam_role`: a run that changes nothing makes 3 reads, `GetRole` (with the tags and the permissions
+  boundary), `ListAttachedRolePolicies` and `GetInstanceProfile`; 2 without the instance profile. Creating a role
+  with its purpose policy and its profile takes 8: `GetRole`, `GetInstanceProfile`, `GetCallerIdentity`,
+  `CreateRole` with its tags, `AttachRolePolicy`, `CreateInstanceProfile`, `AddRoleToInstanceProfile` and one
+  `GetInstanceProfile` while waiting; plus one `AttachRolePolicy` per further policy and one `GetPolicy` per
+  policy named in `managed_policies` (does it exist).
+* `agent_iam_user`: a run that changes nothing makes 3 reads, `GetUser` (with the tags),
+  `ListAttachedUserPolicies` and `ListAccessKeys`, plus one read of the store when `access_key_state=present` must
+  check that it holds the active key (`GetParameter` for an `ssm:` store). Creating a user with its purpose policy
+  and a key kept in SSM takes 8: `GetUser`, `GetParameter` (the store), `GetCallerIdentity`, `CreateUser` with its
+  tags, `AttachUserPolicy`, `CreateAccessKey`, `PutParameter` and one `GetCallerIdentity` signed with the new key
+  while waiting; 6 with a `file:` store.
+* `access_key`: a run that changes nothing makes 1 `ListAccessKeys`, plus one read of the store as for
+  `agent_iam_user`; a user with no key at all adds one `GetUser` (does the user exist).
+
+For comparison, amazon.aws's `iam_role` and `iam_instance_profile` take about twelve calls to create a role with
+its profile and five or six for a no-op.
+"""
+
+
 def write():
     """Write the page (and the plot when matplotlib is there); return the paths written."""
     results = load_results()
@@ -469,7 +493,7 @@ load average is recorded next to each measurement: these machines are shared and
     make bench BENCH_ARGS="--only iam ssm"    # the sections that need no containers
 
 ![IAM calls, Parameter Store reads and fleet run time](performance.png)
-"""]
+""", MODULE_CALLS]
     meta = results.get("meta", {})
     if meta:
         parts.append(f"Run of {meta.get('date', '?')} on {meta.get('machine', '?')}: Ansible {meta.get('ansible', '?')}, "

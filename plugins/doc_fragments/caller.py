@@ -26,5 +26,4 @@ options:
       - Prefer an IAM role (C(sts:AssumeRole), IAM Identity Center) or an IAM user.
     type: bool
     default: false
-    version_added: 0.2.0
 """

@@ -79,7 +79,6 @@ options:
         is then only as private as C(ssm:GetParameter) on its name.
     type: bool
     default: false
-    version_added: 0.2.0
 notes:
   - C(CreateAccessKey) is never resent after a dropped connection, a timeout or a server error, when AWS may have
     made the key (only throttling is retried). Instead, the module lists the user's keys and deactivates and deletes
@@ -107,7 +106,6 @@ options:
         those rights.
     type: bool
     default: false
-    version_added: 0.2.0
   scoped_policy:
     description:
       - Instead of AWS's managed purpose policy (C(CloudWatchAgentServerPolicy), whose log rights are on every log
@@ -124,7 +122,6 @@ options:
         with C(role_arn), and log sources other than C(files) and C(windows_events).
       - The account of the ARNs is the identity's own (the caller's when it is created).
     type: dict
-    version_added: 0.2.0
     suboptions:
       configs:
         description:
@@ -157,7 +154,6 @@ options:
         it, so O(state=absent) still refuses to delete the resource.
     type: bool
     default: false
-    version_added: 0.2.0
 notes:
   - An existing role, user or instance profile without the tag C(managed-by=observability.cloudwatch) is never changed
     silently; see O(adopt). In the role C(observability.cloudwatch.iam) set C(cloudwatch_iam_adopt=true), or C(adopt)

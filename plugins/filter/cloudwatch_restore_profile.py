@@ -5,7 +5,7 @@ DOCUMENTATION = r"""
 ---
 name: cloudwatch_restore_profile
 short_description: The instance profile an admin session may give back, from the value of its restore tag
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - An admin session tags the instance with the ARN of the instance profile it had (or V(none)) before giving it the
     admin profile. Anyone allowed to tag instances can write that tag, so its value is given back only when it is

@@ -5,7 +5,7 @@ DOCUMENTATION = r"""
 ---
 name: cloudwatch_status_report
 short_description: The status report from its rows, each host judged healthy, warning or failing
-version_added: 0.3.0
+version_added: 0.1.0
 description:
   - Judges each row of P(observability.cloudwatch.cloudwatch_status_rows#filter) (or of a report's JSON written
     earlier). V(failing) when the agent does not run, when AWS refused any of its requests in the window its log was

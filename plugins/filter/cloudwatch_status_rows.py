@@ -5,7 +5,7 @@ DOCUMENTATION = r"""
 ---
 name: cloudwatch_status_rows
 short_description: One row of the status report per host, from what the host and AWS said
-version_added: 0.3.0
+version_added: 0.1.0
 description:
   - For each host, from what M(observability.cloudwatch.agent_facts) returned there (C(__cloudwatch_status_facts)),
     its C(cloudwatch_agent_version) and C(cloudwatch_agent_region), and what

@@ -5,7 +5,7 @@ DOCUMENTATION = r"""
 ---
 name: cloudwatch_status_wants
 short_description: What the status report reads from AWS for a fleet, each thing once
-version_added: 0.3.0
+version_added: 0.1.0
 description:
   - From what M(observability.cloudwatch.agent_facts) returned on each host (registered as
     C(__cloudwatch_status_facts) by the playbook C(observability.cloudwatch.status)), the SHA-256 digests of the

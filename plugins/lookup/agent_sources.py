@@ -6,7 +6,7 @@ name: agent_sources
 short_description: Read the key pairs and parameters the agent role's hosts need, each once
 version_added: 0.1.0
 description:
-  - Used by the role M(observability.cloudwatch.agent), in a C(set_fact) run once per batch and delegated to
+  - Used by the role P(observability.cloudwatch.agent#role), in a C(set_fact) run once per batch and delegated to
     C(localhost), whose result the role keeps there, hidden, for the play's other batches.
   - With O(needs=true), reads nothing and returns what this host needs read, from its O(settings); the role keeps it
     as the host's C(__cloudwatch_agent_needs), so that role and include variables count as they do for the host.

@@ -21,9 +21,8 @@ description:
   - V(rotate) and V(retire) together rotate a key without a moment where a consumer holds an inactive key.
     V(rotate) makes the new key, the consumers get it from the store, then V(retire) ends the old keys once
     nothing uses them. A rotation spans several runs; each picks up where the last one stopped.
-  - A run that changes nothing makes one C(ListAccessKeys) call, plus one read of the store when it must check
-    that the store holds the user's active key (one C(GetParameter) for an V(ssm:) store). When the user has no
-    key at all, one C(GetUser) tells whether the user exists.
+  - A run that changes nothing only reads (the user's keys, and the store when it must check that the store
+    holds the user's active key).
 author:
   - observability.cloudwatch maintainers (@observability-collections)
 options:
@@ -63,21 +62,18 @@ options:
         warning.
     type: bool
     default: false
-    version_added: 0.2.0
   last_used_margin_minutes:
     description:
       - With O(state=retire), how long after the switch (or, without one, how long unused) an old key stays
         active, because AWS updates a key's last use with a delay.
     type: int
     default: 240
-    version_added: 0.2.0
   retire_grace_days:
     description:
       - With O(state=retire), how many days an old key stays inactive before it is deleted. Until then it can be
         turned back on if something turns out to need it.
     type: int
     default: 7
-    version_added: 0.2.0
   max_age_days:
     description:
       - With O(state=rotate), rotate only when one of the user's active keys is at least this many days old.
@@ -166,18 +162,15 @@ stored_access_key_id:
   description: The id of the key in O(access_key_store) after the run (V(null) in check mode when a key would be made).
   returned: with O(state=rotate) or O(state=retire)
   type: str
-  version_added: 0.2.0
 rotation_in_progress:
   description: Whether an earlier rotation was found unfinished (the store holds the newest key, older ones remain).
   returned: with O(state=rotate)
   type: bool
-  version_added: 0.2.0
 waiting:
   description: With O(state=retire), one line per old key that stays, saying why or until when.
   returned: with O(state=retire)
   type: list
   elements: str
-  version_added: 0.2.0
 changes:
   description: One line per change made (or, in check mode, that would be made); never a secret.
   returned: always

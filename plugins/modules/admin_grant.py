@@ -7,7 +7,7 @@
 DOCUMENTATION = r"""
 module: admin_grant
 short_description: Give the CloudWatch agent's admin role or user its rights for a bounded time only
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - AWS advises to hold C(CloudWatchAgentAdminPolicy) only while the agent configuration is saved. This module makes
     the admin role (for an EC2 instance) or the admin user (for on-premises publishing) hold it for a bounded time,

@@ -12,7 +12,7 @@ module: agent_apply
 short_description: Apply the agent role's plan on a host as root, in one call
 version_added: 0.1.0
 description:
-  - The host side of the role M(observability.cloudwatch.agent). Its action plugin C(agent_configure) decides on the
+  - The host side of the role P(observability.cloudwatch.agent#role). Its action plugin C(agent_configure) decides on the
     controller what differs from what M(observability.cloudwatch.agent_facts) read, and calls this module only then,
     with the plan as its arguments. Use the role rather than this module.
   - Writes the agent's shared-credentials file, C(common-config.toml) and the service's drop-in, each compared on

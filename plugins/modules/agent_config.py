@@ -130,8 +130,6 @@ notes:
     O(state=absent) needs C(ssm:GetParameter) and C(ssm:DeleteParameter).
   - A run (or check mode run) that changes something also reads the caller identity once (C(sts:GetCallerIdentity),
     which needs no permission) for O(allow_root) and O(allow_federated_user); a run that changes nothing does not.
-  - Moto, the AWS emulator, does not enforce the 8192 byte limit nor refuse a move from Advanced to Standard;
-    AWS does both, and the module checks the limit itself.
   - Supports C(check_mode) and C(diff_mode). The diff shows the configuration as pretty printed JSON with sorted keys.
 extends_documentation_fragment:
   - observability.cloudwatch.caller

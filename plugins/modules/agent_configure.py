@@ -10,9 +10,9 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: agent_configure
 short_description: Decide on the controller what the agent role changes on a host, and apply only that
-version_added: 0.2.0
+version_added: 0.1.0
 description:
-  - The steps of the role M(observability.cloudwatch.agent), as an action plugin that runs on the controller; use the
+  - The steps of the role P(observability.cloudwatch.agent#role), as an action plugin that runs on the controller; use the
     role rather than this plugin.
   - V(check) reads the host in one call of M(observability.cloudwatch.agent_facts) (with the digest the credentials
     file should have, so that only whether it matches comes back), resolves the agent's mode and refuses settings

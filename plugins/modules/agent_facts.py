@@ -12,7 +12,7 @@ module: agent_facts
 short_description: Read the state of the Amazon CloudWatch agent on a host in one round trip
 version_added: 0.1.0
 description:
-  - Returns, in one call, what the role M(observability.cloudwatch.agent) needs to decide what to change on a host,
+  - Returns, in one call, what the role P(observability.cloudwatch.agent#role) needs to decide what to change on a host,
     and what the status report shows.
   - The installed agent version, as the package records it in C(bin/CWAGENT_VERSION).
   - SHA-256 digests of the JSON configuration files the agent holds in C(etc/amazon-cloudwatch-agent.d/) and of

@@ -20,14 +20,7 @@ description:
     C(managed-by=observability.cloudwatch)) is refused unless O(adopt=true); even then the role's trust policy
     is kept unless O(replace_trust_policy=true).
   - The module reads the current state once, computes the difference, applies it and reports it. A run
-    that changes nothing makes three read calls (C(GetRole), which returns the tags and the permissions
-    boundary, C(ListAttachedRolePolicies) and C(GetInstanceProfile)); two without the instance profile.
-  - Creating a role with its purpose policy and its profile takes eight calls (C(GetRole),
-    C(GetInstanceProfile), C(GetCallerIdentity), C(CreateRole) with its tags, C(AttachRolePolicy),
-    C(CreateInstanceProfile), C(AddRoleToInstanceProfile) and one C(GetInstanceProfile) while waiting),
-    plus one C(AttachRolePolicy) per further policy and one C(GetPolicy) per policy named in
-    O(managed_policies) to check that it exists. amazon.aws's M(amazon.aws.iam_role) and
-    M(amazon.aws.iam_instance_profile) take about twelve calls to create and five or six for a no-op.
+    that changes nothing only reads.
   - Checks that only matter before a write (the caller identity for O(allow_root), that the named
     policies and the permissions boundary exist) are made only when a write is due, and before the first one.
 author:
@@ -98,7 +91,6 @@ options:
       - A role the collection created always gets the module's trust policy.
     type: bool
     default: false
-    version_added: 0.2.0
   state:
     description:
       - V(present) creates or updates the role and its profile.

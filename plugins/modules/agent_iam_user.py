@@ -18,13 +18,8 @@ description:
     is refused unless O(adopt=true).
   - A secret access key exists only once, when IAM creates it. The module writes every key it creates to
     O(access_key_store) before it returns, and checks that the store can be written before it changes anything.
-  - A run that changes nothing makes three read calls (C(GetUser), which returns the tags, C(ListAttachedUserPolicies)
-    and C(ListAccessKeys)), plus one read of the store when O(access_key_state=present) must check that the
-    store holds the user's active key (one C(GetParameter) for an V(ssm:) store).
-  - Creating a user with its purpose policy and a key stored in SSM takes eight calls (C(GetUser),
-    C(GetParameter) to check the store, C(GetCallerIdentity), C(CreateUser) with its tags, C(AttachUserPolicy),
-    C(CreateAccessKey), C(PutParameter) and one C(GetCallerIdentity) signed with the new key while waiting);
-    with a V(file:) store, six.
+  - A run that changes nothing only reads (the user, its policies and its keys, and the store when
+    O(access_key_state=present) must check that the store holds the user's active key).
 author:
   - observability.cloudwatch maintainers (@observability-collections)
 options:

@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: agent_package
 short_description: The CloudWatch agent package on the controller, from a private cache or a given file, verified
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs on the controller. Takes the package from O(package_file), or from the cache O(cache_path), downloading it
     from O(url) when it is not there yet, and verifies it (O(verify)) before anything reaches a host.

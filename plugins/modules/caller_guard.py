@@ -7,7 +7,7 @@
 DOCUMENTATION = r"""
 module: caller_guard
 short_description: Refuse the AWS account root user's and federated users' credentials before a play writes to AWS
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads the caller identity once (C(sts:GetCallerIdentity), which needs no permission) and fails, with the same rule
     as every module of the collection that writes to AWS, when the credentials are the AWS account root user's, or

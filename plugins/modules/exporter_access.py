@@ -97,7 +97,6 @@ options:
         C(repo:ORG/REPO:ref:refs/heads/main). Matched with C(StringLike) when it holds a wildcard (C(*) or C(?)),
         else with C(StringEquals). Not empty, not a bare C(*).
     type: str
-    version_added: 0.2.0
   allow_any_subject:
     description:
       - Trust every token of the issuer for O(audience), whatever its subject, for an issuer that mints an audience
@@ -105,7 +104,6 @@ options:
         of their users can get (C(token.actions.githubusercontent.com), C(gitlab.com), C(app.terraform.io)).
     type: bool
     default: false
-    version_added: 0.2.0
   trusted_role_arns:
     description:
       - ARNs of roles (usually of the exporter's own AWS account) allowed to assume the role with C(sts:AssumeRole).
@@ -125,14 +123,12 @@ options:
       - Allow O(trusted_role_arns) only while they belong to this AWS Organization (condition C(aws:PrincipalOrgID),
         C(o-) and 10 to 32 lowercase letters or digits). Enough for roles of another account of your own organization.
     type: str
-    version_added: 0.2.0
   allow_cross_account_without_external_id:
     description:
       - Trust roles of another account without O(external_id) or O(principal_org_id). The result warns that the other
         account can let anyone it serves act as the role.
     type: bool
     default: false
-    version_added: 0.2.0
   data_types:
     description:
       - What the exporter writes. V(logs) and V(traces) are the usual policy; V(metrics) adds C(cloudwatch:PutMetricData).
@@ -165,7 +161,6 @@ options:
         with C(/) (C(/exporters/db/)) so that it does not also cover C(/exporters/db-other).
       - Only with V(logs) in O(data_types).
     type: str
-    version_added: 0.2.0
   allow_all_log_groups:
     description:
       - Let the exporter create streams in, and write entries to, every log group of the account and region (C(log-group:*)),
@@ -174,7 +169,6 @@ options:
       - Only with V(logs) in O(data_types).
     type: bool
     default: false
-    version_added: 0.2.0
   metric_namespaces:
     description:
       - Limit C(cloudwatch:PutMetricData) to these namespaces (condition C(cloudwatch:namespace), C(StringEquals), or
@@ -184,7 +178,6 @@ options:
       - Only with V(metrics) in O(data_types).
     type: list
     elements: str
-    version_added: 0.2.0
   create_log_groups:
     description:
       - Ensure the log groups of O(log_group_names) exist in the module's region. An existing group is never deleted or
@@ -204,7 +197,6 @@ options:
         with the module's. Only with O(auth_method=iam_role).
     type: bool
     default: false
-    version_added: 0.2.0
   purge_policies:
     description:
       - Make the role or user CloudWatch-only, holding nothing but C(cloudwatch-exporter). The module detaches its other
@@ -212,13 +204,11 @@ options:
       - With V(false) they stay, and the module warns and lists them in RV(foreign_policies).
     type: bool
     default: false
-    version_added: 0.2.0
   permissions_boundary:
     description:
       - The ARN of a managed policy to use as the permissions boundary of the role or user. V("") removes the boundary.
       - When not set, the boundary is left alone.
     type: str
-    version_added: 0.2.0
   state:
     description:
       - V(present) creates or updates the access.
@@ -327,12 +317,10 @@ log_groups_unrestricted:
   description: Whether the exporter may write to every log group of the account and region (O(allow_all_log_groups=true)).
   returned: with O(state=present)
   type: bool
-  version_added: 0.2.0
 subject_unrestricted:
   description: With an OIDC provider, whether the role trusts every subject of the issuer (O(allow_any_subject=true)).
   returned: with an OIDC provider and O(state=present)
   type: bool
-  version_added: 0.2.0
 foreign_policies:
   description:
     - The policies of the role or user that this collection did not put there, after the run (predicted in check mode).
@@ -340,7 +328,6 @@ foreign_policies:
     - The inline policies of a running admin grant (M(observability.cloudwatch.admin_grant)) are not counted.
   returned: with O(state=present)
   type: dict
-  version_added: 0.2.0
   contains:
     attached:
       description: ARNs of attached managed policies.

@@ -49,7 +49,6 @@ options:
       - Used to give back an instance's previous profile only while it still has the admin profile, so that a tag
         written by someone else cannot steer the change of another instance's profile.
     type: str
-    version_added: 0.2.0
   wait:
     description:
       - Wait until the association reads back as V(associated) (or, with O(state=absent), until it is gone).
@@ -118,7 +117,6 @@ from_profile_matched:
   description: Whether the instance had O(only_from_profile); when V(false), nothing was changed.
   returned: when O(only_from_profile) is set
   type: bool
-  version_added: 0.2.0
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError

@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: package_stage
 short_description: A root-only directory on the host for a package, and its digest checked before installation
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - V(present) creates a new directory with a random name in O(parent), mode C(0700), owned by the user the module
     runs as (root, with become), so no other user can place, replace or change a file in it.

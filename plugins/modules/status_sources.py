@@ -7,7 +7,7 @@
 DOCUMENTATION = r"""
 module: status_sources
 short_description: Read what the status report needs from AWS, once for the whole fleet
-version_added: 0.3.0
+version_added: 0.1.0
 description:
   - Run on the controller by the playbook C(observability.cloudwatch.status), once, with what every host of the
     fleet reported.
