@@ -67,8 +67,8 @@ unit: env
 integration: env
 	$(PYTEST) -n 2 --dist loadfile --durations=15 tests/integration
 
-# The agent role's Molecule scenarios (podman containers, as root; tests/tools/molecule.sh prepares podman,
-# the test packages and the local AWS). SCENARIOS="onprem site" runs a subset.
+# The agent role's Molecule scenarios (podman containers, as root), one after the other; each prepares what it
+# needs in its own create. SCENARIOS="onprem site" runs a subset.
 molecule: env
 	tests/tools/molecule.sh $(SCENARIOS)
 

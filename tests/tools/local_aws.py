@@ -4,8 +4,11 @@
 Used by the test suite and by ``make demo``. The server gets a free loopback port and the AWS
 managed policies (CloudWatchAgentServerPolicy and friends) loaded, as real IAM has them.
 
-    python local_aws.py start STATE_DIR   # prints the endpoint URL; writes STATE_DIR/{pid,url,env}
+    python local_aws.py start STATE_DIR [PORT]   # prints the endpoint URL; writes STATE_DIR/{pid,url,env}
     python local_aws.py stop STATE_DIR
+
+A server this state directory started and still running is reused. PORT fixes the port (default: a free one),
+for callers that must name the endpoint before the server runs.
 """
 
 import collections
@@ -50,10 +53,18 @@ def wait_until_up(url, process, timeout=60):
     raise RuntimeError(f"moto_server did not answer on {url} within {timeout}s")
 
 
-def start(state_dir, log_path=None):
+def port_taken(port):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def start(state_dir, log_path=None, port=None):
     """Start a moto server keeping its request recording in STATE_DIR; return (process, url)."""
     moto = shutil.which("moto_server") or str(Path(sys.executable).with_name("moto_server"))
-    port = free_port()
+    if port is None:
+        port = free_port()
+    elif port_taken(port):
+        raise RuntimeError(f"port {port} on 127.0.0.1 is taken by another process: stop it or choose another port")
     env = dict(
         os.environ,
         MOTO_IAM_LOAD_MANAGED_POLICIES="true",
@@ -128,14 +139,17 @@ def _running(pid):
     return True
 
 
-def cli_start(state_dir):
+def cli_start(state_dir, port=None):
     state = Path(state_dir)
     state.mkdir(parents=True, exist_ok=True)
     pid_file = state / "pid"
     if pid_file.exists() and _running(int(pid_file.read_text())):
         print((state / "url").read_text().strip())
         return
-    process, url = start(state, log_path=state / "moto.log")
+    try:
+        process, url = start(state, log_path=state / "moto.log", port=int(port) if port else None)
+    except RuntimeError as error:
+        sys.exit(f"local AWS not started: {error}")
     pid_file.write_text(str(process.pid))
     (state / "url").write_text(url + "\n")
     (state / "env").write_text("".join(f"export {k}={v}\n" for k, v in environment(url).items()))
@@ -149,13 +163,21 @@ def cli_stop(state_dir):
     pid = int(pid_file.read_text())
     if _running(pid):
         os.killpg(pid, signal.SIGTERM)
+        # Wait for the port to be given back: a start right after a stop may ask for the same one.
+        port = urllib.parse.urlsplit((Path(state_dir) / "url").read_text().strip()).port
+        deadline = time.monotonic() + 10
+        while port_taken(port) and time.monotonic() < deadline:
+            time.sleep(0.1)
     pid_file.unlink()
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in ("start", "stop"):
+    if sys.argv[1:2] == ["start"] and len(sys.argv) in (3, 4):
+        cli_start(*sys.argv[2:])
+    elif sys.argv[1:2] == ["stop"] and len(sys.argv) == 3:
+        cli_stop(sys.argv[2])
+    else:
         sys.exit(__doc__)
-    {"start": cli_start, "stop": cli_stop}[sys.argv[1]](sys.argv[2])
 
 
 def operation_counts(calls):

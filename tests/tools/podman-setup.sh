@@ -2,7 +2,7 @@
 # Prepare a Debian bookworm host to run the role tests in podman containers
 # that boot systemd.
 #
-#   tests/tools/podman-setup.sh [--rebuild] [--image NAME]
+#   tests/tools/podman-setup.sh [--rebuild] [--image NAME]...
 #
 # Idempotent; run as root. It
 #   1. installs podman, runc, debootstrap and dpkg-dev if one is missing
@@ -10,19 +10,19 @@
 #   2. makes sure /etc/containers/containers.conf selects runc and sets
 #      default ulimits that fit inside this host's limits (other settings in
 #      an existing file are kept),
-#   3. builds the image (default localhost/cloudwatch-test-debian:bookworm)
-#      with debootstrap when it is not present yet, or always with --rebuild.
+#   3. builds each image named (default localhost/cloudwatch-test-debian:bookworm)
+#      when it is not present yet, or always with --rebuild. The name says how
+#      to build it (see image_recipe); an image without a recipe is refused.
 #
 # Environment:
 #   DEBIAN_MIRROR   mirror for debootstrap (default http://deb.debian.org/debian)
-#   IMAGE           same as --image
+#   IMAGE           the image when no --image is given
 #
 # No terminal is needed (CI); all output is plain lines.
 set -euo pipefail
 
-IMAGE="${IMAGE:-localhost/cloudwatch-test-debian:bookworm}"
+IMAGES=()
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-SUITE=bookworm
 REBUILD=false
 CONTAINERS_CONF=/etc/containers/containers.conf
 
@@ -38,7 +38,7 @@ IMAGE_PACKAGES="python3,python3-apt,systemd,systemd-sysv,sudo,acl,ca-certificate
 HOST_PACKAGES="podman runc debootstrap dpkg-dev"
 
 usage() {
-    sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 while [ $# -gt 0 ]; do
@@ -46,10 +46,10 @@ while [ $# -gt 0 ]; do
     --rebuild) REBUILD=true ;;
     --image)
         [ $# -ge 2 ] || { echo "--image needs a value" >&2; exit 2; }
-        IMAGE="$2"
+        IMAGES+=("$2")
         shift
         ;;
-    --image=*) IMAGE="${1#--image=}" ;;
+    --image=*) IMAGES+=("${1#--image=}") ;;
     -h | --help) usage; exit 0 ;;
     *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -57,6 +57,20 @@ while [ $# -gt 0 ]; do
 done
 
 log() { printf '[podman-setup] %s\n' "$*"; }
+[ ${#IMAGES[@]} -gt 0 ] || IMAGES=("${IMAGE:-localhost/cloudwatch-test-debian:bookworm}")
+
+# image_recipe NAME: how an image is built, as "debootstrap SUITE"; nothing for a name without a recipe.
+image_recipe() {
+    case "$1" in
+    localhost/cloudwatch-test-debian:bookworm) echo "debootstrap bookworm" ;;
+    esac
+}
+for image in "${IMAGES[@]}"; do
+    if [ -z "$(image_recipe "$image")" ]; then
+        echo "no recipe to build image '$image' (known: localhost/cloudwatch-test-debian:bookworm)" >&2
+        exit 2
+    fi
+done
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "podman-setup.sh must run as root (it installs packages and builds a root image)" >&2
@@ -135,20 +149,17 @@ else
     log "$CONTAINERS_CONF already set"
 fi
 
-# --- 3. image ---------------------------------------------------------------
-# The image records its package list: a cached image built with another list is built again.
-if podman image exists "$IMAGE" && [ "$REBUILD" = false ] &&
-    [ "$(podman image inspect --format '{{ index .Labels "packages" }}' "$IMAGE" 2>/dev/null)" = "$IMAGE_PACKAGES" ]; then
-    log "image $IMAGE present (cached; --rebuild forces a new build)"
-else
+# --- 3. images --------------------------------------------------------------
+# build_debootstrap IMAGE SUITE: a minimal Debian SUITE with systemd, imported as IMAGE.
+build_debootstrap() {
+    local image="$1" suite="$2" rootfs old_id=""
     rootfs="$(mktemp -d /var/tmp/cloudwatch-test-rootfs.XXXXXX)"
     # shellcheck disable=SC2064  # expand now: the path is fixed
-    trap "rm -rf '$rootfs'" EXIT
-    log "debootstrap $SUITE from $DEBIAN_MIRROR into $rootfs"
-    debootstrap --variant=minbase --include="$IMAGE_PACKAGES" "$SUITE" "$rootfs" "$DEBIAN_MIRROR" \
+    trap "rm -rf '$rootfs' '$rootfs.debootstrap.log'" EXIT
+    log "debootstrap $suite from $DEBIAN_MIRROR into $rootfs"
+    debootstrap --variant=minbase --include="$IMAGE_PACKAGES" "$suite" "$rootfs" "$DEBIAN_MIRROR" \
         >"$rootfs.debootstrap.log" 2>&1 || {
         tail -n 40 "$rootfs.debootstrap.log" >&2
-        rm -f "$rootfs.debootstrap.log"
         exit 1
     }
     rm -f "$rootfs.debootstrap.log"
@@ -163,13 +174,12 @@ else
         ln -sf /dev/null "$rootfs/etc/systemd/system/$unit"
     done
 
-    old_id=""
-    if podman image exists "$IMAGE"; then
-        old_id="$(podman image inspect --format '{{.Id}}' "$IMAGE")"
+    if podman image exists "$image"; then
+        old_id="$(podman image inspect --format '{{.Id}}' "$image")"
     fi
-    log "importing $IMAGE"
+    log "importing $image"
     tar -C "$rootfs" --numeric-owner -c . |
-        podman import --change 'CMD ["/sbin/init"]' --change 'STOPSIGNAL SIGRTMIN+3' --change "LABEL packages=$IMAGE_PACKAGES" - "$IMAGE" >/dev/null
+        podman import --change 'CMD ["/sbin/init"]' --change 'STOPSIGNAL SIGRTMIN+3' --change "LABEL packages=$IMAGE_PACKAGES" - "$image" >/dev/null
     rm -rf "$rootfs"
     trap - EXIT
     # The tag has moved to the new image. Drop the old one unless a container
@@ -177,7 +187,19 @@ else
     if [ -n "$old_id" ]; then
         podman rmi "$old_id" >/dev/null 2>&1 || log "previous image ${old_id:0:12} kept: still in use"
     fi
-    log "built $IMAGE ($(podman image inspect --format '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1000000}'))"
-fi
+    log "built $image ($(podman image inspect --format '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1000000}'))"
+}
+
+# The image records its package list: a cached image built with another list is built again.
+for image in "${IMAGES[@]}"; do
+    if podman image exists "$image" && [ "$REBUILD" = false ] &&
+        [ "$(podman image inspect --format '{{ index .Labels "packages" }}' "$image" 2>/dev/null)" = "$IMAGE_PACKAGES" ]; then
+        log "image $image present (cached; --rebuild forces a new build)"
+    else
+        # shellcheck disable=SC2046  # the recipe is words: builder and its arguments
+        set -- $(image_recipe "$image")
+        "build_$1" "$image" "${@:2}"
+    fi
+done
 
 log "done in $(($(date +%s) - started))s"
