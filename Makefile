@@ -72,6 +72,7 @@ molecule: env
 # ansible-test wants a real tree under ansible_collections/, outside any git checkout: copy the
 # checkout (tracked and new files)
 # into a fresh temporary directory, so runs side by side do not disturb each other.
+# SANITY_ARGS="--test import" runs some tests only (the oldest end of noxfile.py does).
 sanity: env
 	tests/tools/ansible-test-pip-standin.sh
 	mkdir -p $(BUILD)
@@ -82,7 +83,7 @@ sanity: env
 		| tar -cf - -T - | tar -xf - -C "$$root/observability/cloudwatch"; \
 	ln -sfn "$$($(BIN)/python -c 'import ansible_collections.amazon.aws as m; print(list(m.__path__)[0])')" "$$root/amazon/aws"; \
 	cd "$$root/observability/cloudwatch" && $(BIN)/ansible-test sanity --venv --color no \
-		--python "$$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+		--python "$$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" $(SANITY_ARGS)
 
 # The embedded demo (tests/tools/demo.sh): a local AWS, two containers, site, then the status report.
 # Everything stays up for a second run; demo-clean removes it.
