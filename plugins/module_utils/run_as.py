@@ -35,8 +35,10 @@ def run_as(argv, user, env=None, cwd=None):
             os.setuid(entry.pw_uid)
             os.umask(0o077)
 
-    proc = subprocess.run(argv, cwd=cwd or "/", env=child_env, preexec_fn=become, stdin=subprocess.DEVNULL, check=False,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8", errors="replace")
+    # run_command cannot drop privileges between fork and exec (no preexec_fn), which is what this is for
+    proc = subprocess.run(  # pylint: disable=ansible-bad-function
+        argv, cwd=cwd or "/", env=child_env, preexec_fn=become, stdin=subprocess.DEVNULL, check=False,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8", errors="replace")
     return proc.returncode, proc.stdout, proc.stderr
 
 

@@ -68,6 +68,13 @@ def local_aws(tmp_path_factory):
 
 
 @pytest.fixture
+def private_tmp(tmp_path_factory):
+    """A private TMPDIR for a run, at a short path: ansible-core 2.21 binds a Unix socket below TMPDIR, and a
+    socket path holds at most 107 bytes (a test's tmp_path under xdist can be too long)."""
+    return tmp_path_factory.mktemp("t")
+
+
+@pytest.fixture
 def aws(local_aws):
     local_aws.reset()
     return local_aws

@@ -54,11 +54,9 @@ def stored(aws, name):
     return json.loads(aws.client("ssm").get_parameter(Name=name)["Parameter"]["Value"])
 
 
-def test_a_killed_publish_loses_its_rights_at_the_bound_and_the_next_run_finishes_it(aws, ansible, tmp_path):
+def test_a_killed_publish_loses_its_rights_at_the_bound_and_the_next_run_finishes_it(aws, ansible, private_tmp):
     admin_user(aws)
     # The killed run cannot remove its private key directory: it is kept out of the machine's /tmp.
-    private_tmp = tmp_path / "publish-tmp"
-    private_tmp.mkdir(mode=0o700)
     process = ansible.start(PLAYBOOK, extra_vars=publish_vars("AmazonCloudWatch-linux", LINUX), env={"TMPDIR": str(private_tmp)})
     # Kill it (SIGKILL: nothing of it runs any more) while it holds the grant and its key.
     deadline = time.monotonic() + 180

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -40,12 +41,16 @@ def test_ansible_builder_creates_a_complete_build_context(tmp_path):
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     containerfile = (context / "Containerfile").read_text()
-    assert 'ARG ANSIBLE_INSTALL_REFS="ansible-core==2.19.14 ansible-runner==2.4.3"' in containerfile
+    assert 'ARG ANSIBLE_INSTALL_REFS="ansible-core==2.21.5 ansible-runner==2.4.3"' in containerfile
+    # the base image is pinned by digest, not by a tag that moves
+    assert re.search(r'^ARG EE_BASE_IMAGE="quay\.io/centos/centos@sha256:[0-9a-f]{64}"$', containerfile, re.M), containerfile
     assert "ansible-galaxy collection install" in containerfile
     assert "introspect.py introspect" in containerfile and "install-from-bindep" in containerfile
     build = context / "_build"
     collections = {c["name"]: c for c in yaml.safe_load((build / "requirements.yml").read_text())["collections"]}
-    assert set(collections) == {"amazon.aws", "observability.cloudwatch"}
+    assert set(collections) == {"amazon.aws", "community.general", "observability.cloudwatch"}
+    # every collection bounded above, so a rebuild does not pick up a new major release
+    assert all(",<" in c["version"] for c in collections.values()), collections
     assert (build / "requirements.txt").read_text() == (REPO / "requirements.txt").read_text()
     assert (build / "bindep.txt").read_text() == (REPO / "bindep.txt").read_text()
 
@@ -68,7 +73,7 @@ def test_ansible_builder_creates_a_complete_build_context(tmp_path):
     )
     assert introspected.returncode == 0, introspected.stderr
     pip = (tmp_path / "pip.txt").read_text()
-    assert "boto3>=1.34.0  # from collection observability.cloudwatch" in pip
+    assert "boto3>=1.35.0  # from collection observability.cloudwatch" in pip
     assert "gnupg2 [platform:rpm]  # from collection observability.cloudwatch" in (tmp_path / "bindep.txt").read_text()
     # Test tools never reach the image.
     for tool in ("pytest", "moto", "molecule", "ansible-lint"):

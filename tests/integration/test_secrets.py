@@ -106,7 +106,7 @@ def _written_files(roots, since, skip):
                     yield path
 
 
-def test_no_secret_leaves_its_store(aws, ansible, tmp_path, store_key):
+def test_no_secret_leaves_its_store(aws, ansible, tmp_path, store_key, private_tmp):
     store = tmp_path / "keys"
     store.mkdir(mode=0o700)
     log = tmp_path / "ansible.log"
@@ -126,8 +126,6 @@ def test_no_secret_leaves_its_store(aws, ansible, tmp_path, store_key):
         if playbook == "publish_config.yml":
             # The admin user's key of this publish lives only during the run: read it from its store meanwhile.
             # Its own temporary directory: other tests may publish at the same time.
-            private_tmp = tmp_path / "publish-tmp"
-            private_tmp.mkdir(mode=0o700)
             process = ansible.start(REPO / "playbooks" / playbook, env=dict(env, TMPDIR=str(private_tmp)), diff=True, args=args)
             secrets.update(_watch_publish_key_store(process, private_tmp))
             run = ansible.finish(process)
