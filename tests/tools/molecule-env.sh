@@ -60,6 +60,7 @@ packages() {
         rm -f "$deb.sig"
         gpg --batch --quiet --detach-sign --output "$deb.sig" "$deb"
     done
+    gpgconf --kill gpg-agent  # signing started one: it must not outlive the scenario
     unset GNUPGHOME
     # A package whose signature does not match: the new package with the old package's signature.
     mkdir -p "$PACKAGES/tampered"
