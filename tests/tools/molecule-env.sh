@@ -62,10 +62,11 @@ packages() {
     done
     gpgconf --kill gpg-agent  # signing started one: it must not outlive the scenario
     unset GNUPGHOME
-    # A package whose signature does not match: the new package with the old package's signature.
+    # A package whose signature does not match: the old package with the new package's signature (hosts run the
+    # new version, so installing the old one is a change the role must verify first).
     mkdir -p "$PACKAGES/tampered"
-    cp "$PACKAGES/$NEW_VERSION/amazon-cloudwatch-agent.deb" "$PACKAGES/tampered/"
-    cp "$PACKAGES/$OLD_VERSION/amazon-cloudwatch-agent.deb.sig" "$PACKAGES/tampered/amazon-cloudwatch-agent.deb.sig"
+    cp "$PACKAGES/$OLD_VERSION/amazon-cloudwatch-agent.deb" "$PACKAGES/tampered/"
+    cp "$PACKAGES/$NEW_VERSION/amazon-cloudwatch-agent.deb.sig" "$PACKAGES/tampered/amazon-cloudwatch-agent.deb.sig"
     echo "$OLD_VERSION" >"$STATE/old-version"
     echo "$NEW_VERSION" >"$STATE/new-version"
 }
