@@ -21,11 +21,11 @@ nox.options.error_on_missing_interpreters = True
 # The integration tests that run single modules and lookups against the local AWS. They cover what differs
 # between the ends (amazon.aws module utils, boto3/botocore floors, the module and lookup APIs of the core,
 # module_defaults groups) within the few minutes the matrix may add. The role and playbook tests, the ones that
-# need containers or a browser, and agent_iam_user's and exporter_access's (IAM users, roles, keys and stores,
-# through the same amazon.aws and boto3 calls as agent_iam_role and access_key here) run on the newest end only.
+# need containers or a browser, and agent_iam_user's, exporter_access's and the access_key module's (IAM users, roles,
+# keys and stores, through the same amazon.aws and boto3 calls as agent_iam_role and the access_key lookup here) run on
+# the newest end only.
 MODULE_LEVEL_INTEGRATION = [
     "tests/integration/test_access_key_lookup.py",
-    "tests/integration/test_access_key_module.py",
     "tests/integration/test_agent_config.py",
     "tests/integration/test_agent_iam_role.py",
     "tests/integration/test_caller_guard.py",
