@@ -135,12 +135,7 @@ def test_an_rpm_rpmbuild_wrote(tmp_path):
     assert package_version.read(write(tmp_path, whole)) == {
         "format": "rpm", "name": "amazon-cloudwatch-agent", "version": "1.300069.0b1529",
         "package_version": "1.300069.0b1529-1", "arch": "aarch64"}
-    for end in range(0, len(whole), 97):
-        path = write(tmp_path, whole[:end])
-        try:
-            assert package_version.read(path)["version"] == "1.300069.0b1529"
-        except PackageVersionError as e:
-            assert path in str(e)
+    assert_truncations_give_the_version_or_a_clear_error(tmp_path, whole, step=97)
 
 
 def test_a_mismatch_names_both_versions_and_the_option(tmp_path):
@@ -202,14 +197,19 @@ def test_broken_and_hostile_files_get_a_clear_error(tmp_path, data, message):
     assert path in str(e.value) and time.monotonic() - started < 5
 
 
+def assert_truncations_give_the_version_or_a_clear_error(tmp_path, whole, step):
+    """Every prefix of the package, `step` bytes apart: the full version or an error naming the file."""
+    for end in range(0, len(whole), step):
+        path = write(tmp_path, whole[:end])
+        try:
+            assert package_version.read(path)["version"] == "1.300069.0b1529"
+        except PackageVersionError as e:
+            assert path in str(e)
+
+
 def test_every_truncation_gives_a_clear_error_or_the_version(tmp_path):
     for whole in (aws_deb(), rpm()):
-        for end in range(0, len(whole), 7):
-            path = write(tmp_path, whole[:end])
-            try:
-                assert package_version.read(path)["version"] == "1.300069.0b1529"
-            except PackageVersionError as e:
-                assert path in str(e)
+        assert_truncations_give_the_version_or_a_clear_error(tmp_path, whole, step=7)
 
 
 def test_unreadable_paths(tmp_path):
