@@ -46,10 +46,10 @@ env: $(BIN)/.installed
 	@ln -sfn $(CURDIR) $(COLLECTION_LINK)
 
 # What the container, browser and shell-script tests need on the machine (as root, no terminal): podman
-# with runc, the cached systemd test image, Debian's chromium for the status report test, and shellcheck
-# for ansible-test's shellcheck sanity test.
+# with runc, every cached systemd test image (Debian and the RPM-family stand-ins), Debian's chromium for the
+# status report test, and shellcheck for ansible-test's shellcheck sanity test.
 host:
-	tests/tools/podman-setup.sh
+	tests/tools/podman-setup.sh --all
 	@if ! command -v chromium >/dev/null || ! command -v shellcheck >/dev/null; then \
 		export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q chromium chromium-driver shellcheck; \
 	fi

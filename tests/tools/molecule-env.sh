@@ -8,8 +8,8 @@
 # up, idempotent:
 #   - podman and each IMAGE (tests/tools/podman-setup.sh builds only an image that is missing);
 #   - the checkout linked as observability.cloudwatch under build/collections, where Molecule's Ansible looks;
-#   - the test agent packages of both test versions in build/agent-package/, built on every run (a kept package
-#     could hold an older test agent), signed with a throw-away GPG key made once, and a tampered copy;
+#   - the test agent packages of both test versions in build/agent-package/, deb and RPM, built on every run (a
+#     kept package could hold an older test agent), signed with a throw-away GPG key made once, and a tampered copy;
 #   - the DMI directories the containers mount over /sys/devices/virtual (virtual/qemu, virtual/ec2);
 #   - the local AWS (moto) on AWS_URL's port and the instance-metadata stand-in, each reused when this checkout
 #     already runs it; a fresh local AWS forgets the stand-in's credentials, which named a key of the old one.
@@ -43,9 +43,10 @@ down() {
 }
 
 packages() {
-    local version deb
+    local version package
     for version in "$OLD_VERSION" "$NEW_VERSION"; do
         "$ROOT/tests/fixtures/build-agent-package.sh" "$PACKAGES/$version" "$version" >/dev/null
+        FORMAT=rpm "$ROOT/tests/fixtures/build-agent-package.sh" "$PACKAGES/$version" "$version" >/dev/null
     done
     export GNUPGHOME="$STATE/gnupg"
     if [ ! -s "$STATE/signing-key.asc" ]; then
@@ -56,9 +57,10 @@ packages() {
     fi
     gpg --batch --with-colons --fingerprint | awk -F: '/^fpr:/ {print $10; exit}' >"$STATE/signing-key.fpr"
     for version in "$OLD_VERSION" "$NEW_VERSION"; do
-        deb="$PACKAGES/$version/amazon-cloudwatch-agent.deb"
-        rm -f "$deb.sig"
-        gpg --batch --quiet --detach-sign --output "$deb.sig" "$deb"
+        for package in "$PACKAGES/$version"/amazon-cloudwatch-agent.{deb,rpm}; do
+            rm -f "$package.sig"
+            gpg --batch --quiet --detach-sign --output "$package.sig" "$package"
+        done
     done
     gpgconf --kill gpg-agent  # signing started one: it must not outlive the scenario
     unset GNUPGHOME

@@ -2,7 +2,7 @@
 # Prepare a Debian bookworm host to run the role tests in podman containers
 # that boot systemd.
 #
-#   tests/tools/podman-setup.sh [--rebuild] [--image NAME]...
+#   tests/tools/podman-setup.sh [--rebuild] [--all | --image NAME...]
 #
 # Idempotent; run as root. It
 #   1. installs podman, runc, debootstrap and dpkg-dev if one is missing
@@ -10,9 +10,16 @@
 #   2. makes sure /etc/containers/containers.conf selects runc and sets
 #      default ulimits that fit inside this host's limits (other settings in
 #      an existing file are kept),
-#   3. builds each image named (default localhost/cloudwatch-test-debian:bookworm)
-#      when it is not present yet, or always with --rebuild. The name says how
-#      to build it (see image_recipe); an image without a recipe is refused.
+#   3. builds each image named (default localhost/cloudwatch-test-debian:bookworm;
+#      --all: every image with a recipe) when it is not present yet, when its
+#      label says it holds something else than its recipe now gives, or always
+#      with --rebuild. The name says how to build it (see image_recipe); an
+#      image without a recipe is refused.
+#
+# The RPM-family images (cloudwatch-test-el9, -al2023, -sles15, tag standin)
+# are stand-ins, not those distributions: the Debian image plus rpm and dnf
+# (or zypper), with an /etc/os-release that makes Ansible's facts select the
+# agent role's RedHat or Suse paths.
 #
 # Environment:
 #   DEBIAN_MIRROR   mirror for debootstrap (default http://deb.debian.org/debian)
@@ -24,6 +31,7 @@ set -euo pipefail
 IMAGES=()
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 REBUILD=false
+ALL=false
 CONTAINERS_CONF=/etc/containers/containers.conf
 
 # Packages inside the image: what systemd, Ansible and the agent role need.
@@ -35,10 +43,11 @@ CONTAINERS_CONF=/etc/containers/containers.conf
 #   netbase                         /etc/services and /etc/protocols
 #   dbus                            systemctl for users other than root (the agent's ctl runs as the agent's user)
 IMAGE_PACKAGES="python3,python3-apt,systemd,systemd-sysv,sudo,acl,ca-certificates,gnupg,procps,iproute2,netbase,dbus"
-HOST_PACKAGES="podman runc debootstrap dpkg-dev"
+# rpm brings rpmbuild, which builds the test agent's RPM (tests/fixtures/build-agent-package.sh).
+HOST_PACKAGES="podman runc debootstrap dpkg-dev rpm"
 
 usage() {
-    sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 while [ $# -gt 0 ]; do
@@ -50,6 +59,7 @@ while [ $# -gt 0 ]; do
         shift
         ;;
     --image=*) IMAGES+=("${1#--image=}") ;;
+    --all) ALL=true ;;
     -h | --help) usage; exit 0 ;;
     *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -57,17 +67,27 @@ while [ $# -gt 0 ]; do
 done
 
 log() { printf '[podman-setup] %s\n' "$*"; }
-[ ${#IMAGES[@]} -gt 0 ] || IMAGES=("${IMAGE:-localhost/cloudwatch-test-debian:bookworm}")
+BASE_IMAGE=localhost/cloudwatch-test-debian:bookworm
+STANDIN_IMAGES=(localhost/cloudwatch-test-el9:standin localhost/cloudwatch-test-al2023:standin
+    localhost/cloudwatch-test-sles15:standin)
+if [ "$ALL" = true ]; then
+    IMAGES=("$BASE_IMAGE" "${STANDIN_IMAGES[@]}")
+fi
+[ ${#IMAGES[@]} -gt 0 ] || IMAGES=("${IMAGE:-$BASE_IMAGE}")
 
-# image_recipe NAME: how an image is built, as "debootstrap SUITE"; nothing for a name without a recipe.
+# image_recipe NAME: how an image is built, as "debootstrap SUITE" or "standin FLAVOUR"; nothing for a name
+# without a recipe.
 image_recipe() {
     case "$1" in
     localhost/cloudwatch-test-debian:bookworm) echo "debootstrap bookworm" ;;
+    localhost/cloudwatch-test-el9:standin) echo "standin el9" ;;
+    localhost/cloudwatch-test-al2023:standin) echo "standin al2023" ;;
+    localhost/cloudwatch-test-sles15:standin) echo "standin sles15" ;;
     esac
 }
 for image in "${IMAGES[@]}"; do
     if [ -z "$(image_recipe "$image")" ]; then
-        echo "no recipe to build image '$image' (known: localhost/cloudwatch-test-debian:bookworm)" >&2
+        echo "no recipe to build image '$image' (known: $BASE_IMAGE ${STANDIN_IMAGES[*]})" >&2
         exit 2
     fi
 done
@@ -190,16 +210,129 @@ build_debootstrap() {
     log "built $image ($(podman image inspect --format '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1000000}'))"
 }
 
-# The image records its package list: a cached image built with another list is built again.
-for image in "${IMAGES[@]}"; do
+# What a stand-in adds to the Debian image, by flavour: its package manager, and the os-release (with the
+# release file the distribution also has) that Ansible's facts read (distribution, version, os_family).
+standin_packages() {
+    case "$1" in
+    el9 | al2023) echo "rpm dnf python3-dnf" ;;
+    sles15) echo "rpm zypper" ;;
+    esac
+}
+standin_os_release() {
+    case "$1" in
+    el9)
+        printf '%s\n' 'NAME="Red Hat Enterprise Linux"' 'VERSION="9.4 (Plow)"' 'ID="rhel"' 'ID_LIKE="fedora"' \
+            'VERSION_ID="9.4"' 'PLATFORM_ID="platform:el9"' \
+            'PRETTY_NAME="RHEL 9 stand-in (Debian bookworm userland with rpm and dnf)"'
+        ;;
+    al2023)
+        printf '%s\n' 'NAME="Amazon Linux"' 'VERSION="2023"' 'ID="amzn"' 'ID_LIKE="fedora"' 'VERSION_ID="2023"' \
+            'PLATFORM_ID="platform:al2023"' \
+            'PRETTY_NAME="Amazon Linux 2023 stand-in (Debian bookworm userland with rpm and dnf)"'
+        ;;
+    sles15)
+        printf '%s\n' 'NAME="SLES"' 'VERSION="15-SP5"' 'VERSION_ID="15.5"' 'ID="sles"' 'ID_LIKE="suse"' \
+            'PRETTY_NAME="SLES 15 stand-in (Debian bookworm userland with rpm and zypper)"'
+        ;;
+    esac
+}
+standin_release_file() {
+    case "$1" in
+    el9) echo "/etc/redhat-release Red Hat Enterprise Linux release 9.4 (Plow)" ;;
+    al2023) echo "/etc/system-release Amazon Linux release 2023 (Amazon Linux)" ;;
+    esac
+}
+
+# What the stand-ins' RPM database is told the Debian userland provides (package standin-userland): the
+# interpreter RPM scriptlets name, which bash provides on the real distributions.
+STANDIN_RPM_PROVIDES=/bin/sh
+
+# image_contents IMAGE: what the image's label "packages" records; a cached image whose label differs was built
+# by another recipe and is built again.
+image_contents() {
+    local recipe flavour
+    recipe="$(image_recipe "$1")"
+    case "$recipe" in
+    standin\ *)
+        flavour="${recipe#standin }"
+        printf '%s,%s;os-release %s;rpm provides %s;steps %s\n' "$IMAGE_PACKAGES" \
+            "$(standin_packages "$flavour" | tr ' ' ,)" \
+            "$(standin_os_release "$flavour" | awk -F= '$1 == "ID" || $1 == "VERSION_ID" {gsub(/"/, "", $2); print $2}' |
+                paste -sd ' ')" "$STANDIN_RPM_PROVIDES" "$(printf '%s' "$STANDIN_STEPS" | cksum | cut -d' ' -f1)"
+        ;;
+    *) echo "$IMAGE_PACKAGES" ;;
+    esac
+}
+
+# The steps inside the build container of a stand-in: $1 packages, $2 os-release, $3 "PATH TEXT" of the release
+# file (or nothing), $4 what the RPM database is told the userland provides.
+# shellcheck disable=SC2016  # expanded by the container's shell
+STANDIN_STEPS='
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+apt-get install -y -q --no-install-recommends $1 >/dev/null 2>&1
+rm -rf /var/cache/apt/archives/*.deb /var/lib/apt/lists/* /var/log/*.log /var/log/apt/*
+rm -f /etc/debian_version /etc/os-release /usr/lib/os-release
+printf "%s\n" "$2" >/usr/lib/os-release
+ln -s ../usr/lib/os-release /etc/os-release
+if [ -n "$3" ]; then printf "%s\n" "${3#* }" >"${3%% *}"; fi
+# One RPM database for rpm, dnf and zypper, where the real distributions keep it (Debian'"'"'s rpm defaults to ~/.rpmdb).
+mkdir -p /etc/rpm /var/lib/rpm
+echo "%_dbpath /var/lib/rpm" >/etc/rpm/macros
+rpmdb --initdb
+top="$(mktemp -d)"
+printf "%s\n" "Name: standin-userland" "Version: 1" "Release: 1" "License: GPL-3.0-or-later" "BuildArch: noarch" \
+    "Summary: What the Debian userland of this stand-in image provides" "Provides: $4" \
+    "%description" "The Debian userland of a test image standing in for an RPM distribution." "%files" \
+    >"$top/standin-userland.spec"
+rpmbuild -bb --quiet --define "_topdir $top" "$top/standin-userland.spec" >/dev/null
+rpm --force-debian -i "$top"/RPMS/noarch/standin-userland-1-1.noarch.rpm
+rm -rf "$top"
+'
+
+# build_standin IMAGE FLAVOUR: the Debian image plus the flavour's package manager, presenting the flavour's
+# os-release. /etc/debian_version goes (else Ansible's facts say Debian); dpkg and apt stay, so nothing else breaks.
+build_standin() {
+    local image="$1" flavour="$2" builder="cloudwatch-test-build-$$" old_id=""
+    REBUILD=false ensure_image "$BASE_IMAGE" # the base is cached as any image; --rebuild rebuilds what was named
+    log "building $image: $BASE_IMAGE plus $(standin_packages "$flavour") ($flavour stand-in)"
+    podman rm -f "$builder" >/dev/null 2>&1 || true
+    # shellcheck disable=SC2064  # expand now: the name is fixed
+    trap "podman rm -f '$builder' >/dev/null 2>&1 || true" EXIT
+    podman run --name "$builder" --network host --entrypoint /bin/sh "$BASE_IMAGE" -euc "$STANDIN_STEPS" standin \
+        "$(standin_packages "$flavour")" "$(standin_os_release "$flavour")" "$(standin_release_file "$flavour")" \
+        "$STANDIN_RPM_PROVIDES" || {
+        echo "building $image failed" >&2
+        exit 1
+    }
+    if podman image exists "$image"; then
+        old_id="$(podman image inspect --format '{{.Id}}' "$image")"
+    fi
+    podman commit --quiet --change 'CMD ["/sbin/init"]' --change 'ENTRYPOINT []' \
+        --change "LABEL packages=$(image_contents "$image")" "$builder" "$image" >/dev/null
+    podman rm -f "$builder" >/dev/null
+    trap - EXIT
+    if [ -n "$old_id" ] && [ "$old_id" != "$(podman image inspect --format '{{.Id}}' "$image")" ]; then
+        podman rmi "$old_id" >/dev/null 2>&1 || log "previous image ${old_id:0:12} kept: still in use"
+    fi
+    log "built $image ($(podman image inspect --format '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1000000}'))"
+}
+
+# ensure_image IMAGE: build it unless it is cached with the contents its recipe gives now.
+ensure_image() {
+    local image="$1" recipe
     if podman image exists "$image" && [ "$REBUILD" = false ] &&
-        [ "$(podman image inspect --format '{{ index .Labels "packages" }}' "$image" 2>/dev/null)" = "$IMAGE_PACKAGES" ]; then
+        [ "$(podman image inspect --format '{{ index .Labels "packages" }}' "$image" 2>/dev/null)" = "$(image_contents "$image")" ]; then
         log "image $image present (cached; --rebuild forces a new build)"
     else
-        # shellcheck disable=SC2046  # the recipe is words: builder and its arguments
-        set -- $(image_recipe "$image")
-        "build_$1" "$image" "${@:2}"
+        recipe="$(image_recipe "$image")"
+        # shellcheck disable=SC2086  # the recipe is words: builder and its arguments
+        "build_${recipe%% *}" "$image" ${recipe#* }
     fi
+}
+
+for image in "${IMAGES[@]}"; do
+    ensure_image "$image"
 done
 
 log "done in $(($(date +%s) - started))s"

@@ -102,6 +102,29 @@ def test_the_fixture_package_gives_the_version_it_was_built_with(tmp_path):
     assert (found["version"], found["package_version"], found["arch"]) == ("1.300064.0b1337", "1.300064.0b1337-1", "amd64")
 
 
+@pytest.mark.skipif(not shutil.which("rpmbuild") or not shutil.which("dpkg-deb"), reason="needs rpmbuild and dpkg-deb")
+def test_the_fixture_rpm_gives_its_version_and_holds_the_debs_files(tmp_path):
+    script = __import__("pathlib").Path(__file__).resolve().parents[3] / "fixtures" / "build-agent-package.sh"
+    for package_format in ("deb", "rpm"):
+        subprocess.run(["bash", str(script), str(tmp_path / package_format), "1.300064.0b1337"], check=True,
+                       capture_output=True, env={"PATH": "/usr/bin:/bin", "ARCH": "amd64", "FORMAT": package_format})
+    rpm_file = str(tmp_path / "rpm" / "amazon-cloudwatch-agent.rpm")
+    found = package_version.read(rpm_file)
+    # Version CWAGENT_VERSION, Release 1, the architecture as RPM names it.
+    assert (found["format"], found["version"], found["package_version"], found["arch"]) == (
+        "rpm", "1.300064.0b1337", "1.300064.0b1337-1", "x86_64")
+    deb_files = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(tmp_path / "deb" / "amazon-cloudwatch-agent.deb")],
+                               check=True, capture_output=True).stdout
+    listed = subprocess.run(["tar", "-tf", "-"], input=deb_files, check=True, capture_output=True).stdout.decode()
+    deb_paths = {"/" + line.strip("./").rstrip("/") for line in listed.splitlines() if line.strip("./")}
+    rpm_paths = set(subprocess.run(["rpm", "-qpl", rpm_file], check=True, capture_output=True).stdout.decode().split())
+    # The same files and links; the RPM, like AWS's, does not own the directories other packages share.
+    assert deb_paths - rpm_paths == {"/etc", "/etc/amazon", "/etc/init", "/etc/systemd", "/etc/systemd/system", "/opt",
+                                     "/opt/aws", "/usr", "/usr/bin", "/var", "/var/log", "/var/log/amazon", "/var/run",
+                                     "/var/run/amazon"}
+    assert rpm_paths <= deb_paths
+
+
 def test_rpm_header_tags(tmp_path):
     assert package_version.read(write(tmp_path, rpm())) == {
         "format": "rpm", "name": "amazon-cloudwatch-agent", "version": "1.300069.0b1529",
