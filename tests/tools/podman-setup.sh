@@ -243,9 +243,16 @@ standin_release_file() {
     esac
 }
 
-# What the stand-ins' RPM database is told the Debian userland provides (package standin-userland): the
-# interpreter RPM scriptlets name, which bash provides on the real distributions.
-STANDIN_RPM_PROVIDES=/bin/sh
+# What a stand-in's RPM database is told the Debian userland provides (package standin-userland): the
+# interpreter RPM scriptlets name, which bash provides on the real distributions, and the release version dnf
+# reads from the distribution's release package (else it warns it cannot detect it).
+standin_rpm_provides() {
+    case "$1" in
+    el9) echo "/bin/sh, system-release(releasever) = 9" ;;
+    al2023) echo "/bin/sh, system-release(releasever) = 2023" ;;
+    *) echo /bin/sh ;;
+    esac
+}
 
 # image_contents IMAGE: what the image's label "packages" records; a cached image whose label differs was built
 # by another recipe and is built again.
@@ -258,7 +265,7 @@ image_contents() {
         printf '%s,%s;os-release %s;rpm provides %s;steps %s\n' "$IMAGE_PACKAGES" \
             "$(standin_packages "$flavour" | tr ' ' ,)" \
             "$(standin_os_release "$flavour" | awk -F= '$1 == "ID" || $1 == "VERSION_ID" {gsub(/"/, "", $2); print $2}' |
-                paste -sd ' ')" "$STANDIN_RPM_PROVIDES" "$(printf '%s' "$STANDIN_STEPS" | cksum | cut -d' ' -f1)"
+                paste -sd ' ')" "$(standin_rpm_provides "$flavour")" "$(printf '%s' "$STANDIN_STEPS" | cksum | cut -d' ' -f1)"
         ;;
     *) echo "$IMAGE_PACKAGES" ;;
     esac
@@ -301,7 +308,7 @@ build_standin() {
     trap "podman rm -f '$builder' >/dev/null 2>&1 || true" EXIT
     podman run --name "$builder" --network host --entrypoint /bin/sh "$BASE_IMAGE" -euc "$STANDIN_STEPS" standin \
         "$(standin_packages "$flavour")" "$(standin_os_release "$flavour")" "$(standin_release_file "$flavour")" \
-        "$STANDIN_RPM_PROVIDES" || {
+        "$(standin_rpm_provides "$flavour")" || {
         echo "building $image failed" >&2
         exit 1
     }
