@@ -5,7 +5,7 @@
 #   tests/tools/podman-setup.sh [--rebuild] [--all | --image NAME...]
 #
 # Idempotent; run as root. It
-#   1. installs podman, runc, debootstrap and dpkg-dev if one is missing
+#   1. installs podman, runc, debootstrap, dpkg-dev and rpm if one is missing
 #      (apt-get update only then),
 #   2. makes sure /etc/containers/containers.conf selects runc and sets
 #      default ulimits that fit inside this host's limits (other settings in
@@ -47,7 +47,7 @@ IMAGE_PACKAGES="python3,python3-apt,systemd,systemd-sysv,sudo,acl,ca-certificate
 HOST_PACKAGES="podman runc debootstrap dpkg-dev rpm"
 
 usage() {
-    sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 while [ $# -gt 0 ]; do
