@@ -68,12 +68,6 @@ done
 
 log() { printf '[podman-setup] %s\n' "$*"; }
 BASE_IMAGE=localhost/cloudwatch-test-debian:bookworm
-STANDIN_IMAGES=(localhost/cloudwatch-test-el9:standin localhost/cloudwatch-test-al2023:standin
-    localhost/cloudwatch-test-sles15:standin)
-if [ "$ALL" = true ]; then
-    IMAGES=("$BASE_IMAGE" "${STANDIN_IMAGES[@]}")
-fi
-[ ${#IMAGES[@]} -gt 0 ] || IMAGES=("${IMAGE:-$BASE_IMAGE}")
 
 # image_recipe NAME: how an image is built, as "debootstrap SUITE" or "standin FLAVOUR"; nothing for a name
 # without a recipe.
@@ -85,9 +79,17 @@ image_recipe() {
     localhost/cloudwatch-test-sles15:standin) echo "standin sles15" ;;
     esac
 }
+# recipe_images: every image image_recipe knows, in its order (so --all needs no list of its own).
+recipe_images() {
+    declare -f image_recipe | sed -n 's/^ *\(localhost[^)]*\))$/\1/p'
+}
+if [ "$ALL" = true ]; then
+    mapfile -t IMAGES < <(recipe_images)
+fi
+[ ${#IMAGES[@]} -gt 0 ] || IMAGES=("${IMAGE:-$BASE_IMAGE}")
 for image in "${IMAGES[@]}"; do
     if [ -z "$(image_recipe "$image")" ]; then
-        echo "no recipe to build image '$image' (known: $BASE_IMAGE ${STANDIN_IMAGES[*]})" >&2
+        echo "no recipe to build image '$image' (known: $(recipe_images | paste -sd ' '))" >&2
         exit 2
     fi
 done
