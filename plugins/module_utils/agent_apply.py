@@ -20,6 +20,7 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils import ag
 from ansible_collections.observability.cloudwatch.plugins.module_utils import agent_snapshot
 from ansible_collections.observability.cloudwatch.plugins.module_utils import host_dirs
 from ansible_collections.observability.cloudwatch.plugins.module_utils import host_files
+from ansible_collections.observability.cloudwatch.plugins.module_utils import log_access
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_files import agent_trust, diff_of, ensure_absent, ensure_present
 from ansible_collections.observability.cloudwatch.plugins.module_utils.run_as import owner_of_dir, run_as
 
@@ -205,6 +206,45 @@ class Applier(object):
                 raise AgentApplyError("usermod could not add %s to %s: %s" % (needs["run_as_user"], ", ".join(missing), (err or out).strip()))
         self.note(bool(missing))
 
+    def log_access(self, docs, needs):
+        """The program and units that keep the collected log files readable by the agent's user, and the grants now.
+
+        A changed program or unit is in place before the path unit is (re)started; a configuration that no longer
+        needs one has its grants revoked and the unit stopped before its files go.
+        """
+        where = log_access.locations(self.paths)
+        held = self.args["held"]
+        wanted = log_access.wanted_files(agent_plan.parsed(docs), needs["run_as_user"], self.args["allowed"]["log_paths"],
+                                         self.paths, held.get("python") or log_access.DEFAULT_PYTHON,
+                                         self.args["log_access_program"])
+        old_spec = host_files.read(where["spec"], host_files.Trust())
+        new_spec = next((want["content"] for want in wanted if want["path"] == where["spec"]), None)
+        if old_spec is not None and old_spec.decode("utf-8") != new_spec:
+            self.note(bool(log_access.revoke(json.loads(old_spec.decode("utf-8")), self.check_mode)))
+        if not wanted and old_spec is not None and not self.check_mode:
+            self.systemctl("disable", "--now", log_access.UNIT + ".path")
+        changed = False
+        for want in wanted:
+            data = want["content"].encode("utf-8")
+            changed |= ensure_present(want["path"], data, 0, 0, int(want["mode"], 8), host_files.Trust(), self.check_mode)[0]
+        for path in sorted(set(where.values()) - set(want["path"] for want in wanted)):
+            changed |= ensure_absent(path, host_files.Trust(), self.check_mode)[0]
+        self.note(changed)
+        if changed and not self.check_mode:
+            self.systemctl("daemon-reload")
+            if wanted:
+                self.systemctl("enable", log_access.UNIT + ".path")
+                self.systemctl("restart", log_access.UNIT + ".path")
+        if wanted:
+            missing = agent_plan.missing_groups(needs, held["groups"], self.args["reader_groups"])
+            self.note(bool(log_access.grant(json.loads(new_spec), missing, self.check_mode)))
+
+    @staticmethod
+    def systemctl(*argv):
+        rc, out, err = run_as(["systemctl"] + list(argv), "root")
+        if rc != 0:
+            raise AgentApplyError("systemctl %s failed: %s" % (" ".join(argv), (err or out).strip()))
+
     def types_db(self, needs):
         for path in needs["types_db"]:
             if host_files.describe(path, digest=False)["exists"]:
@@ -236,6 +276,7 @@ class Applier(object):
         self.types_db(needs)
         if not self.check_mode:
             host_dirs.ensure_private_dir(self.paths["state_dir"])
+        self.log_access(docs, needs)
         self.migrate(user)
         self.deliver(docs)
         applied = agent_plan.config_changed(docs, held, args["mode"])

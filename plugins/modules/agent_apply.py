@@ -21,6 +21,9 @@ description:
     in a fresh directory of that user's, and reads back what it wrote without following a link.
   - Refuses documents that ask for what O(allowed) does not allow (checked again after the downloader read them).
   - Adds the agent's user to the log-reading groups it lacks and creates collectd's C(types.db) where none exists.
+  - Gives the agent's user read access (a POSIX ACL entry) to the collected log files under the allowed globs that
+    it cannot read otherwise, and installs the systemd path unit C(amazon-cloudwatch-agent-log-access.path) that
+    gives it again when a rotation recreates one (see the role's documentation).
   - Keeps the delivered documents (what C(--diff) shows), the record of what was applied and the configuration
     snapshots in a root-only directory outside the agent's tree; what earlier versions of the role kept inside the
     tree is moved there (the configuration taken over) or removed.
@@ -108,6 +111,10 @@ options:
     type: list
     elements: str
     default: []
+  log_access_program:
+    description: The program of the unit that keeps collected log files readable, installed as it is.
+    type: str
+    default: ""
   record:
     description: The settings recorded with what was applied, C(config_source) and C(ssm_fetch).
     type: dict
@@ -166,6 +173,7 @@ def main():
             held=dict(type="dict", default={}),
             allowed=dict(type="dict"),
             reader_groups=dict(type="list", elements="str", default=[]),
+            log_access_program=dict(type="str", default=""),
             record=dict(type="dict", default={}),
         ),
         required_if=[("step", "apply", ["mode", "allowed"])],
