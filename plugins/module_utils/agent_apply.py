@@ -209,35 +209,49 @@ class Applier(object):
     def log_access(self, docs, needs):
         """The program and units that keep the collected log files readable by the agent's user, and the grants now.
 
-        A changed program or unit is in place before the path unit is (re)started; a configuration that no longer
-        needs one has its grants revoked and the unit stopped before its files go.
+        Grants made for other settings are taken back first; a changed program or unit is in place before the path
+        unit is (re)started. A configuration that needs none has them removed.
         """
-        where = log_access.locations(self.paths)
         held = self.args["held"]
         wanted = log_access.wanted_files(agent_plan.parsed(docs), needs["run_as_user"], self.args["allowed"]["log_paths"],
                                          self.paths, held.get("python") or log_access.DEFAULT_PYTHON,
                                          self.args["log_access_program"])
-        old_spec = host_files.read(where["spec"], host_files.Trust())
-        new_spec = next((want["content"] for want in wanted if want["path"] == where["spec"]), None)
-        if old_spec is not None and old_spec.decode("utf-8") != new_spec:
-            self.note(bool(log_access.revoke(json.loads(old_spec.decode("utf-8")), self.check_mode)))
-        if not wanted and old_spec is not None and not self.check_mode:
-            self.systemctl("disable", "--now", log_access.UNIT + ".path")
+        if not wanted:
+            self.remove_log_access()
+            return
+        spec = next(want["content"] for want in wanted if want["path"].endswith(".json"))
+        self.revoke_log_access(spec)
         changed = False
         for want in wanted:
             data = want["content"].encode("utf-8")
             changed |= ensure_present(want["path"], data, 0, 0, int(want["mode"], 8), host_files.Trust(), self.check_mode)[0]
-        for path in sorted(set(where.values()) - set(want["path"] for want in wanted)):
+        self.note(changed)
+        if changed and not self.check_mode:
+            self.systemctl("daemon-reload")
+            self.systemctl("enable", log_access.UNIT + ".path")
+            self.systemctl("restart", log_access.UNIT + ".path")
+        missing = agent_plan.missing_groups(needs, held["groups"], self.args["reader_groups"])
+        self.note(bool(log_access.grant(json.loads(spec), missing, self.check_mode)))
+
+    def revoke_log_access(self, unless=None):
+        """Take back what the settings on the host granted, unless they are still the wanted ones."""
+        held = host_files.read(log_access.locations(self.paths)["spec"], host_files.Trust())
+        if held is not None and held.decode("utf-8") != unless:
+            self.note(bool(log_access.revoke(json.loads(held.decode("utf-8")), self.check_mode)))
+
+    def remove_log_access(self):
+        """The grants taken back, the path unit stopped, then the program and units removed (also the role's removal)."""
+        where = log_access.locations(self.paths)
+        self.revoke_log_access()
+        if host_files.describe(where["path"], digest=False)["exists"] and not self.check_mode:
+            self.systemctl("disable", "--now", log_access.UNIT + ".path")
+        changed = False
+        for path in sorted(where.values()):
             changed |= ensure_absent(path, host_files.Trust(), self.check_mode)[0]
         self.note(changed)
         if changed and not self.check_mode:
             self.systemctl("daemon-reload")
-            if wanted:
-                self.systemctl("enable", log_access.UNIT + ".path")
-                self.systemctl("restart", log_access.UNIT + ".path")
-        if wanted:
-            missing = agent_plan.missing_groups(needs, held["groups"], self.args["reader_groups"])
-            self.note(bool(log_access.grant(json.loads(new_spec), missing, self.check_mode)))
+        return {"changed": self.changed}
 
     @staticmethod
     def systemctl(*argv):

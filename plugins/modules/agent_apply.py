@@ -31,15 +31,18 @@ description:
     the current configuration for rollback (and, the first time, the one the host had before the role), and applies
     them with the agent's C(fetch-config) and C(append-config), as the owner of C(etc/).
   - With O(step=rollback), puts back the configuration kept before the last change.
+  - With O(step=remove_log_access), takes back the read access it gave the agent's user to log files and removes
+    the units that kept it (the role's removal).
   - Every path is walked without following a symbolic link; files are written with their final owner and mode from
     the first byte. This module needs nothing but Python's standard library on the target.
 author:
   - observability.cloudwatch maintainers (@observability-collections)
 options:
   step:
-    description: V(apply) the plan, or V(rollback) to the configuration kept before the last change.
+    description:
+      - V(apply) the plan, V(rollback) to the configuration kept before the last change, or V(remove_log_access).
     type: str
-    choices: [apply, rollback]
+    choices: [apply, rollback, remove_log_access]
     default: apply
   paths:
     description:
@@ -163,7 +166,7 @@ FILE = dict(path=dict(type="path", required=True), content=dict(type="str", requ
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            step=dict(type="str", choices=["apply", "rollback"], default="apply"),
+            step=dict(type="str", choices=["apply", "rollback", "remove_log_access"], default="apply"),
             paths=dict(type="dict", required=True),
             mode=dict(type="str", choices=["ec2", "onPremise"]),
             files=dict(type="list", elements="dict", options=FILE, default=[]),
@@ -181,7 +184,7 @@ def main():
     )
     applier = Applier(module.params, module.check_mode, module._diff)
     try:
-        result = applier.apply() if module.params["step"] == "apply" else applier.rollback()
+        result = {"apply": applier.apply, "rollback": applier.rollback, "remove_log_access": applier.remove_log_access}[module.params["step"]]()
     except (AgentApplyError, AgentPlanError, AnsibleHostFileError) as e:
         module.fail_json(msg=str(e), changed=applier.changed)
     if not module._diff:

@@ -298,3 +298,16 @@ def test_collected_root_only_log_files_are_made_readable_and_kept_so_by_a_path_u
     assert os.listdir(host.paths["unit_dir"]) == [] and not os.path.exists(os.path.join(host.paths["state_dir"], "log-access.json"))
     with pytest.raises(OSError):
         os.getxattr(os.path.join(logs, "private.log"), log_access.ACL_XATTR)
+    # The role's removal, after the configuration collected the file again.
+    request.update(documents=docs)
+    Applier(request, False, False).apply()
+    assert os.getxattr(os.path.join(logs, "private.log"), log_access.ACL_XATTR)
+    systemctl.clear()
+    removal = {"step": "remove_log_access", "paths": host.paths, "held": {}}
+    assert Applier(removal, True, False).remove_log_access()["changed"] and systemctl == []
+    assert len(os.listdir(host.paths["unit_dir"])) == 2
+    assert Applier(removal, False, False).remove_log_access()["changed"]
+    assert systemctl == [["disable", "--now", log_access.UNIT + ".path"], ["daemon-reload"]] and os.listdir(host.paths["unit_dir"]) == []
+    with pytest.raises(OSError):
+        os.getxattr(os.path.join(logs, "private.log"), log_access.ACL_XATTR)
+    assert not Applier(removal, False, False).remove_log_access()["changed"]
