@@ -231,7 +231,11 @@ class Applier(object):
             self.systemctl("enable", log_access.UNIT + ".path")
             self.systemctl("restart", log_access.UNIT + ".path")
         missing = agent_plan.missing_groups(needs, held["groups"], self.args["reader_groups"])
-        self.note(bool(log_access.grant(json.loads(spec), missing, self.check_mode)))
+        try:
+            self.note(bool(log_access.grant(json.loads(spec), missing, self.check_mode)))
+        except log_access.LogAccessError as e:
+            raise AgentApplyError("The agent's user cannot be given read access to a log file it collects: %s. Put the "
+                                  "file in one of cloudwatch_agent_log_reader_groups instead." % e) from None
 
     def revoke_log_access(self, unless=None):
         """Take back what the settings on the host granted, unless they are still the wanted ones."""

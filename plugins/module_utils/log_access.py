@@ -30,6 +30,7 @@ import re
 import stat
 import struct
 import sys
+import time
 
 UNIT = "amazon-cloudwatch-agent-log-access"
 # When the host did not say which Python runs the role's modules.
@@ -42,6 +43,13 @@ ACL_VERSION = 2
 USER_OBJ, USER, GROUP_OBJ, GROUP, MASK, OTHER = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
 NO_ID = 0xFFFFFFFF
 READ, SEARCH = 4, 1
+# The path unit stops watching while the service runs: a rotation that creates or chmods the new file a moment
+# after the old one moved away is seen by another pass, after a second with nothing to grant at most this often.
+SETTLE_PASSES = 5
+
+
+class LogAccessError(Exception):
+    """A grant that could not be set, named with the path."""
 
 WILDCARD = re.compile(r"[*?\[{]")
 # What systemd would read in a unit otherwise than as one path.
@@ -395,7 +403,10 @@ def _change_acl(path, perm, change):
         new = change(entries)
         if sorted(new) == sorted(entries):
             return False
-        os.setxattr(fd, ACL_XATTR, encode_acl(new))
+        try:
+            os.setxattr(fd, ACL_XATTR, encode_acl(new))
+        except OSError as e:
+            raise LogAccessError("%s: the ACL cannot be set (%s)" % (path, e.strerror)) from None
         return True
     finally:
         os.close(fd)
@@ -422,7 +433,7 @@ def grant(spec, extra_groups=(), check_mode=False):
     if user is None:
         if check_mode:
             return []
-        raise KeyError("no user %s on this host" % spec["user"])
+        raise LogAccessError("no user %s on this host" % spec["user"])
     found, dirs = find(spec["collect"])
     wanted = plan(found, dirs, spec["allowed"], user[0], user[1])
     if check_mode:
@@ -456,7 +467,13 @@ def main(argv):
         spec = json.load(handle)
     try:
         done = revoke(spec) if removing else grant(spec)
-    except (KeyError, OSError) as e:
+        passes = 0 if removing else SETTLE_PASSES
+        while passes:
+            time.sleep(1)
+            more = grant(spec)
+            done += more
+            passes = passes - 1 if more else 0
+    except (LogAccessError, OSError) as e:
         sys.stderr.write("%s\n" % e)
         return 1
     for path, perm in done:

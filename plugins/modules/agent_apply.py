@@ -157,6 +157,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_apply import AgentApplyError, Applier
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_plan import AgentPlanError
 from ansible_collections.observability.cloudwatch.plugins.module_utils.host_files import AnsibleHostFileError
+from ansible_collections.observability.cloudwatch.plugins.module_utils.log_access import LogAccessError
 
 FILE = dict(path=dict(type="path", required=True), content=dict(type="str", required=True, no_log=True),
             owner=dict(type="str", required=True), group=dict(type="str", required=True),
@@ -185,7 +186,7 @@ def main():
     applier = Applier(module.params, module.check_mode, module._diff)
     try:
         result = {"apply": applier.apply, "rollback": applier.rollback, "remove_log_access": applier.remove_log_access}[module.params["step"]]()
-    except (AgentApplyError, AgentPlanError, AnsibleHostFileError) as e:
+    except (AgentApplyError, AgentPlanError, AnsibleHostFileError, LogAccessError) as e:
         module.fail_json(msg=str(e), changed=applier.changed)
     if not module._diff:
         result.pop("diff", None)

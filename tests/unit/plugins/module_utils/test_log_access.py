@@ -147,7 +147,7 @@ def test_a_collected_path_the_inventory_does_not_allow_or_a_unit_cannot_hold_is_
 def test_the_installed_program_imports_the_standard_library_only():
     source = open(log_access.__file__).read()
     imports = [line.split()[1] for line in source.splitlines() if line.startswith(("import ", "from "))]
-    assert set(imports) <= {"__future__", "errno", "fnmatch", "grp", "json", "os", "pwd", "re", "stat", "struct", "sys"}
+    assert set(imports) <= {"__future__", "errno", "fnmatch", "grp", "json", "os", "pwd", "re", "stat", "struct", "sys", "time"}
 
 
 # --- on a real tree, as root ------------------------------------------------------------------------------------------
