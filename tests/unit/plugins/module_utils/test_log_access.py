@@ -201,3 +201,25 @@ def test_on_a_real_tree_the_user_reads_the_file_again_after_a_rotation_and_nothi
     assert log_access.revoke(spec) == [(logs, SEARCH), (os.path.join(logs, "private.log"), READ)]
     assert not reads("nobody", os.path.join(logs, "private.log"))
     assert os.stat(os.path.join(logs, "private.log")).st_mode & 0o777 == 0o600
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="sets ACLs on files root owns and reads them as another user")
+def test_the_services_program_grants_looks_again_and_the_removal_revokes(tree, monkeypatch, capsys):
+    logs = os.path.join(tree, "logs")
+    os.mkdir(logs, 0o755)
+    make(os.path.join(logs, "messages"), 0o600)
+    spec = os.path.join(tree, "log-access.json")
+    with open(spec, "w") as handle:
+        json.dump({"user": "nobody", "collect": [os.path.join(logs, "messages")], "allowed": [logs + "/**"]}, handle)
+    slept = []
+    monkeypatch.setattr(log_access.time, "sleep", slept.append)
+    assert log_access.main([spec]) == 0
+    # One more look a second after the grant, which found nothing more to grant.
+    assert slept == [1] and capsys.readouterr().out == "granted read for %s/messages\n" % logs
+    assert reads("nobody", os.path.join(logs, "messages"))
+    assert log_access.main(["--revoke", spec]) == 0
+    assert capsys.readouterr().out == "revoked read for %s/messages\n" % logs
+    assert not reads("nobody", os.path.join(logs, "messages"))
+    with open(spec, "w") as handle:
+        json.dump({"user": "no-such-user", "collect": [os.path.join(logs, "messages")], "allowed": [logs + "/**"]}, handle)
+    assert log_access.main([spec]) == 1 and "no user no-such-user" in capsys.readouterr().err
