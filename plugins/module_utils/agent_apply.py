@@ -20,6 +20,7 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils import ag
 from ansible_collections.observability.cloudwatch.plugins.module_utils import agent_snapshot
 from ansible_collections.observability.cloudwatch.plugins.module_utils import host_dirs
 from ansible_collections.observability.cloudwatch.plugins.module_utils import host_files
+from ansible_collections.observability.cloudwatch.plugins.module_utils import log_access
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_files import agent_trust, diff_of, ensure_absent, ensure_present
 from ansible_collections.observability.cloudwatch.plugins.module_utils.run_as import owner_of_dir, run_as
 
@@ -205,6 +206,63 @@ class Applier(object):
                 raise AgentApplyError("usermod could not add %s to %s: %s" % (needs["run_as_user"], ", ".join(missing), (err or out).strip()))
         self.note(bool(missing))
 
+    def log_access(self, docs, needs):
+        """The program and units that keep the collected log files readable by the agent's user, and the grants now.
+
+        Grants made for other settings are taken back first; a changed program or unit is in place before the path
+        unit is (re)started. A configuration that needs none has them removed.
+        """
+        held = self.args["held"]
+        wanted = log_access.wanted_files(agent_plan.parsed(docs), needs["run_as_user"], self.args["allowed"]["log_paths"],
+                                         self.paths, held.get("python") or log_access.DEFAULT_PYTHON,
+                                         self.args["log_access_program"])
+        if not wanted:
+            self.remove_log_access()
+            return
+        spec = next(want["content"] for want in wanted if want["path"].endswith(".json"))
+        self.revoke_log_access(spec)
+        changed = False
+        for want in wanted:
+            data = want["content"].encode("utf-8")
+            changed |= ensure_present(want["path"], data, 0, 0, int(want["mode"], 8), host_files.Trust(), self.check_mode)[0]
+        self.note(changed)
+        if changed and not self.check_mode:
+            self.systemctl("daemon-reload")
+            self.systemctl("enable", log_access.UNIT + ".path")
+            self.systemctl("restart", log_access.UNIT + ".path")
+        missing = agent_plan.missing_groups(needs, held["groups"], self.args["reader_groups"])
+        try:
+            self.note(bool(log_access.grant(json.loads(spec), missing, self.check_mode)))
+        except log_access.LogAccessError as e:
+            raise AgentApplyError("The agent's user cannot be given read access to a log file it collects: %s. Put the "
+                                  "file in one of cloudwatch_agent_log_reader_groups instead." % e) from None
+
+    def revoke_log_access(self, unless=None):
+        """Take back what the settings on the host granted, unless they are still the wanted ones."""
+        held = host_files.read(log_access.locations(self.paths)["spec"], host_files.Trust())
+        if held is not None and held.decode("utf-8") != unless:
+            self.note(bool(log_access.revoke(json.loads(held.decode("utf-8")), self.check_mode)))
+
+    def remove_log_access(self):
+        """The grants taken back, the path unit stopped, then the program and units removed (also the role's removal)."""
+        where = log_access.locations(self.paths)
+        self.revoke_log_access()
+        if host_files.describe(where["path"], digest=False)["exists"] and not self.check_mode:
+            self.systemctl("disable", "--now", log_access.UNIT + ".path")
+        changed = False
+        for path in sorted(where.values()):
+            changed |= ensure_absent(path, host_files.Trust(), self.check_mode)[0]
+        self.note(changed)
+        if changed and not self.check_mode:
+            self.systemctl("daemon-reload")
+        return {"changed": self.changed}
+
+    @staticmethod
+    def systemctl(*argv):
+        rc, out, err = run_as(["systemctl"] + list(argv), "root")
+        if rc != 0:
+            raise AgentApplyError("systemctl %s failed: %s" % (" ".join(argv), (err or out).strip()))
+
     def types_db(self, needs):
         for path in needs["types_db"]:
             if host_files.describe(path, digest=False)["exists"]:
@@ -236,6 +294,7 @@ class Applier(object):
         self.types_db(needs)
         if not self.check_mode:
             host_dirs.ensure_private_dir(self.paths["state_dir"])
+        self.log_access(docs, needs)
         self.migrate(user)
         self.deliver(docs)
         applied = agent_plan.config_changed(docs, held, args["mode"])

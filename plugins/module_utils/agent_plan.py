@@ -17,6 +17,7 @@ import re
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_validator import format_path
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_unit import HEADER, write_paths_error
+from ansible_collections.observability.cloudwatch.plugins.module_utils.log_access import glob_match
 
 PARAMETER_PREFIX = "AmazonCloudWatch-"
 PROFILE = "AmazonCloudWatchAgent"
@@ -284,16 +285,6 @@ def allow_lists(allowed):
             raise AgentPlanError("%s must be a list of %s; got %s." % (variable, what, json.dumps(value)))
         out[name] = value
     return out
-
-
-def glob_match(pattern, path):
-    """Whether every file the agent's glob `path` can name is one `pattern` allows, its wildcards taken as text.
-
-    In `pattern`, ** is any depth, * any name within one directory (never a ** of `path`), ? one plain character.
-    """
-    parts = re.split(r"(\*\*|\*|\?)", pattern)
-    regex = {"**": ".*", "*": r"(?:[^/*]|\*(?!\*))*", "?": r"[^/*?\[{]"}
-    return re.match("".join(regex.get(part, re.escape(part)) for part in parts) + r"\Z", path) is not None
 
 
 def walk(value, path=()):

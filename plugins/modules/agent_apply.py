@@ -21,6 +21,9 @@ description:
     in a fresh directory of that user's, and reads back what it wrote without following a link.
   - Refuses documents that ask for what O(allowed) does not allow (checked again after the downloader read them).
   - Adds the agent's user to the log-reading groups it lacks and creates collectd's C(types.db) where none exists.
+  - Gives the agent's user read access (a POSIX ACL entry) to the collected log files under the allowed globs that
+    it cannot read otherwise, and installs the systemd path unit C(amazon-cloudwatch-agent-log-access.path) that
+    gives it again when a rotation recreates one (see the role's documentation).
   - Keeps the delivered documents (what C(--diff) shows), the record of what was applied and the configuration
     snapshots in a root-only directory outside the agent's tree; what earlier versions of the role kept inside the
     tree is moved there (the configuration taken over) or removed.
@@ -28,15 +31,18 @@ description:
     the current configuration for rollback (and, the first time, the one the host had before the role), and applies
     them with the agent's C(fetch-config) and C(append-config), as the owner of C(etc/).
   - With O(step=rollback), puts back the configuration kept before the last change.
+  - With O(step=remove_log_access), takes back the read access it gave the agent's user to log files and removes
+    the units that kept it (the role's removal).
   - Every path is walked without following a symbolic link; files are written with their final owner and mode from
     the first byte. This module needs nothing but Python's standard library on the target.
 author:
   - observability.cloudwatch maintainers (@observability-collections)
 options:
   step:
-    description: V(apply) the plan, or V(rollback) to the configuration kept before the last change.
+    description:
+      - V(apply) the plan, V(rollback) to the configuration kept before the last change, or V(remove_log_access).
     type: str
-    choices: [apply, rollback]
+    choices: [apply, rollback, remove_log_access]
     default: apply
   paths:
     description:
@@ -108,6 +114,10 @@ options:
     type: list
     elements: str
     default: []
+  log_access_program:
+    description: The program of the unit that keeps collected log files readable, installed as it is.
+    type: str
+    default: ""
   record:
     description: The settings recorded with what was applied, C(config_source) and C(ssm_fetch).
     type: dict
@@ -147,6 +157,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_apply import AgentApplyError, Applier
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_plan import AgentPlanError
 from ansible_collections.observability.cloudwatch.plugins.module_utils.host_files import AnsibleHostFileError
+from ansible_collections.observability.cloudwatch.plugins.module_utils.log_access import LogAccessError
 
 FILE = dict(path=dict(type="path", required=True), content=dict(type="str", required=True, no_log=True),
             owner=dict(type="str", required=True), group=dict(type="str", required=True),
@@ -156,7 +167,7 @@ FILE = dict(path=dict(type="path", required=True), content=dict(type="str", requ
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            step=dict(type="str", choices=["apply", "rollback"], default="apply"),
+            step=dict(type="str", choices=["apply", "rollback", "remove_log_access"], default="apply"),
             paths=dict(type="dict", required=True),
             mode=dict(type="str", choices=["ec2", "onPremise"]),
             files=dict(type="list", elements="dict", options=FILE, default=[]),
@@ -166,6 +177,7 @@ def main():
             held=dict(type="dict", default={}),
             allowed=dict(type="dict"),
             reader_groups=dict(type="list", elements="str", default=[]),
+            log_access_program=dict(type="str", default=""),
             record=dict(type="dict", default={}),
         ),
         required_if=[("step", "apply", ["mode", "allowed"])],
@@ -173,8 +185,8 @@ def main():
     )
     applier = Applier(module.params, module.check_mode, module._diff)
     try:
-        result = applier.apply() if module.params["step"] == "apply" else applier.rollback()
-    except (AgentApplyError, AgentPlanError, AnsibleHostFileError) as e:
+        result = {"apply": applier.apply, "rollback": applier.rollback, "remove_log_access": applier.remove_log_access}[module.params["step"]]()
+    except (AgentApplyError, AgentPlanError, AnsibleHostFileError, LogAccessError) as e:
         module.fail_json(msg=str(e), changed=applier.changed)
     if not module._diff:
         result.pop("diff", None)

@@ -301,6 +301,10 @@ ansible_facts:
           description: Which value showed it, or V(null).
           type: str
           sample: "sys_vendor=Amazon EC2"
+        python:
+          description: The Python this module ran with, which the unit that keeps log files readable runs with.
+          type: str
+          sample: /usr/bin/python3
         health:
           description: With O(health), the verdict on the agent's start.
           returned: when O(health) is true
@@ -336,6 +340,7 @@ import json
 import os
 import re
 import stat
+import sys
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -578,6 +583,7 @@ def gather(module):
         "service": None,
         "ec2": evidence is not None,
         "ec2_evidence": evidence,
+        "python": sys.executable,
         "aws_errors": aws_errors(os.path.join(prefix, "logs", "amazon-cloudwatch-agent.log"), module.params["aws_errors_minutes"]),
     }
     if module.params["status"]:

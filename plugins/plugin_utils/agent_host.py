@@ -9,10 +9,12 @@ is never read back, counts as in place when agent_facts found it holding the exp
 """
 
 import hashlib
+import inspect
 import os
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils import agent_plan
 from ansible_collections.observability.cloudwatch.plugins.module_utils import agent_unit
+from ansible_collections.observability.cloudwatch.plugins.module_utils import log_access
 
 SETTINGS = ("mode", "allow_onprem_on_ec2", "config_source", "ssm_parameters", "ssm_fetch", "ssm_parameter_values",
             "allow_any_parameter_name", "config_file", "config", "region", "access_key_store", "has_credentials",
@@ -93,7 +95,8 @@ def credentials_digest(settings, key):
 
 def facts_args(paths, groups, credentials_sha256, types_db=()):
     args = {"prefix": paths["prefix"], "credentials_file": paths["credentials_file"], "state_file": paths["state_file"],
-            "delivered_dir": paths["delivered_dir"], "paths": [paths["dropin"]] + list(types_db), "groups": groups,
+            "delivered_dir": paths["delivered_dir"], "groups": groups,
+            "paths": [paths["dropin"]] + sorted(log_access.locations(paths).values()) + list(types_db),
             "presence": agent_plan.legacy_paths(paths["prefix"], paths["credentials_file"])}
     if credentials_sha256:
         args["credentials_sha256"] = credentials_sha256
@@ -150,11 +153,22 @@ def unwanted_files(settings, paths, held, mode):
     return gone
 
 
+def log_access_differs(settings, paths, held, docs, user, program):
+    """Whether the program and units that keep collected log files readable differ from what the host has."""
+    wanted = log_access.wanted_files(agent_plan.parsed(docs), user, settings["allowed"]["log_paths"], paths,
+                                     held.get("python") or log_access.DEFAULT_PYTHON, program)
+    unwanted = set(log_access.locations(paths).values()) - set(want["path"] for want in wanted)
+    return (any(not in_place(want, held["files"].get(want["path"], {}), user) for want in wanted)
+            or any(held["files"].get(path, {}).get("exists") for path in unwanted))
+
+
 def plan(settings, paths, held, mode, key, docs, reader_groups, nothing_yet=False):
     """The arguments of agent_apply for this host, or None when everything is already as wanted."""
     files = wanted_files(settings, paths, mode, key)
     args = {"step": "apply", "paths": paths, "mode": mode, "files": files, "absent": unwanted_files(settings, paths, held, mode),
             "reader_groups": reader_groups, "held": held, "documents": docs, "allowed": settings["allowed"],
+            # Installed on the host as the program of the unit that keeps collected log files readable.
+            "log_access_program": inspect.getsource(log_access),
             "download": settings["ssm_parameters"] if docs is None else None,
             "record": {"config_source": settings["config_source"],
                        "ssm_fetch": settings["ssm_fetch"] if settings["config_source"] == "ssm" else None}}
@@ -179,5 +193,6 @@ def plan(settings, paths, held, mode, key, docs, reader_groups, nothing_yet=Fals
         != dict((name, state["sha256"]) for name, state in held["delivered_files"].items() if state.get("mode") == "0600")
         or agent_plan.missing_groups(needs, held["groups"], reader_groups)
         or any(not held["files"].get(path, {}).get("exists") for path in needs["types_db"])
+        or log_access_differs(settings, paths, held, docs, user, args["log_access_program"])
         or any(held["present"].values()))
     return args if differs else None

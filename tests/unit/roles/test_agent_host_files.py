@@ -12,7 +12,8 @@ from tests.unit.roles.test_secret_facts import _tasks
 REPO = Path(__file__).resolve().parents[3]
 TASK_FILES = sorted((REPO / "roles" / "agent" / "tasks").glob("*.yml"))
 ALLOWED = {
-    "observability.cloudwatch.agent_configure", "observability.cloudwatch.agent_facts", "observability.cloudwatch.agent_file",
+    "observability.cloudwatch.agent_apply", "observability.cloudwatch.agent_configure", "observability.cloudwatch.agent_facts",
+    "observability.cloudwatch.agent_file",
     "observability.cloudwatch.agent_package", "observability.cloudwatch.package_stage",
     "ansible.builtin.apt", "ansible.builtin.dnf", "community.general.zypper", "ansible.builtin.systemd_service",
     "ansible.builtin.setup", "ansible.builtin.include_tasks", "ansible.builtin.import_tasks", "ansible.builtin.meta",

@@ -15,6 +15,7 @@ import tempfile
 import pytest
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils import agent_plan
+from ansible_collections.observability.cloudwatch.plugins.module_utils import log_access
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_apply import AgentApplyError, Applier
 from ansible_collections.observability.cloudwatch.plugins.module_utils.host_files import AnsibleHostFileError
 
@@ -66,7 +67,7 @@ class Host(object):
                       "credentials_file": os.path.join(self.base, "credentials", "credentials"),
                       "dropin": os.path.join(self.base, "dropin.d", "observability-cloudwatch.conf"),
                       "state_dir": os.path.join(self.base, "state"), "state_file": os.path.join(self.base, "state", "state.json"),
-                      "delivered_dir": os.path.join(self.base, "state", "delivered")}
+                      "delivered_dir": os.path.join(self.base, "state", "delivered"), "unit_dir": os.path.join(self.base, "units")}
 
     def calls(self):
         with open(self.log) as handle:
@@ -93,7 +94,7 @@ def args(host, docs=None, download=None, mode="onPremise", **held):
              {"path": host.paths["common_config"], "content": agent_plan.common_config(mode, settings), "owner": "agent", "group": "agent",
               "mode": "0640", "secret": True}]
     return {"step": "apply", "paths": host.paths, "mode": mode, "files": files, "absent": [], "documents": docs, "download": download,
-            "held": host.held(**held), "reader_groups": [], "record": {"config_source": "inline", "ssm_fetch": None},
+            "held": host.held(**held), "reader_groups": [], "log_access_program": "", "record": {"config_source": "inline", "ssm_fetch": None},
             "allowed": {"run_as_users": ["nobody", "root"], "endpoints": [], "log_paths": ["/var/log/**"]}}
 
 
@@ -266,3 +267,47 @@ def test_rollback_puts_back_the_configuration_kept_before_the_change(host):
     assert os.listdir(os.path.join(host.etc, "amazon-cloudwatch-agent.d")) == ["file_inline.json"]
     Applier({"step": "rollback", "paths": host.paths, "held": host.held()}, False, False).rollback()
     assert os.listdir(os.path.join(host.etc, "amazon-cloudwatch-agent.d")) == ["file_old.json"]
+
+
+def test_collected_root_only_log_files_are_made_readable_and_kept_so_by_a_path_unit(host, monkeypatch):
+    logs = os.path.join(host.base, "logs")
+    os.mkdir(logs, 0o755)
+    os.mkdir(host.paths["unit_dir"], 0o755)
+    with open(os.path.join(logs, "private.log"), "w") as handle:
+        handle.write("line\n")
+    os.chmod(os.path.join(logs, "private.log"), 0o600)
+    config = dict(CONFIG, logs={"logs_collected": {"files": {"collect_list": [{"file_path": os.path.join(logs, "private.log")}]}}})
+    docs = [agent_plan.document("inline.json", "file_inline.json", "cloudwatch_agent_config", "file:inline.json", agent_plan.nice_json(config))]
+    systemctl = []
+    monkeypatch.setattr(Applier, "systemctl", staticmethod(lambda *argv: systemctl.append(list(argv))))
+    request = args(host, docs, python="/usr/bin/python3.11")
+    request.update(log_access_program="# the program\n", allowed=dict(request["allowed"], log_paths=[logs + "/**"]))
+    assert Applier(request, True, False).apply()["changed"]
+    assert systemctl == [] and os.listdir(host.paths["unit_dir"]) == []
+    assert Applier(request, False, False).apply()["changed"]
+    assert systemctl == [["daemon-reload"], ["enable", log_access.UNIT + ".path"], ["restart", log_access.UNIT + ".path"]]
+    assert sorted(os.listdir(host.paths["unit_dir"])) == [log_access.UNIT + ".path", log_access.UNIT + ".service"]
+    assert owner_mode(os.path.join(host.paths["state_dir"], "log-access.py")) == ("root", 0o600)
+    assert log_access.allows(log_access._describe(os.open(os.path.join(logs, "private.log"), os.O_RDONLY), "", "file"),
+                             NOBODY.pw_uid, {NOBODY.pw_gid}, log_access.READ)
+    # A configuration that collects no file any more: the grant is taken back, the unit stopped and removed.
+    systemctl.clear()
+    request.update(documents=inline_docs())
+    assert Applier(request, False, False).apply()["changed"]
+    assert systemctl == [["disable", "--now", log_access.UNIT + ".path"], ["daemon-reload"]]
+    assert os.listdir(host.paths["unit_dir"]) == [] and not os.path.exists(os.path.join(host.paths["state_dir"], "log-access.json"))
+    with pytest.raises(OSError):
+        os.getxattr(os.path.join(logs, "private.log"), log_access.ACL_XATTR)
+    # The role's removal, after the configuration collected the file again.
+    request.update(documents=docs)
+    Applier(request, False, False).apply()
+    assert os.getxattr(os.path.join(logs, "private.log"), log_access.ACL_XATTR)
+    systemctl.clear()
+    removal = {"step": "remove_log_access", "paths": host.paths, "held": {}}
+    assert Applier(removal, True, False).remove_log_access()["changed"] and systemctl == []
+    assert len(os.listdir(host.paths["unit_dir"])) == 2
+    assert Applier(removal, False, False).remove_log_access()["changed"]
+    assert systemctl == [["disable", "--now", log_access.UNIT + ".path"], ["daemon-reload"]] and os.listdir(host.paths["unit_dir"]) == []
+    with pytest.raises(OSError):
+        os.getxattr(os.path.join(logs, "private.log"), log_access.ACL_XATTR)
+    assert not Applier(removal, False, False).remove_log_access()["changed"]

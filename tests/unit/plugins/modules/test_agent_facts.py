@@ -342,7 +342,7 @@ def test_nothing_delivered_yet(monkeypatch, tmp_path, agent):
 def test_module_runs_with_the_standard_library_only():
     source = open(agent_facts.__file__).read()
     imports = [line.split()[1] for line in source.splitlines() if line.startswith(("import ", "from "))]
-    assert set(imports) <= {"__future__", "grp", "json", "os", "re", "stat", "time", "ansible.module_utils.basic",
+    assert set(imports) <= {"__future__", "grp", "json", "os", "re", "stat", "sys", "time", "ansible.module_utils.basic",
                             "ansible_collections.observability.cloudwatch.plugins.module_utils"}
     source = open(agent_facts.agent_log.__file__).read()
     imports = [line.split()[1] for line in source.splitlines() if line.startswith(("import ", "from "))]

@@ -8,12 +8,14 @@ wanted, then change one thing at a time and check that exactly that reaches the 
 import configparser
 import copy
 import hashlib
+import inspect
 import json
 
 import pytest
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils import agent_plan
 from ansible_collections.observability.cloudwatch.plugins.module_utils import agent_unit
+from ansible_collections.observability.cloudwatch.plugins.module_utils import log_access
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_plan import AgentPlanError
 from ansible_collections.observability.cloudwatch.plugins.plugin_utils import agent_host
 
@@ -22,13 +24,15 @@ PATHS = {"prefix": PREFIX, "common_config": PREFIX + "/etc/common-config.toml",
          "credentials_file": "/etc/observability.cloudwatch/credentials",
          "dropin": "/etc/systemd/system/amazon-cloudwatch-agent.service.d/observability-cloudwatch.conf",
          "state_dir": "/var/lib/observability.cloudwatch", "state_file": "/var/lib/observability.cloudwatch/state.json",
-         "delivered_dir": "/var/lib/observability.cloudwatch/delivered"}
+         "delivered_dir": "/var/lib/observability.cloudwatch/delivered", "unit_dir": "/etc/systemd/system"}
 KEY = {"access_key_id": "AKIAEXAMPLE0000001", "secret_access_key": "s3cr3t/example+KEY"}
 CONFIG = {"agent": {"run_as_user": "cwagent"},
           "logs": {"logs_collected": {"files": {"collect_list": [{"file_path": "/var/log/syslog"}]}}},
           "metrics": {"metrics_collected": {"mem": {"measurement": ["mem_used_percent"]}}}}
 ALLOWED = {"run_as_users": ["cwagent", "root"], "endpoints": [], "log_paths": ["/var/log/**"]}
 SYSTEM = {"system": "Linux", "distribution": "Debian", "architecture": "x86_64"}
+PYTHON = "/usr/bin/python3.11"
+PROGRAM = inspect.getsource(log_access)
 
 
 def settings(**changes):
@@ -60,6 +64,8 @@ def held_in_place(s, mode="onPremise", key=None):
     unit = agent_unit.dropin(mode, s["sandbox"], s["sandbox_write_paths"])
     if unit is not None:
         files[PATHS["dropin"]] = file_state(unit, "0644", "root", "root")
+    for want in log_access.wanted_files(agent_plan.parsed(docs), user, s["allowed"]["log_paths"], PATHS, PYTHON, PROGRAM):
+        files[want["path"]] = file_state(want["content"], want["mode"], "root", "root")
     return {
         "ec2": False, "ec2_evidence": None, "version": "1.300069.0b1529",
         "config_files": dict((d["dname"], {"sha256": d["sha256"]}) for d in docs),
@@ -69,7 +75,7 @@ def held_in_place(s, mode="onPremise", key=None):
         if mode == "onPremise" else {"exists": False},
         "managed_state": agent_plan.state_record(mode, s, docs, user),
         "delivered_files": dict((d["stage"], {"sha256": d["sha256"], "mode": "0600"}) for d in docs),
-        "files": files, "groups": {"adm": ["syslog", user]}, "present": {},
+        "files": files, "groups": {"adm": ["syslog", user]}, "present": {}, "python": PYTHON,
     }
 
 
@@ -428,3 +434,20 @@ def test_the_record_holds_the_digest_of_each_parameter_value_however_it_was_read
     assert by_controller["parameters"] == by_agent["parameters"] == {"AmazonCloudWatch-linux": digest}
     # An inline configuration is no parameter.
     assert agent_plan.state_record("onPremise", settings(), agent_plan.documents(settings()), "cwagent")["parameters"] == {}
+
+
+def test_a_missing_or_changed_log_access_unit_reaches_the_host_and_an_unneeded_one_is_removed():
+    s = settings()
+    where = log_access.locations(PATHS)
+    held = held_in_place(s)
+    held["files"][where["path"]] = {"exists": False}
+    assert plan(s, held)["log_access_program"] == PROGRAM
+    held = held_in_place(s)
+    held["python"] = "/usr/libexec/platform-python"
+    assert plan(s, held) is not None
+    # The agent runs as root now: it reads every file, the unit has nothing left to do.
+    root = settings(config=dict(CONFIG, agent={"run_as_user": "root"}))
+    assert plan(root, held_in_place(root)) is None
+    held = held_in_place(root)
+    held["files"][where["spec"]] = {"exists": True, "mode": "0600", "owner": "root", "group": "root", "sha256": "0" * 64}
+    assert plan(root, held) is not None
