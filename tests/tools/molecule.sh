@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the role's Molecule scenarios (extensions/molecule/) one after the other, with a timing line for each.
 #
-#   tests/tools/molecule.sh [SCENARIO...]     # default: onprem upgrade absent rotation rollout site real_package
+#   tests/tools/molecule.sh [SCENARIO...]     # default: onprem upgrade absent rotation rollout site real_package arm64
 #   tests/tools/molecule.sh rotation rollout  # key rotation with rotate_keys; rollout, rollback and a host lost mid-run
 #
 # Each scenario prepares what it needs itself ("molecule test -s onprem" alone works the same): see
@@ -13,7 +13,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
 SCENARIOS=("$@")
-[ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=(onprem upgrade absent rotation rollout site real_package)
+[ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=(onprem upgrade absent rotation rollout site real_package arm64)
 
 log() { printf '[molecule.sh] %s\n' "$*"; }
 started=$(date +%s)
