@@ -16,7 +16,7 @@
 #      to build it (see image_recipe); an image without a recipe is refused.
 #
 # Environment:
-#   DEBIAN_MIRROR   mirror for debootstrap (default http://deb.debian.org/debian)
+#   DEBIAN_MIRROR   mirror for debootstrap and mmdebstrap (default http://deb.debian.org/debian)
 #   IMAGE           the image when no --image is given
 #
 # No terminal is needed (CI); all output is plain lines.
@@ -43,7 +43,7 @@ HOST_PACKAGES="podman runc debootstrap dpkg-dev"
 EMULATION_PACKAGES="mmdebstrap arch-test qemu-user-static binfmt-support"
 
 usage() {
-    sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 while [ $# -gt 0 ]; do
@@ -206,10 +206,9 @@ register_emulator() {
 }
 
 # build_mmdebstrap IMAGE SUITE ARCH: the same for another architecture, its maintainer scripts run by the emulator
-# (several times slower than native), imported as an ARCH image.
+# (registered first; several times slower than native), imported as an ARCH image.
 build_mmdebstrap() {
     local image="$1" suite="$2" arch="$3" rootfs
-    register_emulator "$arch"
     rootfs="$(mktemp -d /var/tmp/cloudwatch-test-rootfs.XXXXXX)"
     log "mmdebstrap $suite ($arch) from $DEBIAN_MIRROR into $rootfs"
     bootstrap "$rootfs" mmdebstrap --variant=minbase --architectures="$arch" --include="$IMAGE_PACKAGES" \
@@ -251,12 +250,14 @@ import_rootfs() {
 
 # The image records its package list: a cached image built with another list is built again.
 for image in "${IMAGES[@]}"; do
+    # shellcheck disable=SC2046  # the recipe is words: builder and its arguments
+    set -- $(image_recipe "$image")
+    # An image of another architecture runs through the emulator, cached or not: a reboot forgets its registration.
+    [ "$1" != mmdebstrap ] || register_emulator "$3"
     if podman image exists "$image" && [ "$REBUILD" = false ] &&
         [ "$(podman image inspect --format '{{ index .Labels "packages" }}' "$image" 2>/dev/null)" = "$IMAGE_PACKAGES" ]; then
         log "image $image present (cached; --rebuild forces a new build)"
     else
-        # shellcheck disable=SC2046  # the recipe is words: builder and its arguments
-        set -- $(image_recipe "$image")
         "build_$1" "$image" "${@:2}"
     fi
 done
