@@ -10,14 +10,17 @@
 #   - the checkout linked as observability.cloudwatch under build/collections, where Molecule's Ansible looks;
 #   - the test agent packages of both test versions in build/agent-package/, deb and RPM, built on every run (a
 #     kept package could hold an older test agent), signed with a throw-away GPG key made once, and a tampered copy;
+#   - the new version's arm64 package, signed alike, laid out like AWS's bucket in build/agent-package/ with the
+#     key and the latest version (debian/arm64/VERSION/, assets/, info/latest/, signing-key.fpr) and served on
+#     loopback by tests/tools/package_mirror.py, so that arm64 hosts take the role's download path;
 #   - the DMI directories the containers mount over /sys/devices/virtual (virtual/qemu, virtual/ec2);
 #   - the local AWS (moto) on AWS_URL's port and the instance-metadata stand-in, each reused when this checkout
 #     already runs it; a fresh local AWS forgets the stand-in's credentials, which named a key of the old one.
-# down: stops both and forgets the stand-in's credentials. The local AWS's port is fixed, so at most one runs
+# down: stops them and forgets the stand-in's credentials. The local AWS's port is fixed, so at most one runs
 # for Molecule on this machine; a server left by an interrupted run is stopped by the next create or destroy.
 #
 # The state, read by the scenarios' variables (extensions/molecule/config.yml), is build/molecule/: old-version,
-# new-version, signing-key.{asc,fpr}, virtual/, aws/, imds/, and the scenarios' key stores.
+# new-version, signing-key.{asc,fpr}, virtual/, aws/, imds/, mirror/ (its url), and the scenarios' key stores.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -29,7 +32,7 @@ NEW_VERSION=1.300069.0b1529
 REGION=us-east-1
 
 log() { printf '[molecule-env] %s\n' "$*"; }
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
 
 local_aws_running() {
     [ -s "$STATE/aws/pid" ] && kill -0 "$(cat "$STATE/aws/pid")" 2>/dev/null
@@ -38,8 +41,9 @@ local_aws_running() {
 down() {
     "$PYTHON" "$ROOT/tests/tools/local_aws.py" stop "$STATE/aws"
     "$PYTHON" "$ROOT/tests/tools/imds_standin.py" stop "$STATE/imds"
+    "$PYTHON" "$ROOT/tests/tools/package_mirror.py" stop "$STATE/mirror"
     rm -f "$STATE/imds-credentials.json"
-    log "local AWS and instance-metadata stand-in stopped"
+    log "local AWS, instance-metadata stand-in and package mirror stopped"
 }
 
 packages() {
@@ -73,6 +77,20 @@ packages() {
     echo "$NEW_VERSION" >"$STATE/new-version"
 }
 
+# The bucket layout an arm64 host downloads from (after packages: it signs with the same key).
+mirror_packages() {
+    local dir="$PACKAGES/debian/arm64/$NEW_VERSION"
+    ARCH=arm64 "$ROOT/tests/fixtures/build-agent-package.sh" "$dir" "$NEW_VERSION" >/dev/null
+    rm -f "$dir/amazon-cloudwatch-agent-$NEW_VERSION.deb" "$dir/amazon-cloudwatch-agent.deb.sig"
+    GNUPGHOME="$STATE/gnupg" gpg --batch --quiet --detach-sign --output "$dir/amazon-cloudwatch-agent.deb.sig" \
+        "$dir/amazon-cloudwatch-agent.deb"
+    GNUPGHOME="$STATE/gnupg" gpgconf --kill gpg-agent
+    install -d "$PACKAGES/assets" "$PACKAGES/info/latest"
+    cp "$STATE/signing-key.asc" "$PACKAGES/assets/amazon-cloudwatch-agent.gpg"
+    cp "$STATE/signing-key.fpr" "$PACKAGES/signing-key.fpr"
+    echo "$NEW_VERSION" >"$PACKAGES/info/latest/CWAGENT_VERSION"
+}
+
 up() {
     local images=() port
     [ $# -eq 0 ] || for image in "$@"; do images+=(--image "$image"); done
@@ -89,6 +107,7 @@ up() {
     mkdir -p "$STATE" "$ROOT/build/collections/ansible_collections/observability"
     ln -sfn "$ROOT" "$ROOT/build/collections/ansible_collections/observability/cloudwatch"
     packages
+    mirror_packages
 
     # A directory mounted over /sys/devices/virtual gives a container the DMI data (dmi/id) of a chosen vendor,
     # not that of this machine: virtual/qemu for on-premises hosts, virtual/ec2 for the host standing for an
@@ -104,7 +123,9 @@ up() {
     local_aws_running || rm -f "$STATE/imds-credentials.json"
     "$PYTHON" "$ROOT/tests/tools/local_aws.py" start "$STATE/aws" "$port" >/dev/null
     imds_url="$("$PYTHON" "$ROOT/tests/tools/imds_standin.py" start "$STATE/imds" "$STATE/imds-credentials.json" "$REGION")"
-    log "local AWS at $AWS_URL, instance-metadata stand-in at $imds_url; ready in $(($(date +%s) - started))s"
+    mirror_url="$("$PYTHON" "$ROOT/tests/tools/package_mirror.py" start "$STATE/mirror" "$PACKAGES")"
+    log "local AWS at $AWS_URL, instance-metadata stand-in at $imds_url, package mirror at $mirror_url;" \
+        "ready in $(($(date +%s) - started))s"
 }
 
 case "${1:-}" in

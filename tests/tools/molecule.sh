@@ -2,7 +2,7 @@
 # Run the role's Molecule scenarios (extensions/molecule/) one after the other, with a timing line for each.
 #
 #   tests/tools/molecule.sh [SCENARIO...]     # default: onprem upgrade absent rotation rollout site dnf_family
-#                                             #   zypper_family real_package
+#                                             #   zypper_family arm64 real_package
 #   tests/tools/molecule.sh rotation rollout  # key rotation with rotate_keys; rollout, rollback and a host lost mid-run
 #
 # Each scenario prepares what it needs itself ("molecule test -s onprem" alone works the same): see
@@ -14,7 +14,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
 SCENARIOS=("$@")
-[ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=(onprem upgrade absent rotation rollout site dnf_family zypper_family real_package)
+[ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=(onprem upgrade absent rotation rollout site dnf_family zypper_family arm64 real_package)
 
 log() { printf '[molecule.sh] %s\n' "$*"; }
 started=$(date +%s)

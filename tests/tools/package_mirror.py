@@ -2,8 +2,11 @@
 """A loopback HTTP server laid out like AWS's CloudWatch agent bucket, signed with a throw-away key.
 
     python tests/tools/package_mirror.py DIR [--port N] [--versions V1,V2] [--latest V]
+    python tests/tools/package_mirror.py start STATE_DIR DIR    # in the background; prints the URL; STATE_DIR/{pid,url}
+    python tests/tools/package_mirror.py stop STATE_DIR
 
-builds DIR (when it holds no info/latest/CWAGENT_VERSION yet) and serves it on 127.0.0.1 until interrupted:
+builds DIR (when it holds no info/latest/CWAGENT_VERSION yet) and serves it on 127.0.0.1 until interrupted (start:
+until stop, DIR already laid out, as tests/tools/molecule-env.sh lays out build/agent-package):
 
     info/latest/CWAGENT_VERSION                                   the version "latest" resolves to
     <os>/<arch>/<version>/amazon-cloudwatch-agent.deb and .sig    the test agent package (build-agent-package.sh)
@@ -19,8 +22,11 @@ import argparse
 import http.server
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -115,7 +121,52 @@ class Mirror:
         return [path for path in self.requests if path.endswith((".deb", ".rpm", ".sig"))]
 
 
+def cli_start(state_dir, root):
+    """Serve root in a process of its own session, unless this state's mirror already serves it; print the URL."""
+    state = Path(state_dir)
+    state.mkdir(parents=True, exist_ok=True)
+    root = str(Path(root).resolve())
+    if running(state) and (state / "root").read_text() == root:
+        print((state / "url").read_text().strip())
+        return
+    cli_stop(state)
+    log = state / "log"
+    with log.open("w") as out:
+        server = subprocess.Popen([sys.executable, __file__, root], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    # The server prints its URL once it listens (a free port it chose itself).
+    deadline = time.monotonic() + 30
+    while not log.read_text().startswith("http://"):
+        if server.poll() is not None or time.monotonic() > deadline:
+            cli_stop(state)
+            sys.exit("package mirror not started: " + log.read_text().strip())
+        time.sleep(0.1)
+    url = log.read_text().split()[0]
+    (state / "pid").write_text(str(server.pid))
+    (state / "root").write_text(root)
+    (state / "url").write_text(url + "\n")
+    print(url)
+
+
+def running(state):
+    try:
+        os.kill(int((state / "pid").read_text()), 0)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def cli_stop(state_dir):
+    state = Path(state_dir)
+    if running(state):
+        os.killpg(int((state / "pid").read_text()), signal.SIGTERM)
+    (state / "pid").unlink(missing_ok=True)
+
+
 def main():
+    if sys.argv[1:2] == ["start"] and len(sys.argv) == 4:
+        return cli_start(*sys.argv[2:])
+    if sys.argv[1:2] == ["stop"] and len(sys.argv) == 3:
+        return cli_stop(sys.argv[2])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("root")
     parser.add_argument("--port", type=int, default=0)

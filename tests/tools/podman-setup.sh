@@ -6,7 +6,8 @@
 #
 # Idempotent; run as root. It
 #   1. installs podman, runc, debootstrap, dpkg-dev and rpm if one is missing
-#      (apt-get update only then),
+#      (apt-get update only then); for an image of another architecture also
+#      mmdebstrap and qemu-user-static, and registers the emulator,
 #   2. makes sure /etc/containers/containers.conf selects runc and sets
 #      default ulimits that fit inside this host's limits (other settings in
 #      an existing file are kept),
@@ -22,7 +23,7 @@
 # agent role's RedHat or Suse paths.
 #
 # Environment:
-#   DEBIAN_MIRROR   mirror for debootstrap (default http://deb.debian.org/debian)
+#   DEBIAN_MIRROR   mirror for debootstrap and mmdebstrap (default http://deb.debian.org/debian)
 #   IMAGE           the image when no --image is given
 #
 # No terminal is needed (CI); all output is plain lines.
@@ -45,9 +46,13 @@ CONTAINERS_CONF=/etc/containers/containers.conf
 IMAGE_PACKAGES="python3,python3-apt,systemd,systemd-sysv,sudo,acl,ca-certificates,gnupg,procps,iproute2,netbase,dbus"
 # rpm brings rpmbuild, which builds the test agent's RPM (tests/fixtures/build-agent-package.sh).
 HOST_PACKAGES="podman runc debootstrap dpkg-dev rpm"
+# What an image of another architecture needs: a bootstrap that runs the image's maintainer scripts through the
+# emulator (mmdebstrap refuses a foreign architecture without arch-test), and the emulator registered with
+# binfmt_misc.
+EMULATION_PACKAGES="mmdebstrap arch-test qemu-user-static binfmt-support"
 
 usage() {
-    sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 while [ $# -gt 0 ]; do
@@ -69,11 +74,12 @@ done
 log() { printf '[podman-setup] %s\n' "$*"; }
 BASE_IMAGE=localhost/cloudwatch-test-debian:bookworm
 
-# image_recipe NAME: how an image is built, as "debootstrap SUITE" or "standin FLAVOUR"; nothing for a name
-# without a recipe.
+# image_recipe NAME: how an image is built, as "debootstrap SUITE", "mmdebstrap SUITE ARCH" or "standin FLAVOUR";
+# nothing for a name without a recipe.
 image_recipe() {
     case "$1" in
     localhost/cloudwatch-test-debian:bookworm) echo "debootstrap bookworm" ;;
+    localhost/cloudwatch-test-debian:bookworm-arm64) echo "mmdebstrap bookworm arm64" ;;
     localhost/cloudwatch-test-el9:standin) echo "standin el9" ;;
     localhost/cloudwatch-test-al2023:standin) echo "standin al2023" ;;
     localhost/cloudwatch-test-sles15:standin) echo "standin sles15" ;;
@@ -92,6 +98,9 @@ for image in "${IMAGES[@]}"; do
         echo "no recipe to build image '$image' (known: $(recipe_images | paste -sd ' '))" >&2
         exit 2
     fi
+    case "$(image_recipe "$image")" in
+    mmdebstrap\ *) HOST_PACKAGES="$HOST_PACKAGES $EMULATION_PACKAGES" ;;
+    esac
 done
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -172,20 +181,66 @@ else
 fi
 
 # --- 3. images --------------------------------------------------------------
-# build_debootstrap IMAGE SUITE: a minimal Debian SUITE with systemd, imported as IMAGE.
-build_debootstrap() {
-    local image="$1" suite="$2" rootfs old_id=""
-    rootfs="$(mktemp -d /var/tmp/cloudwatch-test-rootfs.XXXXXX)"
+# bootstrap ROOTFS COMMAND...: run the bootstrap COMMAND, its output in a log shown only when it fails. The root
+# file system and the log are removed if the script stops before import_rootfs.
+bootstrap() {
+    local rootfs="$1"
+    shift
     # shellcheck disable=SC2064  # expand now: the path is fixed
-    trap "rm -rf '$rootfs' '$rootfs.debootstrap.log'" EXIT
-    log "debootstrap $suite from $DEBIAN_MIRROR into $rootfs"
-    debootstrap --variant=minbase --include="$IMAGE_PACKAGES" "$suite" "$rootfs" "$DEBIAN_MIRROR" \
-        >"$rootfs.debootstrap.log" 2>&1 || {
-        tail -n 40 "$rootfs.debootstrap.log" >&2
+    trap "rm -rf '$rootfs' '$rootfs.bootstrap.log'" EXIT
+    "$@" >"$rootfs.bootstrap.log" 2>&1 || {
+        tail -n 40 "$rootfs.bootstrap.log" >&2
         exit 1
     }
-    rm -f "$rootfs.debootstrap.log"
+    rm -f "$rootfs.bootstrap.log"
+}
 
+# build_debootstrap IMAGE SUITE: a minimal Debian SUITE with systemd, imported as IMAGE.
+build_debootstrap() {
+    local image="$1" suite="$2" rootfs
+    rootfs="$(mktemp -d /var/tmp/cloudwatch-test-rootfs.XXXXXX)"
+    log "debootstrap $suite from $DEBIAN_MIRROR into $rootfs"
+    bootstrap "$rootfs" debootstrap --variant=minbase --include="$IMAGE_PACKAGES" "$suite" "$rootfs" "$DEBIAN_MIRROR"
+    import_rootfs "$image" "$rootfs"
+}
+
+# register_emulator ARCH: the kernel runs ARCH's binaries through qemu-user-static. The F flag (the emulator opened
+# when registered) lets it run them inside a chroot or a container, where the emulator's path does not exist.
+register_emulator() {
+    local name entry
+    case "$1" in
+    arm64) name=qemu-aarch64 ;;
+    *) echo "no emulator known for architecture '$1'" >&2; exit 2 ;;
+    esac
+    entry="/proc/sys/fs/binfmt_misc/$name"
+    # A host (or a container) that never mounted binfmt_misc has an empty directory there.
+    [ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+    # binfmt-support imported the format when qemu-user-static was installed; the kernel may not have it yet.
+    grep -qx enabled "$entry" 2>/dev/null || update-binfmts --enable "$name"
+    if ! grep -qx enabled "$entry" || ! grep -q '^flags: .*F' "$entry"; then
+        echo "$name is not registered with binfmt_misc, enabled with the F flag:" \
+            "$(tr '\n' ' ' <"$entry" 2>/dev/null)" >&2
+        exit 1
+    fi
+    log "emulator $name registered ($(grep '^flags:' "$entry"))"
+}
+
+# build_mmdebstrap IMAGE SUITE ARCH: the same for another architecture, its maintainer scripts run by the emulator
+# (registered first; several times slower than native), imported as an ARCH image.
+build_mmdebstrap() {
+    local image="$1" suite="$2" arch="$3" rootfs
+    rootfs="$(mktemp -d /var/tmp/cloudwatch-test-rootfs.XXXXXX)"
+    log "mmdebstrap $suite ($arch) from $DEBIAN_MIRROR into $rootfs"
+    bootstrap "$rootfs" mmdebstrap --variant=minbase --architectures="$arch" --include="$IMAGE_PACKAGES" \
+        "$suite" "$rootfs" "$DEBIAN_MIRROR"
+    import_rootfs "$image" "$rootfs" "$arch"
+}
+
+# import_rootfs IMAGE ROOTFS [ARCH]: make the bootstrapped ROOTFS a container root, import it as IMAGE (of ARCH
+# when given, else this host's), remove ROOTFS.
+import_rootfs() {
+    local image="$1" rootfs="$2" arch_option=() old_id=""
+    [ -z "${3:-}" ] || arch_option=(--arch "$3")
     # A fresh machine-id per container; no package caches in the image.
     : >"$rootfs/etc/machine-id"
     rm -f "$rootfs/var/lib/dbus/machine-id"
@@ -201,7 +256,8 @@ build_debootstrap() {
     fi
     log "importing $image"
     tar -C "$rootfs" --numeric-owner -c . |
-        podman import --change 'CMD ["/sbin/init"]' --change 'STOPSIGNAL SIGRTMIN+3' --change "LABEL packages=$IMAGE_PACKAGES" - "$image" >/dev/null
+        podman import "${arch_option[@]}" --change 'CMD ["/sbin/init"]' --change 'STOPSIGNAL SIGRTMIN+3' \
+            --change "LABEL packages=$IMAGE_PACKAGES" - "$image" >/dev/null
     rm -rf "$rootfs"
     trap - EXIT
     # The tag has moved to the new image. Drop the old one unless a container
@@ -330,11 +386,13 @@ build_standin() {
 # ensure_image IMAGE: build it unless it is cached with the contents its recipe gives now.
 ensure_image() {
     local image="$1" recipe
+    recipe="$(image_recipe "$image")"
+    # An image of another architecture runs through the emulator, cached or not: a reboot forgets its registration.
+    case "$recipe" in mmdebstrap\ *) register_emulator "${recipe##* }" ;; esac
     if podman image exists "$image" && [ "$REBUILD" = false ] &&
         [ "$(podman image inspect --format '{{ index .Labels "packages" }}' "$image" 2>/dev/null)" = "$(image_contents "$image")" ]; then
         log "image $image present (cached; --rebuild forces a new build)"
     else
-        recipe="$(image_recipe "$image")"
         # shellcheck disable=SC2086  # the recipe is words: builder and its arguments
         "build_${recipe%% *}" "$image" ${recipe#* }
     fi

@@ -46,7 +46,9 @@ def test_every_image_a_scenario_names_has_a_recipe(scenario):
         assert f"\n    {platform['image']})" in recipe_names, f"{scenario.name}: no recipe builds {platform['image']}"
 
 
-def test_make_molecule_runs_every_scenario_by_default():
+def test_make_molecule_runs_every_scenario():
+    # make molecule and make test run tests/tools/molecule.sh with no argument: its default list.
     script = (ROOT / "tests" / "tools" / "molecule.sh").read_text()
     default = re.search(r"\|\| SCENARIOS=\(([^)]*)\)", script).group(1).split()
     assert sorted(default) == sorted(scenario.name for scenario in SCENARIOS)
+    assert len(default) == len(set(default)), "a scenario runs twice"
