@@ -98,6 +98,11 @@ def _loads(text, what):
         raise AgentConfigError(f"{what}: invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}") from e
 
 
+def parse_config_text(text):
+    """The value of a configuration given as JSON text (duplicate keys refused); raises AgentConfigError."""
+    return _loads(text, "config")
+
+
 def normalize_config(value):
     """Return (config dict, compact JSON text) for a dict or a JSON string.
 

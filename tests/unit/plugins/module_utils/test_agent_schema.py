@@ -49,35 +49,6 @@ def _minimal(**sections):
     return config
 
 
-# ---- fixtures -------------------------------------------------------------------------------
-
-def test_fixture_sets_are_large_enough():
-    assert len(VALID) >= 15
-    assert len(INVALID) >= 15
-    for path in INVALID:
-        assert path.with_suffix(".errors").is_file(), path.name
-
-
-@pytest.mark.parametrize("path", VALID, ids=[p.stem for p in VALID])
-def test_valid_configuration_is_accepted(path):
-    assert validate_agent_config(_load(path)) == []
-
-
-@pytest.mark.parametrize("path", INVALID, ids=[p.stem for p in INVALID])
-def test_invalid_configuration_reports_exactly_the_expected_errors(path):
-    expected = _expected_errors(path)
-    assert expected, f"{path.name} has no expected errors"
-    assert validate_agent_config(_load(path)) == expected
-
-
-def test_several_errors_are_all_reported_in_path_order():
-    errors = validate_agent_config(_load(FIXTURES / "invalid" / "several_errors.json"))
-    assert len(errors) == 14
-    files = [e for e in errors if e.startswith("logs.logs_collected.files.collect_list[")]
-    # list indexes sort numerically: [10] comes after [3]
-    assert [e.split("]")[0] + "]" for e in files] == [f"logs.logs_collected.files.collect_list[{i}]" for i in (0, 2, 3, 10)]
-
-
 # ---- behaviour of the built-in schema --------------------------------------------------------
 
 def test_validation_does_not_modify_the_configuration():

@@ -1,0 +1,175 @@
+# Copyright: Contributors to the observability.cloudwatch collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The collection's schema document checked with jsonschema: fixtures, messages, warnings and the user's schema.
+
+Fixtures: tests/fixtures/agent_configs/valid/*.json validate without errors; invalid/<name>.json gives exactly the
+lines of <name>.errors; either may have a <name>.warnings with exactly the warnings it gives.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_validator import AgentConfigError
+from ansible_collections.observability.cloudwatch.plugins.plugin_utils.agent_config_schema import built_in
+from ansible_collections.observability.cloudwatch.plugins.plugin_utils.agent_config_schema import check_config
+from ansible_collections.observability.cloudwatch.plugins.plugin_utils.agent_config_schema import check_value
+
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "agent_configs"
+VALID = sorted((FIXTURES / "valid").glob("*.json"))
+INVALID = sorted((FIXTURES / "invalid").glob("*.json"))
+
+
+def _load(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _lines(path, suffix):
+    other = path.with_suffix(suffix)
+    return other.read_text(encoding="utf-8").splitlines() if other.is_file() else []
+
+
+def errors_of(config):
+    return check_config(config)[0]
+
+
+def warnings_of(config):
+    return check_config(config)[1]
+
+
+def test_fixture_sets_are_large_enough():
+    assert len(VALID) >= 15 and len(INVALID) >= 15
+    for path in INVALID:
+        assert _lines(path, ".errors"), f"{path.name} has no expected errors"
+
+
+@pytest.mark.parametrize("path", VALID, ids=[p.stem for p in VALID])
+def test_valid_configuration_is_accepted(path):
+    assert check_config(_load(path)) == ([], _lines(path, ".warnings"))
+
+
+@pytest.mark.parametrize("path", INVALID, ids=[p.stem for p in INVALID])
+def test_invalid_configuration_reports_exactly_the_expected_errors(path):
+    assert check_value(path.read_text(encoding="utf-8")) == (_lines(path, ".errors"), _lines(path, ".warnings"))
+
+
+def test_several_errors_are_all_reported_in_path_order():
+    errors = errors_of(_load(FIXTURES / "invalid" / "several_errors.json"))
+    assert len(errors) == 14
+    files = [e for e in errors if e.startswith("logs.logs_collected.files.collect_list[")]
+    # list indexes sort numerically: [10] comes after [3]
+    assert [e.split("]")[0] + "]" for e in files] == [f"logs.logs_collected.files.collect_list[{i}]" for i in (0, 2, 3, 10)]
+
+
+def test_validation_does_not_modify_the_configuration_and_ignores_key_order():
+    config = _load(FIXTURES / "invalid" / "several_errors.json")
+    before = copy.deepcopy(config)
+    reordered = dict(reversed(list(json.loads(json.dumps(config, sort_keys=True)).items())))
+    assert errors_of(reordered) == errors_of(config)
+    assert config == before
+
+
+@pytest.mark.parametrize("value", [60, 60.0])
+def test_integral_number_is_an_integer(value):
+    assert errors_of({"agent": {"metrics_collection_interval": value}}) == []
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (0, "must be >= 1, got 0"),
+        (172801, "must be <= 172800, got 172801"),
+        (60.5, "must be of type integer, got number"),
+        (True, "must be of type integer, got boolean"),
+        ("60", "must be of type integer, got string"),
+    ],
+)
+def test_interval_rejects(value, message):
+    assert errors_of({"agent": {"metrics_collection_interval": value}}) == [f"agent.metrics_collection_interval: {message}"]
+
+
+def test_keys_that_are_not_identifiers_are_quoted_in_paths():
+    config = {"agent": {"service.name": ""}, "metrics": {"metrics_collected": {"Network Interface": {"measurement": [""]}}}}
+    assert errors_of(config) == [
+        'agent["service.name"]: must not be empty',
+        'metrics.metrics_collected["Network Interface"].measurement[0]: must not be empty',
+    ]
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"agent": {"hostname": "web-1", "internal": True, "quiet": True, "flush_interval": "5s", "metric_batch_size": 500}},
+        {"agent": {"credentials": {"role_arn": "${aws:RoleArn}-placeholder"}}},
+        {"metrics": {"append_dimensions": {"Team": "web"}, "metrics_collected": {"mem": {"measurement": []}}}},
+        {"logs": {"logs_collected": {"files": {"collect_list": [{"file_path": "/a", "log_group_class": "standard"}]}}}},
+        {"logs": {"logs_collected": {"windows_events": {"collect_list": [{"event_name": "System", "event_ids": [1]}]}}}},
+        {"traces": {"traces_collected": {"xray": {}}, "region_override": ""}},
+        {"traces": {"traces_collected": {"otlp": {"tls": {"ca_file": "/ca.pem", "min_version": "1.2"}}}}},
+    ],
+    ids=["agent-keys", "role-arn-placeholder", "open-dimensions", "class-any-case", "no-log-group", "empty-region", "open-tls"],
+)
+def test_what_the_agent_runs_is_accepted(config):
+    assert errors_of(config) == []
+
+
+def test_unknown_keys_in_open_objects_are_warnings_with_a_suggestion():
+    config = {"agent": {"regio": "eu-west-1"}, "metrics": {"metrics_collected": {"cpu": {"measurement": ["usage_idle"], "totalcpus": True}}}}
+    assert check_config(config) == (
+        [],
+        [
+            "agent.regio: unknown key, the agent ignores it (did you mean region?)",
+            "metrics.metrics_collected.cpu.totalcpus: unknown key, the agent ignores it (did you mean totalcpu?)",
+        ],
+    )
+
+
+def test_the_document_names_the_agent_version_and_is_a_valid_2020_12_schema():
+    schema = built_in()
+    assert schema.agent_version.count(".") == 2
+    assert schema.document["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    type(schema.validator).check_schema(schema.document)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('{"agent": {"debug": true,}}', "invalid JSON at line 1"),
+        ('{"agent": {}, "agent": {}}', 'duplicate key "agent"'),
+    ],
+)
+def test_text_that_is_not_usable_json(text, message):
+    with pytest.raises(AgentConfigError, match=message):
+        check_value(text)
+
+
+def test_json_that_is_not_an_object_is_a_root_error():
+    assert check_value("[1]") == (["(root): must be of type object, got array"], [])
+
+
+def test_user_schema_adds_its_errors_with_its_path(tmp_path):
+    schema = tmp_path / "schema.json"
+    schema.write_text(json.dumps({"$schema": "http://json-schema.org/draft-07/schema#", "properties": {"agent": {"required": ["region"]}}}))
+    errors, dummy = check_config({"agent": {}}, validate=False, schema_path=str(schema))
+    assert errors == [f"agent.region: required (schema {schema})"]
+
+
+@pytest.mark.parametrize(
+    "document, message",
+    [
+        ("[]", "must be a JSON object, got array"),
+        ('{"type": 5}', "not a valid JSON schema"),
+        ('{"properties": {"a": {"$ref": "#/nowhere"}}}', "Cannot use the schema file"),
+        ("{", "Cannot use the schema file"),
+    ],
+)
+def test_unusable_user_schema(tmp_path, document, message):
+    schema = tmp_path / "schema.json"
+    schema.write_text(document)
+    with pytest.raises(AgentConfigError, match=message):
+        check_config({"a": 1}, validate=False, schema_path=str(schema))
