@@ -20,6 +20,7 @@ from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_con
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_validator import AgentConfigError
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_validator import json_type
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_validator import render_errors
+from ansible_collections.observability.cloudwatch.plugins.plugin_utils.agent_config_rules import translator_errors
 
 try:
     import jsonschema
@@ -78,7 +79,8 @@ def _unknown_keys_keyword(document):
 
 
 class AgentConfigSchema:
-    """The schema document and its validator; ``check`` returns ``(errors, warnings)`` as ``path: message`` lines."""
+    """The schema document, its validator and the translator's rules (agent_config_rules); ``check`` returns
+    ``(errors, warnings)`` as ``path: message`` lines."""
 
     def __init__(self, document=None):
         self.document = load_document() if document is None else document
@@ -97,6 +99,8 @@ class AgentConfigSchema:
                 warnings.append((tuple(error.absolute_path), error.message))
             else:
                 errors.extend(explain(error))
+        if isinstance(config, dict):
+            errors.extend(translator_errors(config))
         return render_errors(errors), render_errors(warnings)
 
 

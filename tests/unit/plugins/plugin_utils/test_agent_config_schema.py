@@ -173,3 +173,42 @@ def test_unusable_user_schema(tmp_path, document, message):
     schema.write_text(document)
     with pytest.raises(AgentConfigError, match=message):
         check_config({"a": 1}, validate=False, schema_path=str(schema))
+
+
+# ---- the translator's rules (agent_config_rules) ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        # metrics_collected.go refuses two of them only when each registers a rule; at this version only prometheus does.
+        {"logs": {"metrics_collected": {"kubernetes": {}, "ecs": {}, "prometheus": {}}}},
+        # validate_fields.go: a class other than STANDARD or INFREQUENT_ACCESS and retention -1 take no part.
+        {
+            "logs": {
+                "logs_collected": {
+                    "files": {
+                        "collect_list": [
+                            {"file_path": "/a", "log_group_name": "g", "log_group_class": "standard", "retention_in_days": -1},
+                            {"file_path": "/b", "log_group_name": "G", "log_group_class": "cold", "retention_in_days": 7},
+                            {"file_path": "/c", "log_group_name": "g", "log_group_class": "STANDARD", "retention_in_days": 7},
+                        ]
+                    }
+                }
+            }
+        },
+        {"logs": {"metrics_collected": {"prometheus": {"ecs_service_discovery": {"task_definition_list": [
+            {"sd_metrics_ports": "9404; 9406", "sd_task_definition_arn_pattern": ".*:task-definition/web:[0-9]+"}]}}}}},
+    ],
+    ids=["features-together", "log-group-settings-that-agree", "ecs-targets"],
+)
+def test_what_the_translator_accepts(config):
+    assert errors_of(config) == []
+
+
+def test_rules_skip_values_of_the_wrong_type_and_leave_them_to_the_schema():
+    config = {"logs": {"logs_collected": {"files": {"collect_list": [{"file_path": "/a", "filters": "x"}, "y"]}}}}
+    assert errors_of(config) == [
+        "logs.logs_collected.files.collect_list[0].filters: must be of type array, got string",
+        "logs.logs_collected.files.collect_list[1]: must be of type object, got string",
+    ]
