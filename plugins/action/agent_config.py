@@ -13,7 +13,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_validator import AgentConfigError
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema import AgentConfigError
 from ansible_collections.observability.cloudwatch.plugins.plugin_utils import agent_config_schema
 
 MODULE = "observability.cloudwatch.agent_config"
@@ -42,6 +42,8 @@ class ActionModule(ActionBase):
         args = dict(self._task.args)
         validate = boolean(args.get("validate", True), strict=False)
         schema_path = args.pop("schema", None)
+        if schema_path:
+            schema_path = self._loader.path_dwim(schema_path)
         if args.get("state", "present") != "present" or not (validate or schema_path):
             return self._publish(result, args, task_vars)
         if not agent_config_schema.HAS_JSONSCHEMA:
@@ -74,7 +76,10 @@ class ActionModule(ActionBase):
         except AgentConfigError as e:
             return unusable(name, what, to_native(e.message)), []
         if errors:
-            return invalid(name, what, errors), warnings
+            failure = invalid(name, what, errors)
+            if warnings:
+                failure["warnings"] = warnings
+            return failure, warnings
         return None, warnings
 
     def _restore(self, result, args, task_vars, name, validate, schema_path):

@@ -15,11 +15,11 @@ import json
 import os
 import traceback
 
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config_json import normalize_config
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config_json import parse_config_text
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_validator import AgentConfigError
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_validator import json_type
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_validator import render_errors
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema import normalize_config
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema import parse_config_text
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema import AgentConfigError
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema import json_type
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema import render_errors
 from ansible_collections.observability.cloudwatch.plugins.plugin_utils.agent_config_rules import translator_errors
 
 try:

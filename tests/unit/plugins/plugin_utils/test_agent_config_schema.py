@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_validator import AgentConfigError
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema import AgentConfigError
 from ansible_collections.observability.cloudwatch.plugins.plugin_utils.agent_config_schema import built_in
 from ansible_collections.observability.cloudwatch.plugins.plugin_utils.agent_config_schema import check_config
 from ansible_collections.observability.cloudwatch.plugins.plugin_utils.agent_config_schema import check_value
