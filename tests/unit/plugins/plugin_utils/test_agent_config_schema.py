@@ -10,10 +10,13 @@ lines of <name>.errors; either may have a <name>.warnings with exactly the warni
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema import AgentConfigError
 from ansible_collections.observability.cloudwatch.plugins.plugin_utils.agent_config_schema import built_in
@@ -212,3 +215,43 @@ def test_rules_skip_values_of_the_wrong_type_and_leave_them_to_the_schema():
         "logs.logs_collected.files.collect_list[0].filters: must be of type array, got string",
         "logs.logs_collected.files.collect_list[1]: must be of type object, got string",
     ]
+
+
+# ---- drift: the document, the role's agent version and the stand-in agent ---------------------
+
+ROOT = Path(__file__).resolve().parents[4]
+
+
+def _version(text):
+    """(1, 300069, 0) of "1.300069.0b1529" or "1.300069.0": the release, without the build."""
+    return tuple(int(part) for part in re.match(r"^(\d+)\.(\d+)\.(\d+)", text).groups())
+
+
+def test_the_role_does_not_install_an_agent_newer_than_the_document_describes():
+    default = yaml.safe_load((ROOT / "roles" / "agent" / "defaults" / "main.yml").read_text())["cloudwatch_agent_version"]
+    described = built_in().agent_version
+    assert _version(default) <= _version(described), (
+        f"roles/agent installs agent {default} by default, but agent_config_schema.json describes {described}:"
+        " read the agent's translator at the new version, update the document and its x-agent-version"
+    )
+
+
+def _stand_in_translator():
+    source = ROOT / "tests" / "fixtures" / "agent-package" / "src" / "amazon_cloudwatch_agent.py"
+    spec = importlib.util.spec_from_file_location("stand_in_agent", source)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.SchemaValidator(built_in().document)
+
+
+@pytest.mark.parametrize("path", VALID + INVALID, ids=[p.parent.name + "-" + p.stem for p in VALID + INVALID])
+def test_the_stand_in_agent_translator_agrees_with_the_document(path):
+    config = _load(path)
+    validator = _stand_in_translator()
+    validator.validate(config, validator.root)
+    schema_errors = [line for line in _lines(path, ".errors") if not TRANSLATOR_RULE.search(line)]
+    assert bool(validator.errors) == bool(schema_errors), (validator.errors, schema_errors)
+
+
+# The messages of agent_config_rules, which the stand-in's schema check does not make.
+TRANSLATOR_RULE = re.compile(r"already has|regular expression|\.(name|type|expression|sd_metrics_ports|sd_\w+_pattern): required|port numbers")
