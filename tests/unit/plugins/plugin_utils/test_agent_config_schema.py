@@ -200,8 +200,17 @@ def test_unusable_user_schema(tmp_path, document, message):
                 }
             }
         },
-        {"logs": {"metrics_collected": {"prometheus": {"ecs_service_discovery": {"task_definition_list": [
-            {"sd_metrics_ports": "9404; 9406", "sd_task_definition_arn_pattern": ".*:task-definition/web:[0-9]+"}]}}}}},
+        {
+            "logs": {
+                "metrics_collected": {
+                    "prometheus": {
+                        "ecs_service_discovery": {
+                            "task_definition_list": [{"sd_metrics_ports": "9404; 9406", "sd_task_definition_arn_pattern": ".*:task-definition/web:[0-9]+"}]
+                        }
+                    }
+                }
+            }
+        },
     ],
     ids=["features-together", "log-group-settings-that-agree", "ecs-targets"],
 )
