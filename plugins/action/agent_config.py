@@ -49,8 +49,7 @@ class ActionModule(ActionBase):
         if not agent_config_schema.HAS_JSONSCHEMA:
             raise AnsibleActionFail(
                 "agent_config validates on the controller with the Python library jsonschema: install it there"
-                " (pip install -r requirements.txt of the collection)",
-                orig_exc=agent_config_schema.JSONSCHEMA_IMPORT_ERROR,
+                " (pip install -r requirements.txt of the collection), or set validate: false without schema"
             )
         # The module validates nothing itself; it still parses and normalises the value.
         args["validate"] = False

@@ -13,7 +13,6 @@ from __future__ import annotations
 import difflib
 import json
 import os
-import traceback
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema import normalize_config
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema import parse_config_text
@@ -25,11 +24,9 @@ from ansible_collections.observability.cloudwatch.plugins.plugin_utils.agent_con
 try:
     import jsonschema
 except ImportError:
-    HAS_JSONSCHEMA = False
-    JSONSCHEMA_IMPORT_ERROR = traceback.format_exc()
+    HAS_JSONSCHEMA = False  # the action says so when it needs it; importing this file must not fail
 else:
     HAS_JSONSCHEMA = True
-    JSONSCHEMA_IMPORT_ERROR = None
 
 SCHEMA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "agent_config_schema.json")
 WARN_UNKNOWN = "x-warnUnknownKeys"
