@@ -5,24 +5,22 @@
 
 """An agent configuration published as an SSM parameter: what the ``agent_config`` module does.
 
-The name rule, reading and checking the configuration (normalised form, size, validation), the tier
+The name rule, reading the configuration (normalised form, size; the agent_config action validated it), the tier
 choice, and the read, plan and apply of the parameter. Helpers take an SSM client and plain values,
 never a module: AWS errors are ``AnsibleSSMError`` (from ``ssm``); input that cannot be published is
 ``AgentConfigInputError``, raised before anything is written; warnings are returned as values.
 """
 
-import collections
 import json
 
-from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config_json import config_size
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config_json import normalize_config
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config_json import validate_with_json_schema
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema import validate_agent_config
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_validator import AgentConfigError
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema import AgentConfigError
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema import config_size
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema import json_type
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema import normalize_config
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema import parse_config_text
 from ansible_collections.observability.cloudwatch.plugins.module_utils.aws_limits import parameter_description_problem
 from ansible_collections.observability.cloudwatch.plugins.module_utils.aws_limits import parameter_name_problem
 from ansible_collections.observability.cloudwatch.plugins.module_utils.aws_limits import tags_problem
@@ -57,11 +55,6 @@ class AgentConfigInputError(AgentConfigError):
     def __init__(self, message, **details):
         super().__init__(message)
         self.details = details
-
-
-# How to check a configuration: the built-in validation, and a user's JSON schema (its path and text).
-Validation = collections.namedtuple("Validation", "validate schema_path schema_document", defaults=(True, None, None))
-BUILT_IN = Validation()
 
 
 def pretty(config):
@@ -108,17 +101,6 @@ def check_metadata(description=None, tags=None):
         raise AgentConfigInputError(f"{problem}; nothing was written.")
 
 
-def read_schema(path):
-    """The bytes of the schema file at ``path``, or None when no schema is given."""
-    if path is None:
-        return None
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError as e:
-        raise AgentConfigInputError(f"Cannot read the schema file {path}: {to_native(e)}") from e
-
-
 def invalid(name, what, errors):
     """The error for a configuration that does not validate; ``errors`` go into the result too."""
     return AgentConfigInputError(
@@ -128,49 +110,38 @@ def invalid(name, what, errors):
     )
 
 
-def prepare(name, value, what, validation=BUILT_IN):
-    """Normalise and validate ``value`` (a dict or JSON text); return ``(config, compact JSON, size)``.
+def prepare(name, value, what):
+    """Normalise ``value`` (a dict or JSON text); return ``(config, compact JSON, size)``.
 
-    ``what`` names the source in messages (``config``, ``content``, ``version 3``).
+    The agent_config action validated it on the controller. ``what`` names the source in messages (``config``,
+    ``content``, ``version 3``).
     """
-    if isinstance(value, str):
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            parsed = None  # normalize_config reports where the JSON breaks
-        if parsed is not None and not isinstance(parsed, dict):
-            # Valid JSON, but not an object: report it like any other validation error, with its path.
-            raise invalid(name, what, validate_agent_config(parsed) or ["(root): must be of type object"])
     try:
-        config, compact = normalize_config(value)
-        errors = []
-        if validation.validate:
-            errors.extend(validate_agent_config(config))
-        if validation.schema_document is not None:
-            errors.extend(
-                f"{error} (schema {validation.schema_path})"
-                for error in validate_with_json_schema(config, validation.schema_document)
-            )
+        if isinstance(value, str):
+            value = parse_config_text(value)
+        if isinstance(value, dict):
+            config, compact = normalize_config(value)
     except AgentConfigError as e:
         raise AgentConfigInputError(f"The agent configuration for {name} ({what}) cannot be used: {e.message}") from e
-    if errors:
-        raise invalid(name, what, errors)
+    if not isinstance(value, dict):
+        # Valid JSON, but not an object: reported like a validation error, with its path.
+        raise invalid(name, what, [f"(root): must be of type object, got {json_type(value)}"])
     return config, compact, config_size(compact)
 
 
-def desired_value(client, name, config=None, content=None, restore_version=None, validation=BUILT_IN):
+def desired_value(client, name, config=None, content=None, restore_version=None):
     """The configuration to publish: from ``config`` or ``content``, or read from the parameter's history."""
     if restore_version is None:
         if config is not None:
-            return prepare(name, config, "config", validation)
-        return prepare(name, content, "content", validation)
+            return prepare(name, config, "config")
+        return prepare(name, content, "content")
     earlier = get_parameter(client, name, version=restore_version)
     if earlier is None:
         raise AgentConfigInputError(
             f"Cannot restore version {restore_version} of {name}: the parameter or that version does not exist"
             " (Parameter Store keeps the last 100 versions)."
         )
-    return prepare(name, earlier["Value"], f"version {restore_version}", validation)
+    return prepare(name, earlier["Value"], f"version {restore_version}")
 
 
 def tier_for(name, requested, size, current_tier=None):
@@ -317,7 +288,6 @@ def ensure_present(
     config=None,
     content=None,
     restore_version=None,
-    validation=BUILT_IN,
     tier=AUTO,
     description=None,
     tags=None,
@@ -331,7 +301,7 @@ def ensure_present(
     and ``warnings`` when another writer wrote meanwhile). Raises ``AnsibleSSMConflictError`` on a conflict
     that ``on_conflict`` does not resolve. ``guard()`` (the caller check) runs when a write is due, also in
     check mode."""
-    config, compact, size = desired_value(client, name, config, content, restore_version, validation)
+    config, compact, size = desired_value(client, name, config, content, restore_version)
     # A size no tier (or the tier asked for) can hold fails before the current state is even read.
     tier_for(name, tier, size)
 

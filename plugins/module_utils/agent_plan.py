@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_validator import format_path
+from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema import format_path
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_unit import HEADER, write_paths_error
 from ansible_collections.observability.cloudwatch.plugins.module_utils.log_access import glob_match
 

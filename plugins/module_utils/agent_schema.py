@@ -1,130 +1,166 @@
 # Copyright: Contributors to the observability.cloudwatch collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The schema of Amazon CloudWatch agent configuration files, and ``validate_agent_config``.
+"""An agent configuration as data: JSON text parsed with duplicate keys refused, its size and depth bounded before
+anything else reads it, the normalised (compact) form the idempotent compare uses, and the path style of every
+message about it.
 
-The schema follows AWS's documentation of the agent configuration file
-("Manually create or edit the CloudWatch agent configuration file") and the
-behaviour of the agent itself. It is plain data in a small subset of JSON
-Schema, written with the builders of ``agent_schema_builders`` and checked by
-``validate_agent_config`` (the validator and the error format:
-``agent_schema_validator``); the section definitions of ``metrics`` and ``logs``
-live in ``agent_schema_metrics`` and ``agent_schema_logs``. Stdlib only, so that
-it can be shipped to targets.
+Validation against the agent's format is not here: it runs on the controller (plugins/plugin_utils/
+agent_config_schema.py, the schema document agent_config_schema.json). Stdlib only, so that modules can ship it.
 
-Where the documentation gives a closed set of keys (the top level, ``agent``,
-``metrics``, ``logs``, ``traces`` and most of their sub-sections) unknown keys
-are rejected. Where the agent accepts extra keys (metric plugin sections,
-``logs.metrics_collected``, ``opentelemetry``) they are tolerated.
+Path style: keys joined with dots, list indexes ``[i]``, keys that are not plain identifiers ``["key"]`` (for
+example ``agent["service.name"]``), the configuration itself ``(root)``. Messages are sorted by path (list indexes
+numerically), then by text.
 """
 
 from __future__ import annotations
 
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_builders import any_object
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_builders import array_of
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_builders import closed_object
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_builders import non_empty_string
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_builders import one_or_many
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_builders import ref
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_builders import service_identity
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_logs import LOGS_DEFINITIONS
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_metrics import METRICS_DEFINITIONS
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_validator import Validator
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_validator import render_errors
+import json
+import re
+from collections.abc import Mapping
 
-# The shared value types and the agent and traces sections; metrics and logs have files of their own.
-DEFINITIONS = {
-    # ---- shared value types -------------------------------------------------------
-    "interval": {"type": "integer", "minimum": 1, "maximum": 172800},
-    "interval_or_zero": {"type": "integer", "minimum": 0, "maximum": 172800},
-    "name": non_empty_string(),
-    "name_255": non_empty_string(maxLength=255),
-    "name_512": non_empty_string(maxLength=512),
-    "endpoint": non_empty_string(maxLength=2048),
-    "string_list": array_of(non_empty_string()),
-    "credentials": closed_object({
-        "role_arn": {
-            "type": "string",
-            "pattern": r"^(arn:aws[a-z-]*:iam::[0-9]{12}:role/\S+|\$\{.+\})$",
-            "x-pattern-hint": "an IAM role ARN such as arn:aws:iam::123456789012:role/name",
-        },
-    }),
-    # append_dimensions of one plugin: free-form dimension names and values.
-    "dimensions": {"type": "object", "additionalProperties": non_empty_string(maxLength=1024)},
-    "tls": closed_object({
-        "ca_file": ref("name"),
-        "cert_file": ref("name"),
-        "key_file": ref("name"),
-        "insecure": {"type": "boolean"},
-    }),
-    "otlp_receiver": closed_object({
-        "grpc_endpoint": ref("endpoint"),
-        "http_endpoint": ref("endpoint"),
-        "tls": ref("tls"),
-        **service_identity(),
-    }),
-    "otlp": one_or_many(ref("otlp_receiver")),
-    # ---- agent ----------------------------------------------------------------------
-    "agent": closed_object({
-        "metrics_collection_interval": ref("interval"),
-        "region": ref("name"),
-        "credentials": ref("credentials"),
-        "debug": {"type": "boolean"},
-        "aws_sdk_log_level": {
-            "type": "string",
-            "pattern": r"^\s*(LogDebug|LogDebugWithSigning|LogDebugWithHTTPBody|LogDebugWithRequestRetries|LogDebugWithRequestErrors"
-                       r"|LogDebugWithEventStreamBody)\s*(\|\s*(LogDebug|LogDebugWithSigning|LogDebugWithHTTPBody|LogDebugWithRequestRetries"
-                       r"|LogDebugWithRequestErrors|LogDebugWithEventStreamBody)\s*)*$",
-            "x-pattern-hint": "one or more of LogDebug, LogDebugWithSigning, LogDebugWithHTTPBody, LogDebugWithRequestRetries,"
-                              " LogDebugWithRequestErrors, LogDebugWithEventStreamBody separated by |",
-        },
-        "logfile": {"type": "string"},
-        "omit_hostname": {"type": "boolean"},
-        "run_as_user": ref("name"),
-        "user_agent": {"type": "string"},
-        "usage_data": {"type": "boolean"},
-        "use_dualstack_endpoint": {"type": "boolean"},
-        **service_identity("name_255"),
-    }),
-    # ---- traces ---------------------------------------------------------------------
-    "traces": closed_object({
-        "traces_collected": closed_object({
-            "xray": closed_object({
-                "bind_address": ref("endpoint"),
-                "tcp_proxy": closed_object({"bind_address": ref("endpoint")}),
-            }),
-            "otlp": ref("otlp"),
-            "app_signals": any_object(),
-            "application_signals": any_object(),
-        }, minProperties=1),
-        "buffer_size_mb": {"type": "integer", "minimum": 3},
-        "concurrency": {"type": "integer", "minimum": 1},
-        "resource_arn": ref("name"),
-        "local_mode": {"type": "boolean"},
-        "insecure": {"type": "boolean"},
-        "credentials": ref("credentials"),
-        "endpoint_override": ref("endpoint"),
-        "region_override": ref("name"),
-        "proxy_override": ref("endpoint"),
-        "transit_spans_in_otlp_format": {"type": "boolean"},
-    }, required=["traces_collected"]),
-}
-
-AGENT_CONFIG_SCHEMA = closed_object({
-    "agent": ref("agent"),
-    "metrics": ref("metrics"),
-    "logs": ref("logs"),
-    "traces": ref("traces"),
-    # Newer agents read an OpenTelemetry section; its content is left to the agent.
-    "opentelemetry": any_object(),
-}, definitions={**DEFINITIONS, **METRICS_DEFINITIONS, **LOGS_DEFINITIONS})
+# Far above what Parameter Store holds (8 KiB compact) however the text is laid out, far below what would cost time.
+MAX_TEXT_BYTES = 256 * 1024
+# The agent's deepest section (prometheus metric_declaration dimensions) is 9 levels deep.
+MAX_DEPTH = 64
+ROOT_PATH = "(root)"
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
-def validate_agent_config(config, schema=None):
-    """Validate an agent configuration (a dict) and return all errors as sorted ``path: message`` strings.
+class AgentConfigError(Exception):
+    """An agent configuration, or a schema given to validate it, cannot be used."""
 
-    ``schema`` defaults to AGENT_CONFIG_SCHEMA; any schema written in the same subset of JSON Schema works.
-    An empty list means the configuration is valid.
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def format_path(path):
+    """Render a sequence of keys and list indexes as ``a.b[2]["odd key"]``; the empty path is ``(root)``."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif _PLAIN_KEY.match(part):
+            text += ("." if text else "") + part
+        else:
+            text += "[" + json.dumps(part, ensure_ascii=False) + "]"
+    return text or ROOT_PATH
+
+
+def _sort_key(error):
+    path, message = error
+    return tuple((1, part, "") if isinstance(part, int) else (0, 0, part) for part in path), message
+
+
+def render_errors(errors):
+    """``path: message`` lines of ``(path, message)`` pairs, without repeats, in path order."""
+    return [f"{format_path(path)}: {message}" for path, message in sorted(set(errors), key=_sort_key)]
+
+
+def json_type(value):
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    if isinstance(value, Mapping):
+        return "object"
+    return type(value).__name__
+
+
+def _too_deep(what):
+    return AgentConfigError(f"{what}: nested more than {MAX_DEPTH} levels deep; no agent configuration is")
+
+
+def check_text_depth(text, what="config"):
+    """Refuse JSON text nested deeper than MAX_DEPTH, counting brackets outside strings, before it is parsed."""
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _too_deep(what)
+        elif char in "]}":
+            depth -= 1
+
+
+def check_value_depth(value, what="config"):
+    """Refuse a dict or list nested deeper than MAX_DEPTH, without recursion."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, Mapping) else item if isinstance(item, (list, tuple)) else ()
+        for child in children:
+            if isinstance(child, (Mapping, list, tuple)):
+                if depth + 1 > MAX_DEPTH:
+                    raise _too_deep(what)
+                pending.append((child, depth + 1))
+
+
+def _reject_duplicates(pairs):
+    result = {}
+    for key, value in pairs:
+        if key in result:
+            raise AgentConfigError("invalid JSON: duplicate key " + json.dumps(key, ensure_ascii=False))
+        result[key] = value
+    return result
+
+
+def parse_config_text(text, what="config"):
+    """The value of JSON text (bytes must be UTF-8); size, depth and duplicate keys checked first."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise AgentConfigError(f"{what}: not UTF-8 text: {e}") from e
+    size = len(text.encode("utf-8"))
+    if size > MAX_TEXT_BYTES:
+        raise AgentConfigError(f"{what}: {size} bytes of text, more than the {MAX_TEXT_BYTES} read; no agent configuration is that large")
+    check_text_depth(text, what)
+    try:
+        return json.loads(text, object_pairs_hook=_reject_duplicates)
+    except json.JSONDecodeError as e:
+        raise AgentConfigError(f"{what}: invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}") from e
+
+
+def normalize_config(value):
+    """Return (config dict, compact JSON text) for a dict or a JSON string.
+
+    The compact text has sorted keys and no whitespace, so configurations that differ only in
+    key order or layout give the same text. The dict returned is parsed back from that text: it
+    holds exactly what the agent will read. Raises AgentConfigError for invalid input.
     """
-    schema = AGENT_CONFIG_SCHEMA if schema is None else schema
-    return render_errors(Validator(schema).check(config, schema))
+    if isinstance(value, (str, bytes)):
+        value = parse_config_text(value)
+    if not isinstance(value, Mapping):
+        raise AgentConfigError(f"config: must be a JSON object (a dict), got {json_type(value)}")
+    check_value_depth(value)
+    try:
+        compact = json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise AgentConfigError(f"config: cannot be written as JSON: {e}") from e
+    if len(compact.encode("utf-8")) > MAX_TEXT_BYTES:
+        raise AgentConfigError(f"config: more than {MAX_TEXT_BYTES} bytes as JSON; no agent configuration is that large")
+    return json.loads(compact), compact
+
+
+def config_size(compact):
+    """Size of the compact JSON text in UTF-8 bytes (what SSM Parameter Store counts)."""
+    return len(compact.encode("utf-8"))

@@ -79,16 +79,20 @@ options:
     default: auto
   validate:
     description:
-      - Validate the configuration against the agent configuration format kept in this collection before publishing.
+      - Validate the configuration on the controller, before the module runs, against the configuration format kept
+        in this collection (a JSON schema document naming the agent version it describes, and the checks the agent's
+        translator makes beyond its schema), with the Python library C(jsonschema) on the controller.
+      - Every error names its JSON path. A key the agent ignores in a section the agent leaves open is a warning with
+        its path (and the nearest known key), not an error.
+      - A restored version (O(restore_version)) is read in check mode first and validated before it is published.
       - With V(false) the value still has to be a JSON object; O(schema) is applied when set.
     type: bool
     default: true
   schema:
     description:
-      - Path to a JSON schema file on the host that runs the module, to validate the configuration against as well,
-        for example the C(doc/amazon-cloudwatch-agent-schema.json) the agent's package installs, so that the
-        configuration is checked against the exact agent version that runs it.
-      - Needs the Python library C(jsonschema) on that host.
+      - Path to a JSON schema file on the controller, to validate the configuration against as well, for example a
+        copy of the C(doc/amazon-cloudwatch-agent-schema.json) the agent's package installs.
+      - Checked with the Python library C(jsonschema) on the controller, like O(validate).
     type: path
   allow_any_name:
     description:
@@ -130,6 +134,8 @@ notes:
     O(state=absent) needs C(ssm:GetParameter) and C(ssm:DeleteParameter).
   - A run (or check mode run) that changes something also reads the caller identity once (C(sts:GetCallerIdentity),
     which needs no permission) for O(allow_root) and O(allow_federated_user); a run that changes nothing does not.
+  - The validation runs on the controller (an action plugin in front of the module) and needs the Python library
+    C(jsonschema) there; the module itself, wherever it runs, needs only boto3.
   - Supports C(check_mode) and C(diff_mode). The diff shows the configuration as pretty printed JSON with sorted keys.
 extends_documentation_fragment:
   - observability.cloudwatch.caller
@@ -163,11 +169,11 @@ EXAMPLES = r"""
                 log_group_name: /ec2/messages
                 retention_in_days: 30
 
-- name: Publish a configuration file, checked against the schema of the agent version in use
+- name: Publish a configuration file, checked against a copy of the schema of the agent version in use as well
   observability.cloudwatch.agent_config:
     name: AmazonCloudWatch-windows
     content: "{{ lookup('ansible.builtin.file', 'files/windows-agent.json') }}"
-    schema: /opt/aws/amazon-cloudwatch-agent/doc/amazon-cloudwatch-agent-schema.json
+    schema: files/amazon-cloudwatch-agent-schema.json
     region: eu-west-1
 
 - name: Roll back to version 3
@@ -237,20 +243,14 @@ errors:
   sample: ["logs.logs_collected.files.collect_list[2].file_path: required"]
 """
 
-from ansible.module_utils.basic import missing_required_lib
-
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config import AgentConfigInputError
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config import Validation
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config import check_metadata
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config import check_name
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config import ensure_absent
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config import ensure_present
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config import read_schema
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config_json import HAS_JSONSCHEMA
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config_json import JSONSCHEMA_IMPORT_ERROR
 from ansible_collections.observability.cloudwatch.plugins.module_utils.caller import CALLER_OPTIONS
 from ansible_collections.observability.cloudwatch.plugins.module_utils.caller import Caller
 from ansible_collections.observability.cloudwatch.plugins.module_utils.retries import jittered_backoff
@@ -293,13 +293,6 @@ def main():
         for warning in check_name(params["name"], params["allow_any_name"], module.region):
             module.warn(warning)
         check_metadata(params["description"], params["tags"])
-        schema_document = None
-        if present and params["schema"] is not None:
-            if not HAS_JSONSCHEMA:
-                module.fail_json(
-                    msg=missing_required_lib("jsonschema", reason="to use the schema option"), exception=JSONSCHEMA_IMPORT_ERROR
-                )
-            schema_document = read_schema(params["schema"])
         client = module.client("ssm", retry_decorator=jittered_backoff())
         # Never the root user (nor a federated user) unless allowed; asked only when a write is due.
         sts = module.client("sts", retry_decorator=jittered_backoff())
@@ -311,7 +304,6 @@ def main():
                 config=params["config"],
                 content=params["content"],
                 restore_version=params["restore_version"],
-                validation=Validation(params["validate"], params["schema"], schema_document),
                 tier=params["tier"],
                 description=params["description"],
                 tags=params["tags"],

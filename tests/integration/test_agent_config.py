@@ -201,13 +201,19 @@ def test_fixtures_and_refused_inputs(aws, ansible, tmp_path):
         assert refused(result), path.name
         assert "nothing was written" in result["msg"], (path.name, result["msg"])
         assert result["errors"] == expected, path.name
+        expected_warnings = path.with_suffix(".warnings")
+        if expected_warnings.is_file():
+            assert result["warnings"] == expected_warnings.read_text().splitlines(), path.name
+    accepted = run.result("Valid fixtures")["results"]
+    warned = {p.name: p.with_suffix(".warnings").read_text().splitlines() for p in valid if p.with_suffix(".warnings").is_file()}
+    assert warned and {p.name: r["warnings"] for p, r in zip(valid, accepted) if r.get("warnings")} == warned
 
     bad_json = run.result("Invalid JSON text")
     # Python 3.13 points at the trailing comma itself, on the line before the closing brace
     where = "line 3, column" if sys.version_info < (3, 13) else "line 2, column 36: Illegal trailing comma"
     assert refused(bad_json) and f"invalid JSON at {where}" in bad_json["msg"]
     user_schema = run.result("Configuration the user's schema refuses")
-    assert refused(user_schema) and any(e.startswith("agent: ") and "region" in e for e in user_schema["errors"])
+    assert refused(user_schema) and user_schema["errors"] == [f"agent.region: required (schema {schema})"]
 
     # Nothing refused made a version: only the seed is there.
     assert [v["Version"] for v in history(aws, name)] == [1]

@@ -1,216 +1,22 @@
 # Copyright: Contributors to the observability.cloudwatch collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Tests for the agent configuration schema and validators.
-
-Fixtures: tests/fixtures/agent_configs/valid/*.json must validate without errors;
-tests/fixtures/agent_configs/invalid/<name>.json must give exactly the lines of <name>.errors.
-"""
+"""Tests for agent_schema: an agent configuration as data (parsing, size and depth, the compact form, paths)."""
 
 from __future__ import annotations
 
-import copy
-import json
 import sys
-from pathlib import Path
 
 import pytest
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_config_json import (
-    config_size,
-    normalize_config,
-    validate_with_json_schema,
-)
 from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema import (
-    AGENT_CONFIG_SCHEMA,
-    DEFINITIONS,
-    validate_agent_config,
+    MAX_DEPTH,
+    MAX_TEXT_BYTES,
+    AgentConfigError,
+    config_size,
+    format_path,
+    normalize_config,
+    render_errors,
 )
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_logs import LOGS_DEFINITIONS
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_metrics import METRICS_DEFINITIONS
-from ansible_collections.observability.cloudwatch.plugins.module_utils.agent_schema_validator import AgentConfigError
-
-FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "agent_configs"
-VALID = sorted((FIXTURES / "valid").glob("*.json"))
-INVALID = sorted((FIXTURES / "invalid").glob("*.json"))
-
-
-def _load(path):
-    with path.open(encoding="utf-8") as f:
-        return json.load(f)
-
-
-def _expected_errors(path):
-    return path.with_suffix(".errors").read_text(encoding="utf-8").splitlines()
-
-
-def _minimal(**sections):
-    config = {"metrics": {"metrics_collected": {"mem": {"measurement": ["used_percent"]}}}}
-    config.update(sections)
-    return config
-
-
-# ---- fixtures -------------------------------------------------------------------------------
-
-def test_fixture_sets_are_large_enough():
-    assert len(VALID) >= 15
-    assert len(INVALID) >= 15
-    for path in INVALID:
-        assert path.with_suffix(".errors").is_file(), path.name
-
-
-@pytest.mark.parametrize("path", VALID, ids=[p.stem for p in VALID])
-def test_valid_configuration_is_accepted(path):
-    assert validate_agent_config(_load(path)) == []
-
-
-@pytest.mark.parametrize("path", INVALID, ids=[p.stem for p in INVALID])
-def test_invalid_configuration_reports_exactly_the_expected_errors(path):
-    expected = _expected_errors(path)
-    assert expected, f"{path.name} has no expected errors"
-    assert validate_agent_config(_load(path)) == expected
-
-
-def test_several_errors_are_all_reported_in_path_order():
-    errors = validate_agent_config(_load(FIXTURES / "invalid" / "several_errors.json"))
-    assert len(errors) == 14
-    files = [e for e in errors if e.startswith("logs.logs_collected.files.collect_list[")]
-    # list indexes sort numerically: [10] comes after [3]
-    assert [e.split("]")[0] + "]" for e in files] == [f"logs.logs_collected.files.collect_list[{i}]" for i in (0, 2, 3, 10)]
-
-
-# ---- behaviour of the built-in schema --------------------------------------------------------
-
-def test_validation_does_not_modify_the_configuration():
-    config = _load(FIXTURES / "invalid" / "several_errors.json")
-    before = copy.deepcopy(config)
-    validate_agent_config(config)
-    assert config == before
-
-
-def test_result_does_not_depend_on_key_order():
-    config = _load(FIXTURES / "invalid" / "several_errors.json")
-    reordered = json.loads(json.dumps(config, sort_keys=True))
-    reordered = dict(reversed(list(reordered.items())))
-    assert validate_agent_config(reordered) == validate_agent_config(config)
-
-
-@pytest.mark.parametrize("value", [60, 60.0])
-def test_integral_number_is_an_integer(value):
-    assert validate_agent_config({"agent": {"metrics_collection_interval": value}}) == []
-
-
-@pytest.mark.parametrize(
-    "value, message",
-    [
-        (60.5, "agent.metrics_collection_interval: must be of type integer, got number"),
-        (True, "agent.metrics_collection_interval: must be of type integer, got boolean"),
-        (None, "agent.metrics_collection_interval: must be of type integer, got null"),
-        (172801, "agent.metrics_collection_interval: must be <= 172800, got 172801"),
-    ],
-)
-def test_interval_rejects(value, message):
-    assert validate_agent_config({"agent": {"metrics_collection_interval": value}}) == [message]
-
-
-def test_integer_where_boolean_expected_is_rejected():
-    assert validate_agent_config({"agent": {"omit_hostname": 0}}) == ["agent.omit_hostname: must be of type boolean, got integer"]
-
-
-def test_keys_that_are_not_identifiers_are_quoted_in_paths():
-    config = _minimal(agent={"service.name": ""})
-    config["metrics"]["metrics_collected"]["Network Interface"] = {"measurement": "Bytes Sent/sec"}
-    assert validate_agent_config(config) == [
-        'agent["service.name"]: must not be empty',
-        'metrics.metrics_collected["Network Interface"].measurement: must be of type array, got string',
-    ]
-
-
-def test_metric_sections_tolerate_keys_the_agent_tolerates():
-    config = {"metrics": {"metrics_collected": {"cpu": {"measurement": ["usage_idle"], "drop_original_metrics": ["cpu_usage_idle"], "future_flag": 1}}}}
-    assert validate_agent_config(config) == []
-    assert validate_agent_config({"opentelemetry": {"collect": {"host_metrics": {}}}}) == []
-    assert validate_agent_config({"logs": {"metrics_collected": {"emf": {}, "something_new": {}}}}) == []
-
-
-def test_optional_log_group_name_for_files_but_not_for_windows_events():
-    files = {"logs": {"logs_collected": {"files": {"collect_list": [{"file_path": "/var/log/messages"}]}}}}
-    events = {"logs": {"logs_collected": {"windows_events": {"collect_list": [{"event_name": "System", "event_ids": [7036]}]}}}}
-    assert validate_agent_config(files) == []
-    assert validate_agent_config(events) == ["logs.logs_collected.windows_events.collect_list[0].log_group_name: required"]
-
-
-def test_retention_accepts_every_value_cloudwatch_logs_accepts():
-    accepted = [-1, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
-    for days in accepted:
-        config = {"logs": {"logs_collected": {"files": {"collect_list": [{"file_path": "/x", "retention_in_days": days}]}}}}
-        assert validate_agent_config(config) == [], days
-    for days in (0, 2, 42, 366, 730, 3650, True):
-        config = {"logs": {"logs_collected": {"files": {"collect_list": [{"file_path": "/x", "retention_in_days": days}]}}}}
-        assert len(validate_agent_config(config)) == 1, days
-
-
-def test_aws_sdk_log_level_accepts_combinations():
-    assert validate_agent_config({"agent": {"aws_sdk_log_level": "LogDebug"}}) == []
-    assert validate_agent_config({"agent": {"aws_sdk_log_level": "LogDebugWithSigning|LogDebugWithHTTPBody"}}) == []
-    assert len(validate_agent_config({"agent": {"aws_sdk_log_level": "LogDebug|"}})) == 1
-
-
-def test_otlp_as_list_or_object():
-    for otlp in ({"grpc_endpoint": "127.0.0.1:4317"}, [{"grpc_endpoint": "127.0.0.1:4317"}, {"http_endpoint": "127.0.0.1:4318"}]):
-        assert validate_agent_config({"traces": {"traces_collected": {"otlp": otlp}}}) == []
-    assert validate_agent_config({"traces": {"traces_collected": {"otlp": [{"grpc": "x"}]}}}) == [
-        "traces.traces_collected.otlp[0].grpc: unknown key (expected one of: deployment.environment, grpc_endpoint, http_endpoint, service.name, tls)",
-    ]
-
-
-def test_the_schema_is_plain_json_data():
-    assert json.loads(json.dumps(AGENT_CONFIG_SCHEMA)) == AGENT_CONFIG_SCHEMA
-
-
-def test_the_section_files_define_each_name_once():
-    parts = [DEFINITIONS, METRICS_DEFINITIONS, LOGS_DEFINITIONS]
-    assert sum(len(part) for part in parts) == len(AGENT_CONFIG_SCHEMA["definitions"])
-
-
-# ---- the validator with a caller's schema ----------------------------------------------------
-
-SMALL_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "size": {"$ref": "#/definitions/size"},
-        "labels": {"type": "object", "patternProperties": {"^x-": {"type": "string"}}, "additionalProperties": {"type": "integer"}},
-        "either": {"oneOf": [{"type": "integer"}, {"type": "number", "exclusiveMinimum": 0}]},
-        "both": {"allOf": [{"type": "string", "minLength": 2}, {"pattern": "^a"}]},
-        "tags": {"type": "array", "maxItems": 2, "uniqueItems": True},
-        "name": {"type": "string", "maxLength": 3, "not": {"enum": ["bad"]}},
-    },
-    "definitions": {"size": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 10}},
-}
-
-
-@pytest.mark.parametrize(
-    "config, errors",
-    [
-        ({"size": 5, "labels": {"x-a": "s", "b": 1}, "either": 0.5, "both": "ab", "tags": [1, 2], "name": "ok"}, []),
-        ({"size": 0}, ["size: must be > 0, got 0"]),
-        ({"size": 10}, ["size: must be < 10, got 10"]),
-        ({"labels": {"x-a": 1, "b": "s"}}, ["labels.b: must be of type integer, got string", "labels.x-a: must be of type string, got integer"]),
-        # 3 is an integer and a number > 0: oneOf fails because both match
-        ({"either": 3}, ["either: must match exactly one of the allowed forms, but matches 2"]),
-        ({"either": "3"}, ["either: must be of type integer or number, got string"]),
-        ({"both": "b"}, ["both: must be a string matching ^a, got \"b\"", "both: must be at least 2 characters long"]),
-        ({"tags": [1, 2, 1]}, ["tags: must contain at most 2 items", "tags[2]: duplicate of item [0]"]),
-        ({"name": "bad"}, ['name: must not be "bad"']),
-        ({"name": "long"}, ["name: must be at most 3 characters long, got 4"]),
-    ],
-)
-def test_validator_keywords(config, errors):
-    assert validate_agent_config(config, SMALL_SCHEMA) == errors
-
-
-def test_unresolvable_reference_is_a_schema_error():
-    with pytest.raises(AgentConfigError, match="unresolvable reference #/definitions/nowhere"):
-        validate_agent_config({"a": 1}, {"properties": {"a": {"$ref": "#/definitions/nowhere"}}})
 
 
 # ---- normalize_config and config_size --------------------------------------------------------
@@ -285,88 +91,39 @@ def test_config_size_counts_utf8_bytes():
     assert config_size("") == 0
 
 
-# ---- validate_with_json_schema ----------------------------------------------------------------
-
-DRAFT7_SCHEMA = {
-    "$schema": "http://json-schema.org/draft-07/schema#",
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["metrics"],
-    "properties": {"metrics": {"$ref": "#/definitions/metrics"}},
-    "definitions": {
-        "interval": {"type": "integer", "minimum": 1},
-        "metrics": {
-            "type": "object",
-            "properties": {
-                "interval": {"$ref": "#/definitions/interval"},
-                "targets": {"type": "array", "items": {"$ref": "#/definitions/target"}},
-            },
-        },
-        "target": {
-            "oneOf": [
-                {"type": "string", "minLength": 1},
-                {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}, "additionalProperties": False},
-            ],
-        },
-    },
-}
+# ---- size and depth, before anything reads the value ----------------------------------------
 
 
-def test_json_schema_accepts_a_valid_document():
-    pytest.importorskip("jsonschema")
-    assert validate_with_json_schema({"metrics": {"interval": 60, "targets": ["a", {"name": "b"}]}}, DRAFT7_SCHEMA) == []
+@pytest.mark.parametrize("depth", [MAX_DEPTH, 5000])
+def test_deep_text_is_refused_before_parsing_or_accepted_at_the_limit(depth):
+    text = '{"a":' * (depth - 1) + "{}" + "}" * (depth - 1)
+    if depth <= MAX_DEPTH:
+        assert normalize_config(text)[1] == text
+    else:
+        with pytest.raises(AgentConfigError, match=f"nested more than {MAX_DEPTH} levels deep"):
+            normalize_config(text)
 
 
-def test_json_schema_errors_use_the_same_path_style():
-    pytest.importorskip("jsonschema")
-    config = {"metrics": {"interval": 0, "targets": ["", {"nme": "b"}, 3]}, "extra": 1}
-    assert validate_with_json_schema(config, DRAFT7_SCHEMA) == [
-        "(root): Additional properties are not allowed ('extra' was unexpected)",
-        "metrics.interval: 0 is less than the minimum of 1",
-        "metrics.targets[0]: '' should be non-empty",
-        "metrics.targets[1]: 'name' is a required property",
-        "metrics.targets[1]: Additional properties are not allowed ('nme' was unexpected)",
-        "metrics.targets[2]: 3 is not valid under any of the given schemas",
-    ]
+def test_brackets_inside_strings_do_not_count_as_depth():
+    text = r'{"a": "' + "[{" * 100 + r'\\", "b": "\\"}'
+    assert normalize_config(text)[0]["b"] == "\\"
 
 
-def test_json_schema_given_as_text_and_boolean_is_not_integer():
-    pytest.importorskip("jsonschema")
-    assert validate_with_json_schema({"metrics": {"interval": True}}, json.dumps(DRAFT7_SCHEMA)) == [
-        "metrics.interval: True is not of type 'integer'",
-    ]
+def test_deep_dict_is_refused_without_recursion():
+    value = {}
+    for _ in range(5000):
+        value = {"a": [value]}
+    with pytest.raises(AgentConfigError, match="nested more than"):
+        normalize_config(value)
 
 
-def test_json_schema_shortens_long_values_in_messages():
-    pytest.importorskip("jsonschema")
-    schema = {"type": "array", "uniqueItems": True}
-    entry = {"file_path": "/var/log/application/with/a/rather/long/path.log"}
-    assert validate_with_json_schema([entry, entry], schema) == [
-        "(root): [{'file_path': '/var/log/application/with/a/rather/long/p... has non-unique elements",
-    ]
+def test_oversized_text_is_refused_before_parsing():
+    text = '{"a": "' + "x" * MAX_TEXT_BYTES + '"}'
+    with pytest.raises(AgentConfigError, match=f"more than the {MAX_TEXT_BYTES} read"):
+        normalize_config(text)
 
 
-@pytest.mark.parametrize(
-    "schema, message",
-    [
-        ({"type": "objekt"}, "schema: not a valid JSON schema: "),
-        ({"$ref": "#/definitions/missing"}, "schema: cannot be used: "),
-        ('{"type": ', "schema: invalid JSON at line 1, column 10: Expecting value"),
-        ("[]", "schema: must be a JSON object, got array"),
-    ],
-)
-def test_unusable_json_schema(schema, message):
-    pytest.importorskip("jsonschema")
-    with pytest.raises(AgentConfigError) as raised:
-        validate_with_json_schema({}, schema)
-    assert raised.value.message.startswith(message)
-
-
-def test_json_schema_without_the_library_names_the_option_and_the_library(monkeypatch):
-    monkeypatch.setattr(sys.modules[validate_with_json_schema.__module__], "HAS_JSONSCHEMA", False)
-    with pytest.raises(AgentConfigError) as raised:
-        validate_with_json_schema({}, DRAFT7_SCHEMA)
-    message = raised.value.message
-    assert "schema option" in message
-    assert "jsonschema" in message
-    assert "host that runs the module" in message
+def test_paths_quote_keys_that_are_not_identifiers_and_sort_indexes_numerically():
+    errors = [(("logs", "files", 10), "b"), (("logs", "files", 2), "a"), (("agent", "service.name"), "c"), ((), "d")]
+    assert render_errors(errors) == ["(root): d", 'agent["service.name"]: c', "logs.files[2]: a", "logs.files[10]: b"]
+    assert format_path(["metrics", "metrics_collected", "Network Interface"]) == 'metrics.metrics_collected["Network Interface"]'
