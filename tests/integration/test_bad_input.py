@@ -160,7 +160,8 @@ CASES = [
         },
         ["retention_in_days", "365"],
     ),
-    ("config-unknown-section", CONFIG, {"name": "AmazonCloudWatch-bad", "config": {"metrix": {}}}, ["metrix"]),
+    # The agent ignores unknown top-level keys (a warning); inside its closed sections they are errors.
+    ("config-unknown-key", CONFIG, {"name": "AmazonCloudWatch-bad", "config": {"logs": {"logs_colected": {}}}}, ["logs.logs_colected"]),
     ("config-oversized", CONFIG, {"name": "AmazonCloudWatch-bad", "config": _big_config()}, ["8"]),
     ("config-unknown-tier", CONFIG, {"name": "AmazonCloudWatch-bad", "config": VALID_CONFIG, "tier": "Premium"}, ["tier", "Advanced"]),
     ("config-and-content", CONFIG, {"name": "AmazonCloudWatch-bad", "config": VALID_CONFIG, "content": "{}"}, ["mutually exclusive", "config", "content"]),
