@@ -30,6 +30,7 @@ ALLOWED = re.compile(
       | meta/(?:runtime|execution-environment)\.yml
       | changelogs/changelog\.yaml
       | plugins/[a-z_]+/[a-z0-9_]+\.(?:py|yml)
+      | plugins/plugin_utils/[a-z0-9_]+\.json
       | roles/[a-z_]+/(?:defaults|handlers|meta|tasks|vars|templates|files)/[^/]+
       | playbooks/[a-z0-9_]+\.yml
       | playbooks/templates/[a-z0-9_.]+\.j2
