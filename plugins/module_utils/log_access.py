@@ -51,6 +51,7 @@ SETTLE_PASSES = 5
 class LogAccessError(Exception):
     """A grant that could not be set, named with the path."""
 
+
 WILDCARD = re.compile(r"[*?\[{]")
 # What systemd would read in a unit otherwise than as one path.
 UNIT_UNSAFE = re.compile(r"[\s\"'\\;]")
@@ -482,4 +483,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    raise SystemExit(main(sys.argv[1:]))

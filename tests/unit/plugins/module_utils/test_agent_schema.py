@@ -111,7 +111,7 @@ def test_brackets_inside_strings_do_not_count_as_depth():
 
 def test_deep_dict_is_refused_without_recursion():
     value = {}
-    for _ in range(5000):
+    for _level in range(5000):
         value = {"a": [value]}
     with pytest.raises(AgentConfigError, match="nested more than"):
         normalize_config(value)

@@ -27,8 +27,8 @@ def dirs(*extra):
     return out
 
 
-def plan(found, directories=None, gids=(AGENT,), allowed=ALLOWED):
-    return log_access.plan(found, directories or dirs(), allowed, AGENT, set(gids))
+def plan(found, directories=None, gids=(AGENT,), allowed=None):
+    return log_access.plan(found, directories or dirs(), ALLOWED if allowed is None else allowed, AGENT, set(gids))
 
 
 # --- what is granted ------------------------------------------------------------------------------------------------
